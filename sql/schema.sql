@@ -1,0 +1,98 @@
+-- Typed tables of one run's database. One row per input row that loaded; source_file and
+-- source_line trace it back to the agency's export (line 1 = header; xlsx: the sheet row).
+-- Periods are INTEGER YYYYMM; money is DECIMAL(18,2) 元; ID numbers are normalised at load.
+
+create table if not exists payments (           -- one row per payment (待遇发放明细)
+    row_key       bigint primary key,           -- unique within the run
+    payment_id    varchar not null,
+    person_id     varchar not null,
+    id_number     varchar not null,             -- 18 characters, upper-case X; the raw value when invalid
+    id_valid      boolean not null,
+    name          varchar not null,
+    scheme        varchar not null,             -- 110 120 170 210 410
+    benefit_type  varchar not null,             -- 养老金 normalised to 基本养老金
+    period        integer not null,             -- YYYYMM
+    pay_date      date not null,
+    amount        decimal(18, 2) not null,      -- 元
+    bank_account  varchar not null,
+    region_code   varchar not null,             -- 6 digits
+    operator_id   varchar,
+    reviewer_id   varchar,
+    county        varchar not null,             -- the county folder the file came from
+    source_file   varchar not null,             -- relative to the input folder
+    source_line   bigint not null
+);
+
+create table if not exists recipients (         -- one row per person and scheme (待遇领取人员信息)
+    row_key             bigint primary key,
+    person_id           varchar not null,
+    id_number           varchar not null,
+    id_valid            boolean not null,
+    name                varchar not null,
+    gender              varchar not null,       -- 男 / 女
+    birth_date          date not null,
+    scheme              varchar not null,
+    personnel_type      varchar,                -- 干部 / 工人
+    unit_type           varchar,
+    retirement_type     varchar,
+    benefit_start       integer not null,       -- YYYYMM
+    status              varchar not null,
+    contribution_months integer,
+    region_code         varchar not null,
+    county              varchar not null,
+    source_file         varchar not null,
+    source_line         bigint not null
+);
+
+create table if not exists deaths (             -- 死亡人员信息
+    row_key     bigint primary key,
+    id_number   varchar not null,
+    id_valid    boolean not null,
+    name        varchar not null,
+    death_date  date not null,
+    source      varchar,                        -- 公安 / 民政 / 卫健
+    source_file varchar not null,
+    source_line bigint not null
+);
+
+create table if not exists prisoners (          -- 服刑人员信息
+    row_key        bigint primary key,
+    id_number      varchar not null,
+    id_valid       boolean not null,
+    name           varchar not null,
+    sentence_start date not null,
+    sentence_end   date,                        -- null: still serving
+    source_file    varchar not null,
+    source_line    bigint not null
+);
+
+create table if not exists public_employees (   -- 财政供养人员信息
+    row_key     bigint primary key,
+    id_number   varchar not null,
+    id_valid    boolean not null,
+    name        varchar not null,
+    unit_name   varchar,
+    start_date  date,
+    end_date    date,                           -- null: still employed
+    source_file varchar not null,
+    source_line bigint not null
+);
+
+create table if not exists employment (         -- 职工参保缴费记录
+    row_key     bigint primary key,
+    id_number   varchar not null,
+    id_valid    boolean not null,
+    period      integer not null,
+    unit_name   varchar,
+    source_file varchar not null,
+    source_line bigint not null
+);
+
+create table if not exists quarantine (         -- input rows that could not be loaded
+    source_file varchar not null,
+    source_line bigint not null,
+    table_name  varchar not null,
+    column_name varchar,
+    value       varchar,
+    reason      varchar not null
+);
