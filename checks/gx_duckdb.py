@@ -1,0 +1,218 @@
+"""Run Great Expectations 1.x inside DuckDB: a small, tested compatibility layer.
+
+GX 1.24.1 has no DuckDB data source. Through SQLAlchemy (the `duckdb-engine` dialect) three
+things go wrong, and this module fixes each of them and nothing else:
+
+1. Every expectation fails with ``IndexError`` (GX issues #10738, #11579): GX fetches rows after
+   closing the connection unless the dialect is listed in
+   ``sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS``. :func:`enable` adds DuckDB to
+   that list (it is a module-level tuple of ``GXSqlDialect`` members; we append an object that
+   compares equal to ``"duckdb"`` and has the ``.value`` GX reads).
+2. Column reflection fails on SQLAlchemy >= 2.0.45 (``pg_catalog.pg_collation`` does not exist in
+   DuckDB; duckdb_engine issues #1379/#1391). :class:`FundwatchDuckDBDialect` reflects columns
+   from DuckDB's own ``information_schema`` instead.
+3. duckdb-engine adds a ``custom_user_agent`` to every connection's config, and DuckDB refuses a
+   second connection to one file in one process with a different config. Our dialect opens the
+   file itself with :func:`open_duckdb` (read-only when it can, else the default config), so it
+   also works while, or after, the caller's process has the same file open.
+
+Regular-expression and LIKE expectations still do not compile for DuckDB: express such checks
+with ``UnexpectedRowsExpectation`` (plain SQL) or length expectations.
+
+The dialect is registered with SQLAlchemy as ``duckdb+fundwatch``; :func:`connection_string`
+builds a URL for it. Its ``name`` stays ``"duckdb"``, which is what GX and the patch look at.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+DIALECT_NAME = "duckdb"
+DRIVER = "fundwatch"
+
+_CONFIG_CLASH = "different configuration"
+
+_lock = threading.Lock()
+_enabled = False
+# Raw DuckDB connections our dialect opened, so that :func:`close_connections` can release the
+# file even if GX or SQLAlchemy still hold a reference to a pooled connection.
+_opened: weakref.WeakSet = weakref.WeakSet()
+
+
+def open_duckdb(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open ``path`` read-only; fall back to DuckDB's default config if this process already has
+    the file open with another config (DuckDB allows one config per file and process).
+
+    A read-only open fails with a config clash when the caller still holds a read-write
+    connection; a default-config connection then joins the caller's database instance. Any other
+    error (missing file, lock held by another process) is raised unchanged.
+    """
+    path = str(Path(path))
+    if not read_only:
+        return duckdb.connect(path)
+    try:
+        return duckdb.connect(path, read_only=True)
+    except duckdb.ConnectionException as exc:
+        if _CONFIG_CLASH not in str(exc):
+            raise
+        return duckdb.connect(path)
+
+
+def connection_string(path: Path | str) -> str:
+    """SQLAlchemy URL of ``path`` for :class:`FundwatchDuckDBDialect`."""
+    return f"{DIALECT_NAME}+{DRIVER}:///{Path(path).resolve()}"
+
+
+_DECIMAL = re.compile(r"^(?:DECIMAL|NUMERIC)\((\d+),\s*(\d+)\)$", re.IGNORECASE)
+
+
+def _sqlalchemy_type(data_type: str) -> Any:
+    """SQLAlchemy type for a DuckDB ``information_schema.columns.data_type``."""
+    from sqlalchemy import types as t
+
+    name = data_type.strip().upper()
+    if m := _DECIMAL.match(name):
+        return t.Numeric(int(m.group(1)), int(m.group(2)))
+    simple = {
+        "VARCHAR": t.String, "TEXT": t.String, "STRING": t.String,
+        "BIGINT": t.BigInteger, "HUGEINT": t.BigInteger, "UBIGINT": t.BigInteger,
+        "INTEGER": t.Integer, "UINTEGER": t.Integer,
+        "SMALLINT": t.SmallInteger, "TINYINT": t.SmallInteger, "USMALLINT": t.SmallInteger,
+        "UTINYINT": t.SmallInteger,
+        "BOOLEAN": t.Boolean,
+        "DATE": t.Date,
+        "TIMESTAMP": t.DateTime, "TIMESTAMP WITH TIME ZONE": t.DateTime,
+        "TIME": t.Time,
+        "DOUBLE": t.Float, "FLOAT": t.Float, "REAL": t.Float,
+        "DECIMAL": t.Numeric, "NUMERIC": t.Numeric,
+        "BLOB": t.LargeBinary,
+        "INTERVAL": t.Interval,
+    }
+    cls = simple.get(name)
+    return cls() if cls else t.NullType()
+
+
+def _dialect_class() -> type:
+    """Build the dialect class lazily: importing duckdb_engine pulls in SQLAlchemy's PG dialect."""
+    import duckdb_engine
+
+    class FundwatchDuckDBDialect(duckdb_engine.Dialect):
+        """duckdb-engine, with fundwatch's connection handling and DuckDB-native reflection."""
+
+        driver = DRIVER
+        supports_statement_cache = False
+
+        def create_connect_args(self, url: Any) -> tuple[tuple, dict]:
+            query = dict(url.query)
+            read_only = str(query.pop("read_only", "true")).lower() not in ("false", "0", "no")
+            if query:
+                raise ValueError(f"unsupported {DIALECT_NAME}+{DRIVER} URL options: {sorted(query)}")
+            return (), {"database": url.database, "read_only": read_only}
+
+        def connect(self, *cargs: Any, **cparams: Any) -> Any:
+            conn = open_duckdb(cparams["database"], read_only=cparams.get("read_only", True))
+            _opened.add(conn)
+            return duckdb_engine.ConnectionWrapper(conn)
+
+        def get_columns(self, connection: Any, table_name: str, schema: str | None = None,
+                        **kw: Any) -> list[dict]:
+            from sqlalchemy import text
+            from sqlalchemy.exc import NoSuchTableError
+
+            rows = connection.execute(
+                text(
+                    "select column_name, data_type, is_nullable, column_default "
+                    "from information_schema.columns "
+                    "where table_name = :t and table_schema = coalesce(:s, current_schema()) "
+                    "order by ordinal_position"
+                ),
+                {"t": str(table_name), "s": schema},
+            ).fetchall()
+            if not rows:
+                raise NoSuchTableError(table_name)
+            return [
+                {
+                    "name": name,
+                    "type": _sqlalchemy_type(data_type),
+                    "nullable": is_nullable == "YES",
+                    "default": default,
+                    "autoincrement": False,
+                    "comment": None,
+                }
+                for name, data_type, is_nullable, default in rows
+            ]
+
+        def get_multi_columns(self, connection: Any, schema: str | None = None,
+                              filter_names: Any = None, **kw: Any) -> Any:
+            from sqlalchemy import text
+
+            names = filter_names or [
+                r[0]
+                for r in connection.execute(
+                    text(
+                        "select table_name from information_schema.tables "
+                        "where table_schema = coalesce(:s, current_schema())"
+                    ),
+                    {"s": schema},
+                ).fetchall()
+            ]
+            return [((schema, n), self.get_columns(connection, n, schema)) for n in names]
+
+    return FundwatchDuckDBDialect
+
+
+class _DuckDBDialectName:
+    """Stands in for a ``GXSqlDialect`` member in GX's persisted-connection list."""
+
+    value = DIALECT_NAME
+
+    def __eq__(self, other: object) -> bool:
+        return str(getattr(other, "value", other)).lower() == DIALECT_NAME
+
+    def __hash__(self) -> int:
+        return hash(DIALECT_NAME)
+
+    def __repr__(self) -> str:
+        return "<fundwatch duckdb dialect name>"
+
+
+def enable() -> None:
+    """Register the ``duckdb+fundwatch`` dialect and make GX keep DuckDB connections open.
+
+    Idempotent. Imports GX's SQL execution engine, so call it after GX has been imported.
+    """
+    global _enabled
+    with _lock:
+        if _enabled:
+            return
+        from great_expectations.execution_engine import sqlalchemy_execution_engine as see
+        from sqlalchemy.dialects import registry
+
+        cls = _dialect_class()
+        globals()["FundwatchDuckDBDialect"] = cls
+        registry.register(f"{DIALECT_NAME}.{DRIVER}", __name__, "FundwatchDuckDBDialect")
+        if DIALECT_NAME not in see._PERSISTED_CONNECTION_DIALECTS:
+            see._PERSISTED_CONNECTION_DIALECTS = (
+                *see._PERSISTED_CONNECTION_DIALECTS,
+                _DuckDBDialectName(),
+            )
+        _enabled = True
+
+
+def close_connections() -> int:
+    """Close every DuckDB connection the dialect opened; returns how many were still open."""
+    closed = 0
+    for conn in list(_opened):
+        try:
+            conn.close()
+            closed += 1
+        except Exception:  # already closed
+            pass
+        _opened.discard(conn)
+    return closed

@@ -1,0 +1,65 @@
+"""Opening a run's DuckDB database and running SQL with errors that say what was being built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from fundwatch.paths import sql_file
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """DuckDB resource limits; None leaves DuckDB's default."""
+
+    memory_limit: str | None = None  # e.g. "4GB"
+    threads: int | None = None
+    temp_directory: str | None = None
+
+
+class SqlError(Exception):
+    """A statement failed; names the step and keeps the SQL for the log."""
+
+    def __init__(self, step: str, error: Exception, sql: str):
+        super().__init__(f"{step}: {str(error).splitlines()[0]}")
+        self.sql = sql
+
+
+def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
+    settings = settings or EngineSettings()
+    con = duckdb.connect(str(db_path))
+    if settings.memory_limit:
+        con.execute(f"set memory_limit = '{settings.memory_limit}'")
+    if settings.threads:
+        con.execute(f"set threads = {int(settings.threads)}")
+    if settings.temp_directory:
+        con.execute("set temp_directory = ?", [settings.temp_directory])
+    con.execute(sql_file("load/macros.sql"))
+    return con
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, step: str, sql: str, params: dict | list | None = None):
+    try:
+        return con.execute(sql, params) if params is not None else con.execute(sql)
+    except duckdb.Error as error:
+        raise SqlError(step, error, sql) from error
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str, schema: str = "main") -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def columns_with_values(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """Columns of a table that hold at least one non-null value (an optional column the files lacked is all null)."""
+    names = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+    if not names:
+        return set()
+    counts = con.execute("select " + ", ".join(f'count("{n}")' for n in names) + f" from {table}").fetchone()
+    return {n for n, c in zip(names, counts) if c}
