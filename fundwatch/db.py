@@ -10,6 +10,9 @@ import duckdb
 from fundwatch.paths import sql_file
 
 
+MACRO_FILES = ("load/macros.sql", "clues/macros.sql")
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """DuckDB resource limits; None leaves DuckDB's default."""
@@ -36,7 +39,8 @@ def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duck
         con.execute(f"set threads = {int(settings.threads)}")
     if settings.temp_directory:
         con.execute("set temp_directory = ?", [settings.temp_directory])
-    con.execute(sql_file("load/macros.sql"))
+    for macros in MACRO_FILES:
+        con.execute(sql_file(macros))
     return con
 
 

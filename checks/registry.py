@@ -1,0 +1,91 @@
+"""The rule registry: checks/rules.toml read into typed entries, and each rule's SQL built for DuckDB.
+
+Building a rule's statement is kept apart from running it (fundwatch.rules runs them).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fundwatch.paths import sql_file
+
+RULES_FILE = Path(__file__).with_name("rules.toml")
+SUBJECT_TYPES = ("人员", "账户", "经办人")
+SEVERITIES = ("高", "中", "低")
+PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    subject: str
+    scope: str
+    sql: str
+    policy: str
+    suggestion: str
+    requires: tuple[str, ...] = ()
+    requires_columns: tuple[str, ...] = ()
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def hits_table(self) -> str:
+        return f"hits_{self.id.lower()}"
+
+    @property
+    def needs_scores(self) -> bool:
+        return "scores" in self.requires
+
+    def statement(self, shared_parameters: dict) -> tuple[str, dict]:
+        """CREATE TABLE hits_<id> AS <the rule's SQL>, with the parameters it names."""
+        body = sql_file(f"rules/{self.sql}")
+        available = {**shared_parameters, **self.parameters}
+        named = set(PARAMETER.findall(_without_comments(body)))
+        missing = named - available.keys()
+        if missing:
+            raise ValueError(f"rule {self.id}: parameters {sorted(missing)} are not set in {RULES_FILE.name}")
+        return f"create or replace table {self.hits_table} as\n{body}", {k: available[k] for k in sorted(named)}
+
+
+@dataclass(frozen=True)
+class Registry:
+    rules: tuple[Rule, ...]
+    parameters: dict
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+    def for_scope(self, scope: str) -> list[Rule]:
+        return [r for r in self.rules if r.scope == scope]
+
+    def all_parameters(self) -> dict:
+        return {"shared": self.parameters, **{r.id: r.parameters for r in self.rules if r.parameters}}
+
+
+def _without_comments(sql: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+
+
+def load_registry(path: Path | None = None, overrides: dict | None = None) -> Registry:
+    """Read the catalogue; `overrides` maps a rule id (or "shared") to parameter values to replace."""
+    with open(path or RULES_FILE, "rb") as fh:
+        config = tomllib.load(fh)
+    overrides = overrides or {}
+    rules = []
+    for entry in config["rules"]:
+        entry = dict(entry)
+        entry["requires"] = tuple(entry.get("requires", ()))
+        entry["requires_columns"] = tuple(entry.get("requires_columns", ()))
+        entry["parameters"] = {**entry.get("parameters", {}), **overrides.get(entry["id"], {})}
+        rule = Rule(**entry)
+        if rule.subject not in SUBJECT_TYPES or rule.severity not in SEVERITIES:
+            raise ValueError(f"rule {rule.id}: subject must be one of {SUBJECT_TYPES}, severity one of {SEVERITIES}")
+        rules.append(rule)
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{RULES_FILE.name}: duplicate rule ids")
+    return Registry(tuple(rules), {**config.get("parameters", {}), **overrides.get("shared", {})})

@@ -1,0 +1,67 @@
+"""Prefect tasks: one per stage of a run, each a thin wrapper over fundwatch.run.
+
+Tasks take and return paths, names and small summaries, never tables of data. Their logs carry
+counts only: no ID numbers, names or accounts.
+"""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from fundwatch import progress, run
+from fundwatch.run import RunOptions, RunPaths
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load(paths: RunPaths, options: RunOptions) -> dict:
+    """Read every input file into the run's DuckDB database; quarantine unreadable rows."""
+    progress.report("load", "读取并校验输入文件")
+    summary = run.load_stage(paths, options)
+    read = sum(f["rows_read"] for f in summary["inputs"])
+    quarantined = sum(f["rows_quarantined"] for f in summary["inputs"])
+    get_run_logger().info("loaded %d files: %d rows read, %d quarantined", len(summary["inputs"]), read, quarantined)
+    return summary
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(paths: RunPaths, options: RunOptions) -> dict:
+    """Run the Great Expectations suites on the loaded tables and write Data Docs."""
+    progress.report("validate", "Great Expectations 数据质量校验")
+    summary = run.validate_stage(paths, options)
+    failed = sum(t.get("failed", 0) for t in summary.get("tables", {}).values())
+    get_run_logger().info("validation: %d failed expectations", failed)
+    return summary
+
+
+@task(name="rule", task_run_name="rule-{rule_id}", cache_policy=NO_CACHE)
+def apply_rule(paths: RunPaths, options: RunOptions, rule_id: str) -> dict:
+    """Run one rule's SQL into hits_<rule>."""
+    progress.report("rules", f"规则 {rule_id}")
+    outcome = run.rule_stage(paths, options, rule_id)
+    get_run_logger().info("rule %s %s: %d clues %s", rule_id, outcome["status"], outcome["clues"],
+                          outcome["reason"])
+    return outcome
+
+
+@task(name="score", cache_policy=NO_CACHE)
+def score(paths: RunPaths, options: RunOptions) -> dict:
+    """Score every recipient with the isolation forest."""
+    progress.report("score", "孤立森林异常评分")
+    summary = run.score_stage(paths, options)
+    get_run_logger().info("scored %d recipients", summary["recipients_scored"])
+    return summary
+
+
+@task(name="assemble", cache_policy=NO_CACHE)
+def assemble(paths: RunPaths, options: RunOptions, county: str) -> dict:
+    """Turn every rule's hits into the clue list and its evidence."""
+    progress.report("assemble", "汇总问题线索")
+    return run.assemble_stage(paths, options, county)
+
+
+@task(name="emit", cache_policy=NO_CACHE)
+def emit(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
+    """Write the output files aside and move the finished folder into place."""
+    progress.report("emit", "写出问题线索清单")
+    return run.emit_stage(paths, options, manifest)

@@ -1,0 +1,150 @@
+"""The stages of a county run as plain functions over paths and table names.
+
+flows/ wraps each in a Prefect task; tests can call them directly. Every stage opens the run's
+DuckDB file, does its work there and closes it, so only paths and small summaries travel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from checks.registry import Registry, load_registry
+from fundwatch import __version__
+from fundwatch.db import EngineSettings, connect
+from fundwatch.emit import publish, write_csvs, write_manifest
+from fundwatch.ingest import RunInputs, discover
+from fundwatch.load import load_inputs
+from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
+from fundwatch.scoring import score_recipients
+
+DATABASE_NAME = "run.duckdb"
+LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas")
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    input_dir: Path
+    out_dir: Path
+    staging_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.staging_dir / DATABASE_NAME
+
+    @property
+    def work_dir(self) -> Path:
+        return self.staging_dir / "_work"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.staging_dir / "data_docs"
+
+
+@dataclass
+class RunOptions:
+    seed: int = 0
+    validate: bool = True
+    keep_database: bool = True
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    rule_parameters: dict = field(default_factory=dict)
+
+    def registry(self) -> Registry:
+        return load_registry(overrides=self.rule_parameters)
+
+
+def prepare(input_dir: Path, out_dir: Path) -> tuple[RunPaths, RunInputs]:
+    """Find the inputs and make an empty staging folder beside the output folder."""
+    inputs = discover(Path(input_dir))
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    paths = RunPaths(Path(input_dir).resolve(), out_dir, staging)
+    paths.work_dir.mkdir()
+    return paths, inputs
+
+
+def load_stage(paths: RunPaths, options: RunOptions) -> dict:
+    inputs = discover(paths.input_dir)
+    with connect(paths.database, options.engine) as con:
+        reconciliation = load_inputs(con, inputs, paths.work_dir)
+        tables = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
+                  for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment")}
+    shutil.rmtree(paths.work_dir, ignore_errors=True)
+    paths.work_dir.mkdir(exist_ok=True)
+    return {"kind": inputs.kind, "counties": sorted(inputs.counties), "inputs": reconciliation,
+            "ignored_files": inputs.ignored, "table_rows": tables}
+
+
+def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
+    if not options.validate:
+        return {"skipped": "validation turned off (--no-validate)"}
+    from checks.validation import validate_database
+
+    return validate_database(paths.database, paths.docs_dir)
+
+
+def rule_stage(paths: RunPaths, options: RunOptions, rule_id: str) -> dict:
+    registry = options.registry()
+    with connect(paths.database, options.engine) as con:
+        write_catalogue(con, registry)
+        refresh_hits_view(con, registry)
+        return run_rule(con, registry, registry.rule(rule_id)).as_manifest()
+
+
+def score_stage(paths: RunPaths, options: RunOptions) -> dict:
+    with connect(paths.database, options.engine) as con:
+        return score_recipients(con, seed=options.seed)
+
+
+def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:
+    with connect(paths.database, options.engine) as con:
+        clues = assemble_clues(con, options.registry(), county)
+        per_rule = con.execute(
+            "select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
+    return {"clues": clues, "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule}}
+
+
+def versions() -> dict:
+    found = {"fundwatch": __version__, "python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
+    with connect(paths.database, options.engine) as con:
+        counts = write_csvs(con, paths.staging_dir)
+    manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
+    write_manifest(manifest, paths.staging_dir)
+    shutil.rmtree(paths.work_dir, ignore_errors=True)
+    if not options.keep_database:
+        paths.database.unlink()
+    else:
+        os.chmod(paths.database, 0o600)
+    publish(paths.staging_dir, paths.out_dir)
+    return counts
+
+
+def discard(paths: RunPaths) -> None:
+    shutil.rmtree(paths.staging_dir, ignore_errors=True)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def options_for_manifest(options: RunOptions) -> dict:
+    return {"seed": options.seed, "validate": options.validate, "engine": asdict(options.engine),
+            "rules": options.registry().all_parameters()}

@@ -1,0 +1,59 @@
+-- clues: the clue list, one row per rule and subject, from every rule's hits (clue_hits), with the
+-- payments behind each clue in clue_evidence. $county is the run's county ('' for a city-level
+-- list); it keeps county-level clue IDs of the same subject distinct between counties.
+
+with per_subject as (
+    select rule_id,
+           subject_key,
+           any_value(evidence) as evidence,
+           count(row_key) as payment_count,
+           coalesce(sum(amount) filter (improper), 0)::decimal(18, 2) as amount,
+           min(period) as period_start,
+           max(period) as period_end,
+           string_agg(distinct scheme, ';' order by scheme) as schemes,
+           string_agg(distinct region_code, ';' order by region_code) as regions,
+           arg_min(person_id, (period, row_key)) as person_id,
+           arg_min(name, (period, row_key)) as name
+    from clue_evidence_rows
+    group by rule_id, subject_key
+),
+
+recipient_facts as (
+    select id_number,
+           arg_min(person_id, row_key) as person_id,
+           arg_min(name, row_key) as name,
+           string_agg(distinct scheme, ';' order by scheme) as schemes,
+           string_agg(distinct region_code, ';' order by region_code) as regions
+    from recipients
+    group by id_number
+),
+
+scored as (
+    select s.*, c.title, c.severity, c.subject, c.scope, c.policy, c.suggestion
+    from per_subject as s
+    join rule_catalogue as c using (rule_id)
+)
+
+select s.rule_id || '-' || upper(left(md5(s.rule_id || '|' || case when s.scope = 'city' then '' else $county end
+                                           || '|' || s.subject_key), 12)) as clue_id,
+       s.rule_id,
+       s.subject_key,
+       s.title as clue_type,
+       s.severity,
+       coalesce(s.regions, r.regions, nullif($county, '')) as region_code,
+       s.subject as subject_type,
+       case when s.subject = '人员' then coalesce(s.person_id, r.person_id) end as person_id,
+       case when s.subject = '人员' then s.subject_key end as id_number,
+       case when s.subject = '人员' then coalesce(s.name, r.name) else s.subject_key end as name,
+       coalesce(s.schemes, case when s.subject = '人员' then r.schemes end) as scheme,
+       s.period_start,
+       s.period_end,
+       s.payment_count,
+       s.amount,
+       sc.score,
+       s.evidence,
+       s.policy as policy_basis,
+       s.suggestion
+from scored as s
+left join recipient_facts as r on s.subject = '人员' and r.id_number = s.subject_key
+left join (select id_number, score from scores) as sc on s.subject = '人员' and sc.id_number = s.subject_key

@@ -1,0 +1,81 @@
+-- E01 未达年龄领取养老金
+-- A pension (110/120/170) whose benefit_start is before the month the recipient reached the minimum
+-- age: 60 for the resident pension, by retirement type, gender and personnel type for employees
+-- (退休类型 其他 or unrecognised is not checked). The birth date comes from the ID number when valid.
+-- Evidence: the person's pension payments of that scheme; improper: those for periods before the
+-- month of reaching the age.
+
+with min_age_table as (
+    select unnest($employee_min_ages, max_depth := 2)
+),
+
+pension_recipients as (
+    select r.id_number,
+           r.scheme,
+           r.gender,
+           r.benefit_start,
+           coalesce(nullif(r.retirement_type, ''), '正常退休') as retirement_type,
+           r.personnel_type,
+           case when r.id_valid then fw_id_birth_date(r.id_number) else r.birth_date end as birth_date,
+           case when r.id_valid then '身份证号码' else '出生日期字段' end as birth_source
+    from recipients as r
+    where list_contains($pension_schemes, r.scheme)
+),
+
+with_min_age as (
+    select p.*,
+           case when p.scheme = '170' then $resident_pension_age
+                else (select m.age
+                      from min_age_table as m
+                      where m.retirement_type = p.retirement_type
+                        and m.gender = p.gender
+                        and (m.personnel_type = p.personnel_type or m.personnel_type = '*')
+                      order by (m.personnel_type = '*')
+                      limit 1)
+           end as min_age
+    from pension_recipients as p
+),
+
+below_age as (
+    select *,
+           fw_period_add(fw_period_of(birth_date), min_age * 12) as age_reached_period
+    from with_min_age
+    where min_age is not null
+      and benefit_start < fw_period_add(fw_period_of(birth_date), min_age * 12)
+),
+
+pension_payments as (
+    select p.row_key,
+           p.id_number,
+           p.period,
+           p.amount,
+           b.scheme,
+           b.benefit_start,
+           b.age_reached_period,
+           b.min_age,
+           b.birth_date,
+           b.birth_source,
+           b.retirement_type,
+           p.period < b.age_reached_period as before_age
+    from payments as p
+    join below_age as b on p.id_number = b.id_number and p.scheme = b.scheme
+    where list_contains($pension_benefit_types, p.benefit_type)
+),
+
+per_person as (
+    select id_number,
+           count(*) filter (before_age) as payments_before_age,
+           coalesce(sum(amount) filter (before_age), 0) as amount_before_age,
+           string_agg(distinct scheme || '险种' || case when scheme = '170' then '' else retirement_type end
+                      || '待遇开始年月' || benefit_start || '，按' || birth_source || '出生日期' || fw_day(birth_date)
+                      || '，应于' || age_reached_period || '年满' || min_age || '周岁', '；') as facts
+    from pension_payments
+    group by id_number
+)
+
+select p.id_number as subject_key,
+       p.row_key as payment_key,
+       p.before_age as improper,
+       s.facts || '；达龄前发放养老金' || s.payments_before_age || '笔，合计' || fw_yuan(s.amount_before_age) as evidence
+from pension_payments as p
+join per_person as s using (id_number)
