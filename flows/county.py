@@ -25,7 +25,7 @@ def county_run(
     input_dir: str,
     out_dir: str,
     seed: int = 0,
-    validate: bool = True,
+    run_validation: bool = True,
     keep_database: bool = True,
     memory_limit: str | None = None,
     threads: int | None = None,
@@ -34,7 +34,7 @@ def county_run(
 ) -> dict:
     """Find improper payments in one county's exports and write its clue list to out_dir."""
     started_at = run.now_iso()
-    options = RunOptions(seed, validate, keep_database, EngineSettings(memory_limit, threads, temp_directory),
+    options = RunOptions(seed, run_validation, keep_database, EngineSettings(memory_limit, threads, temp_directory),
                          rule_parameters or {})
     paths, inputs = run.prepare(Path(input_dir), Path(out_dir))
     seconds: dict[str, float] = {}
