@@ -1,0 +1,35 @@
+"""Running real rules on hand-made exports: load through the real loader, run, assemble, read clues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checks.registry import load_registry
+from fundwatch.db import connect
+from fundwatch.ingest import discover
+from fundwatch.load import load_inputs
+from fundwatch.rules import assemble_clues, run_rule, write_catalogue
+from fundwatch.scoring import score_recipients
+from tests.builders import COUNTY, write_county
+
+
+def clues_for(tmp_path: Path, payments: list[dict], recipients: list[dict], rules: tuple[str, ...],
+              **references: list[dict]) -> dict[tuple[str, str], dict]:
+    """{(rule_id, subject_key): clue} for the given rules run on one county's exports."""
+    county = write_county(tmp_path / "in", payments, recipients, **references)
+    registry = load_registry()
+    with connect(tmp_path / "run.duckdb") as con:
+        load_inputs(con, discover(county), tmp_path)
+        write_catalogue(con, registry)
+        outcomes = {r: run_rule(con, registry, registry.rule(r)) for r in rules}
+        score_recipients(con, seed=0)
+        assemble_clues(con, registry, COUNTY)
+        rows = con.execute(
+            "select rule_id, subject_key, payment_count, amount::varchar as amount, period_start, period_end, "
+            "evidence, region_code, name from clues").fetchall()
+    skipped = {r: o.reason for r, o in outcomes.items() if o.status == "skipped"}
+    clues = {(r[0], r[1]): dict(zip(("rule_id", "subject_key", "payment_count", "amount", "period_start",
+                                     "period_end", "evidence", "region_code", "name"), r)) for r in rows}
+    if skipped:
+        clues[("skipped", "")] = skipped
+    return clues
