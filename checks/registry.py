@@ -30,6 +30,7 @@ class Rule:
     suggestion: str
     requires: tuple[str, ...] = ()
     requires_columns: tuple[str, ...] = ()
+    partial_requires: dict = field(default_factory=dict)
     parameters: dict = field(default_factory=dict)
 
     @property

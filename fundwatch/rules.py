@@ -42,16 +42,29 @@ def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return table_exists(con, table) and con.execute(f"select exists (select 1 from {table})").fetchone()[0]
 
 
+def _available(con: duckdb.DuckDBPyConnection, requirement: str) -> bool:
+    """A table with rows, or table.column holding at least one value."""
+    table, _, column = requirement.partition(".")
+    if not _has_rows(con, table):
+        return False
+    return not column or column in columns_with_values(con, table)
+
+
 def skip_reason(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
     """Why a rule cannot run on this database, or "" when it can."""
     for table in rule.requires:
-        if not _has_rows(con, table):
+        if not _available(con, table):
             return f"缺少{TABLE_TITLES.get(table, table)}（{table}）数据"
     for qualified in rule.requires_columns:
-        table, column = qualified.split(".")
-        if not _has_rows(con, table) or column not in columns_with_values(con, table):
+        if not _available(con, qualified):
+            table, column = qualified.split(".")
             return f"{TABLE_TITLES.get(table, table)}缺少{column}列或该列全部为空"
     return ""
+
+
+def partial_notes(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
+    """What part of a rule could not be checked on this database."""
+    return "；".join(note for requirement, note in rule.partial_requires.items() if not _available(con, requirement))
 
 
 def run_rule(con: duckdb.DuckDBPyConnection, registry: Registry, rule: Rule) -> RuleOutcome:
@@ -63,7 +76,7 @@ def run_rule(con: duckdb.DuckDBPyConnection, registry: Registry, rule: Rule) -> 
     statement, parameters = rule.statement(registry.parameters)
     run_sql(con, f"rule {rule.id}", statement, parameters)
     clues = con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
-    return RuleOutcome(rule.id, "run", "", clues, time.perf_counter() - started)
+    return RuleOutcome(rule.id, "run", partial_notes(con, rule), clues, time.perf_counter() - started)
 
 
 def refresh_hits_view(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:

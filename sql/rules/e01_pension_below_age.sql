@@ -2,8 +2,8 @@
 -- A pension (110/120/170) whose benefit_start is before the month the recipient reached the minimum
 -- age: 60 for the resident pension, by retirement type, gender and personnel type for employees
 -- (退休类型 其他 or unrecognised is not checked). The birth date comes from the ID number when valid.
--- Evidence: the person's pension payments of that scheme; improper: those for periods before the
--- month of reaching the age.
+-- The clue rests on the recipient record; evidence: the person's pension payments of that scheme
+-- (none when the data holds none); improper: those for periods before the month of reaching the age.
 
 with min_age_table as (
     select unnest($employee_min_ages, max_depth := 2)
@@ -46,7 +46,7 @@ below_age as (
 
 pension_payments as (
     select p.row_key,
-           p.id_number,
+           b.id_number,
            p.period,
            p.amount,
            b.scheme,
@@ -57,9 +57,10 @@ pension_payments as (
            b.birth_source,
            b.retirement_type,
            p.period < b.age_reached_period as before_age
-    from payments as p
-    join below_age as b on p.id_number = b.id_number and p.scheme = b.scheme
-    where list_contains($pension_benefit_types, p.benefit_type)
+    from below_age as b
+    left join payments as p
+        on p.id_number = b.id_number and p.scheme = b.scheme
+        and list_contains($pension_benefit_types, p.benefit_type)
 ),
 
 per_person as (
@@ -75,7 +76,7 @@ per_person as (
 
 select p.id_number as subject_key,
        p.row_key as payment_key,
-       p.before_age as improper,
+       coalesce(p.before_age, false) as improper,
        s.facts || '；达龄前发放养老金' || s.payments_before_age || '笔，合计' || fw_yuan(s.amount_before_age) as evidence
 from pension_payments as p
 join per_person as s using (id_number)

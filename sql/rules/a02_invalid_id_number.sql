@@ -1,0 +1,52 @@
+-- A02 身份证号码异常
+-- An ID number (in payments or recipients) that is invalid: wrong length or characters, wrong
+-- check digit, impossible birth date; or a valid one that disagrees with the recipient's birth_date
+-- or gender. A valid 15-digit legacy number or a lower-case x was normalised at load: no clue.
+-- Evidence and amount: everything paid to the person.
+
+with invalid_numbers as (
+    select id_number, fw_id_problem(fw_id_candidate(id_number)) as problem
+    from (select id_number from payments where not id_valid
+          union
+          select id_number from recipients where not id_valid)
+),
+
+disagreements as (
+    select id_number,
+           concat_ws('；',
+               case when fw_id_birth_date(id_number) <> birth_date
+                    then '号码中的出生日期' || fw_day(fw_id_birth_date(id_number)) || '与出生日期字段'
+                         || fw_day(birth_date) || '不一致' end,
+               case when fw_id_gender(id_number) <> gender
+                    then '号码显示性别为' || fw_id_gender(id_number) || '，与性别字段“' || gender || '”不一致' end)
+               as problem
+    from recipients
+    where id_valid
+      and (fw_id_birth_date(id_number) <> birth_date or fw_id_gender(id_number) <> gender)
+),
+
+problems as (
+    select id_number, string_agg(distinct problem, '；' order by problem) as problem
+    from (select * from invalid_numbers union all select * from disagreements)
+    group by id_number
+),
+
+person_payments as (
+    select q.id_number, q.problem, p.row_key, p.amount
+    from problems as q
+    left join payments as p using (id_number)
+),
+
+per_person as (
+    select id_number, count(row_key) as payments, coalesce(sum(amount), 0) as amount
+    from person_payments
+    group by id_number
+)
+
+select p.id_number as subject_key,
+       p.row_key as payment_key,
+       true as improper,
+       '公民身份号码“' || p.id_number || '”' || p.problem || '；按该号码发放待遇' || s.payments || '笔，合计'
+           || fw_yuan(s.amount) as evidence
+from person_payments as p
+join per_person as s using (id_number)
