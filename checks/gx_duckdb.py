@@ -40,9 +40,10 @@ _CONFIG_CLASH = "different configuration"
 
 _lock = threading.Lock()
 _enabled = False
-# Raw DuckDB connections our dialect opened, so that :func:`close_connections` can release the
-# file even if GX or SQLAlchemy still hold a reference to a pooled connection.
-_opened: weakref.WeakSet = weakref.WeakSet()
+# Raw DuckDB connections our dialect opened, per database file, so that
+# :func:`close_connections` can release a file even if GX or SQLAlchemy still hold a reference
+# to a pooled connection.
+_opened: dict[str, weakref.WeakSet] = {}
 
 
 def open_duckdb(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -61,7 +62,15 @@ def open_duckdb(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConn
     except duckdb.ConnectionException as exc:
         if _CONFIG_CLASH not in str(exc):
             raise
+    try:
         return duckdb.connect(path)
+    except duckdb.ConnectionException as exc:
+        if _CONFIG_CLASH not in str(exc):
+            raise
+        raise duckdb.ConnectionException(
+            f"{path} is open in this process with a non-default DuckDB config; "
+            "close that connection before validating"
+        ) from exc
 
 
 def connection_string(path: Path | str) -> str:
@@ -116,8 +125,10 @@ def _dialect_class() -> type:
             return (), {"database": url.database, "read_only": read_only}
 
         def connect(self, *cargs: Any, **cparams: Any) -> Any:
-            conn = open_duckdb(cparams["database"], read_only=cparams.get("read_only", True))
-            _opened.add(conn)
+            path = cparams["database"]
+            conn = open_duckdb(path, read_only=cparams.get("read_only", True))
+            with _lock:
+                _opened.setdefault(_key(path), weakref.WeakSet()).add(conn)
             return duckdb_engine.ConnectionWrapper(conn)
 
         def get_columns(self, connection: Any, table_name: str, schema: str | None = None,
@@ -205,14 +216,17 @@ def enable() -> None:
         _enabled = True
 
 
-def close_connections() -> int:
-    """Close every DuckDB connection the dialect opened; returns how many were still open."""
-    closed = 0
-    for conn in list(_opened):
+def _key(path: Path | str) -> str:
+    return str(Path(path).resolve())
+
+
+def close_connections(path: Path | str) -> int:
+    """Close every connection the dialect opened to ``path``; returns how many it closed."""
+    with _lock:
+        conns = list(_opened.pop(_key(path), ()))
+    for conn in conns:
         try:
-            conn.close()
-            closed += 1
-        except Exception:  # already closed
+            conn.close()  # closing twice is harmless in DuckDB
+        except duckdb.Error:
             pass
-        _opened.discard(conn)
-    return closed
+    return len(conns)
