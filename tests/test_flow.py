@@ -1,0 +1,61 @@
+"""The county flow as a real Prefect flow run (temporary server from the test harness)."""
+
+import csv
+import json
+import os
+import stat
+
+import pytest
+
+from flows.county import county_run
+from fundwatch.ingest import InputError
+from tests.builders import Person
+from tests.contract import assert_outputs_pass_contract
+from tests.builders import write_county
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def small_county(tmp_path):
+    people = [Person(i) for i in range(1, 40)]
+    payments = [x for p in people for x in p.monthly("202301", "202306")]
+    payments += [people[0].payment("202303", payment_id="DUP-1")]  # P01
+    deaths = [{"id_number": people[1].id_number, "name": people[1].name, "death_date": "2023-03-05", "source": "民政"}]
+    payments.append({**payments[0]})  # exact duplicate export row: quarantined, not P01
+    return write_county(tmp_path / "in", payments, [p.recipient() for p in people], deaths=deaths), people
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_county_flow_writes_every_output(tmp_path):
+    county, people = small_county(tmp_path)
+    out = tmp_path / "out"
+    result = county_run(str(county), str(out), run_validation=False)
+    assert_outputs_pass_contract(out)
+    clues = read_csv(out / "clues.csv")
+    assert {(c["规则编号"], c["公民身份号码"]) for c in clues if c["规则编号"] != "M01"} == {
+        ("D01", people[1].id_number), ("P01", people[0].id_number)}
+    d01 = next(c for c in clues if c["规则编号"] == "D01")
+    assert (d01["起始所属期"], d01["截止所属期"], d01["涉及笔数"], d01["涉及金额"]) == ("202304", "202306", "3", "9000.00")
+    evidence = read_csv(out / "clue_evidence.csv")
+    assert sorted(int(e["来源行号"]) for e in evidence if e["线索编号"] == d01["线索编号"]) == [11, 12, 13]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    payments_file = next(i for i in manifest["inputs"] if i["path"] == "payments.csv")
+    assert (payments_file["rows_read"], payments_file["rows_loaded"], payments_file["rows_quarantined"]) == (236, 235, 1)
+    assert {r["rule_id"]: r["status"] for r in manifest["rules"]}["E03"] == "skipped"
+    assert len(read_csv(out / "scores.csv")) == len(people)
+    assert stat.S_IMODE(os.stat(out / "clues.csv").st_mode) == 0o600
+    assert result["clues"]["clues"] == len(clues)
+    assert not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_failed_run_leaves_no_output(tmp_path):
+    county, _ = small_county(tmp_path)
+    (county / "recipients.csv").write_text("姓名\n张三\n", encoding="utf-8")
+    with pytest.raises(InputError, match="recipients.csv: not a recipients"):
+        county_run(str(county), str(tmp_path / "out"), run_validation=False)
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.partial-*"))
