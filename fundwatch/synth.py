@@ -1,0 +1,1712 @@
+"""Synthetic city input folders (市县联动) with planted improper payments and their ground truth.
+
+`synth(out_dir, ...)` writes one folder per county and `reference/` beside them, in the awkward
+shapes real exports arrive in (../shared/contract/INPUT.md), plus at the root:
+
+- `ground_truth.csv`: every planted case of a CLUES.md rule (`plant`: must fire) and every
+  near-miss (`near_miss`: must not fire for that rule);
+- `expected_quarantine.csv`: the rows the loader must set aside, by file and physical line.
+
+The base population is built so that it triggers no rule; only the planted cases do.
+`build_city` returns the same data as canonical frames (before formatting) for tests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import xlsxwriter
+
+from fundwatch.idnumber import CHECK_CHARS, WEIGHTS, check_char, make_id, to_legacy15
+
+COUNTY_NAMES = {
+    "330102": "上城区", "330105": "拱墅区", "330106": "西湖区", "330108": "滨江区",
+    "330109": "萧山区", "330110": "余杭区", "330111": "富阳区", "330112": "临安区",
+    "330113": "临平区", "330114": "钱塘区", "330122": "桐庐县", "330127": "淳安县",
+    "330182": "建德市",
+}
+CITY_COUNTIES = tuple(COUNTY_NAMES)
+# 下城区 and 江干区 were merged away in 2021; older ID numbers still carry their codes.
+FORMER_COUNTIES = ("330103", "330104")
+
+SCHEME_NAMES = {
+    "110": "企业职工基本养老保险", "120": "机关事业单位基本养老保险", "170": "城乡居民基本养老保险",
+    "210": "失业保险", "410": "工伤保险",
+}
+PENSION = "基本养老金"
+BACK_PAY = "基本养老金补发"
+UNEMPLOYMENT = "失业保险金"
+INJURY = "伤残津贴"
+FUNERAL = "丧葬补助金"
+SURVIVOR = "抚恤金"
+ACCOUNT_REFUND = "个人账户余额退还"
+NORMAL, SPECIAL, ILLNESS, OTHER = "正常退休", "特殊工种提前退休", "因病提前退休", "其他"
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖金方俞应楼钱孔"
+GIVEN_MALE = "伟强磊军洋勇杰涛明超华建国平文辉力斌刚林鹏飞俊峰宇浩凯健海波宁春荣德福根宝金忠祥新生永志成民卫东兴水松"
+GIVEN_FEMALE = "芳娜敏静丽艳娟秀英华慧红玲桂兰霞婷雪琳晨欣佳云春梅萍凤珍琴燕美翠月琼素芬彩菊莲"
+RARE_NAMES = ("刘䶮", "王㛃", "陈堃")  # the first two exist only in GB18030, not GBK
+
+BANKS = (  # card prefix, card length, bank
+    ("622202", 19, "中国工商银行"), ("622848", 19, "中国农业银行"), ("621700", 19, "中国建设银行"),
+    ("621661", 19, "中国银行"), ("622588", 16, "招商银行"), ("622262", 19, "交通银行"),
+    ("622909", 18, "兴业银行"), ("621058", 19, "浙江农商银行"),
+)
+BANK_SHARES = (0.22, 0.18, 0.16, 0.1, 0.08, 0.08, 0.06, 0.12)
+PUBLIC_UNITS = ("教育局", "人民医院", "财政局", "街道办事处", "第一中学", "疾病预防控制中心", "市场监督管理局",
+                "实验小学", "卫生健康局", "人力资源和社会保障局")
+EMPLOYERS = ("建设集团有限公司", "纺织有限公司", "物流有限公司", "电子科技有限公司", "物业管理有限公司",
+             "食品有限公司", "机械制造有限公司", "商贸有限公司")
+OFFENCES = ("盗窃罪", "诈骗罪", "故意伤害罪", "危险驾驶罪", "交通肇事罪", "贪污罪", "开设赌场罪")
+DEATH_SOURCES = ("公安", "民政", "卫健")
+DEATH_DATE_STYLE = {"公安": "compact", "民政": "iso", "卫健": "slash"}  # each department's own format
+
+PAYMENT_COLUMNS = ("payment_id", "person_id", "id_number", "name", "scheme", "benefit_type", "period",
+                   "pay_date", "amount", "bank_account", "region_code", "operator_id", "reviewer_id")
+RECIPIENT_COLUMNS = ("person_id", "id_number", "name", "gender", "birth_date", "scheme", "personnel_type",
+                     "unit_type", "retirement_type", "benefit_start", "status", "contribution_months",
+                     "region_code")
+STAFF_PER_COUNTY = 10
+FIRST_MONTH_OF_1998 = 1998 * 12
+RESIDENT_SCHEME_LAUNCH = 2009 * 12 + 6  # 新农保 pilots, July 2009
+
+
+def month_index(yyyymm: str) -> int:
+    return int(yyyymm[:4]) * 12 + int(yyyymm[4:6]) - 1
+
+
+def yyyymm(month: int) -> str:
+    return f"{month // 12}{month % 12 + 1:02d}"
+
+
+def month_of(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def days_in_month(month: int) -> int:
+    following = date((month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return (following - date(month // 12, month % 12 + 1, 1)).days
+
+
+def day_in(month: int, day: int) -> date:
+    return date(month // 12, month % 12 + 1, min(day, days_in_month(month)))
+
+
+def _month_starts(months: np.ndarray) -> np.ndarray:
+    return (np.asarray(months, dtype=np.int64) - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _dates_in(months: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """datetime64[D] for day `days` (clamped to the month's length) of each month index."""
+    first = _month_starts(months)
+    length = (_month_starts(np.asarray(months) + 1) - first).astype(np.int64)
+    return first + (np.minimum(days, length) - 1).astype("timedelta64[D]")
+
+
+def _random_dates_in(rng: np.random.Generator, months: np.ndarray) -> np.ndarray:
+    first = _month_starts(months)
+    length = (_month_starts(np.asarray(months) + 1) - first).astype(np.int64)
+    return first + np.floor(rng.random(len(first)) * length).astype("timedelta64[D]")
+
+
+def _digits_to_text(digits: np.ndarray) -> np.ndarray:
+    width = digits.shape[1]
+    raw = np.ascontiguousarray((digits + 48).astype(np.uint8)).view(f"S{width}").ravel()
+    return raw.astype(f"U{width}")
+
+
+def id_numbers(region: np.ndarray, birth: np.ndarray, male: np.ndarray, sequence: np.ndarray) -> np.ndarray:
+    """Vectorised `idnumber.make_id`: valid 18-character ID numbers."""
+    order = 2 * (np.asarray(sequence) % 500) + np.asarray(male, dtype=np.int64)
+    birth_text = np.char.replace(np.datetime_as_string(np.asarray(birth, dtype="datetime64[D]")), "-", "")
+    first17 = np.char.add(np.char.add(np.asarray(region, dtype="U6"), birth_text),
+                          np.char.zfill(order.astype("U3"), 3))
+    digits = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(-1, 17).astype(np.int64) - 48
+    checks = np.array(list(CHECK_CHARS))[(digits @ np.array(WEIGHTS)) % 11]
+    return np.char.add(first17, checks)
+
+
+def _luhn_check(digits: np.ndarray) -> np.ndarray:
+    from_right = np.arange(digits.shape[1])[::-1]
+    doubled = np.where(from_right % 2 == 0, digits * 2, digits)
+    doubled = np.where(doubled > 9, doubled - 9, doubled)
+    return (10 - doubled.sum(axis=1) % 10) % 10
+
+
+def bank_accounts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Distinct bank card numbers (16–19 digits, valid Luhn check digit)."""
+    cards = np.empty(n, dtype="U19")
+    todo = np.arange(n)
+    while len(todo):
+        bank = rng.choice(len(BANKS), len(todo), p=BANK_SHARES)
+        for which, (prefix, length, _) in enumerate(BANKS):
+            rows = todo[bank == which]
+            prefix_digits = np.frombuffer(prefix.encode(), dtype=np.uint8).astype(np.int64) - 48
+            body = rng.integers(0, 10, (len(rows), length - len(prefix) - 1))
+            digits = np.hstack([np.tile(prefix_digits, (len(rows), 1)), body])
+            cards[rows] = _digits_to_text(np.hstack([digits, _luhn_check(digits)[:, None]]))
+        _, first = np.unique(cards, return_index=True)
+        repeated = np.ones(n, dtype=bool)
+        repeated[first] = False
+        todo = np.flatnonzero(repeated)
+    return cards
+
+
+def random_names(rng: np.random.Generator, male: np.ndarray) -> np.ndarray:
+    n = len(male)
+    surname_weights = 1.0 / np.arange(1, len(SURNAMES) + 1) ** 0.8
+    surnames = np.array(list(SURNAMES))[rng.choice(len(SURNAMES), n, p=surname_weights / surname_weights.sum())]
+    male_chars, female_chars = np.array(list(GIVEN_MALE)), np.array(list(GIVEN_FEMALE))
+
+    def given() -> np.ndarray:
+        return np.where(male, male_chars[rng.integers(0, len(male_chars), n)],
+                        female_chars[rng.integers(0, len(female_chars), n)])
+
+    first, second = given(), given()
+    two_chars = rng.random(n) < 0.7
+    return np.char.add(np.char.add(surnames, first), np.where(two_chars, second, ""))
+
+
+def amount_in_month(base_fen: int, month: int, first_year: int) -> int:
+    """Monthly amount after the January raises (~3 % a year) since the window's first year."""
+    return int(np.rint(base_fen * 1.03 ** (month // 12 - first_year)))
+
+
+# ----------------------------------------------------------------------------------------------
+# File layouts
+
+
+@dataclass(frozen=True)
+class Layout:
+    key: str
+    payments_file: str  # "{year}" is replaced by the period's year when payments are split by year
+    recipients_file: str
+    encoding: str  # Python codec: "utf-8", "utf-8-sig", "gbk"
+    payment_headers: tuple[str, ...]
+    recipient_headers: tuple[str, ...]
+    payments_separator: str = ","
+    recipients_separator: str = ","
+    date_style: str = "iso"  # iso | slash | compact | mixed
+    period_style: str = "plain"  # plain | dash | cn | mixed
+    amount_style: str = "plain"  # plain | mixed
+    scheme_style: str = "code"  # code | mixed
+    gender_style: str = "zh"  # zh (男/女) | digit (1/2)
+    pension_label: str = PENSION
+    line_terminator: str = "\n"
+    extra_payment_column: str | None = None
+
+    def describe(self) -> str:
+        encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gbk": "GBK"}[self.encoding]
+        return f"{self.key}: {self.payments_file} + {self.recipients_file}, {encoding}"
+
+
+LAYOUTS = (
+    Layout(
+        key="split-by-year, mixed formats, recipients.xlsx, bad rows",
+        payments_file="payments_{year}.csv", recipients_file="recipients.xlsx", encoding="utf-8",
+        payment_headers=("发放流水号", "个人编号", "公民身份号码", "姓名", "险种类型", "待遇类型", "所属期",
+                         "发放日期", "发放金额", "银行账号", "行政区划代码", "经办人", "审核人"),
+        recipient_headers=("个人编号", "公民身份号码", "姓名", "性别", "出生日期", "险种类型", "人员身份",
+                           "单位类型", "退休类型", "待遇享受开始年月", "待遇状态", "累计缴费月数", "行政区划代码"),
+        date_style="mixed", period_style="mixed", amount_style="mixed", scheme_style="mixed",
+    ),
+    Layout(
+        key="GBK, Chinese file names, padded headers, gender 1/2, 养老金",
+        payments_file="待遇发放明细.csv", recipients_file="待遇领取人员信息.csv", encoding="gbk",
+        payment_headers=(" 流水号", "人员编号 ", "身份证号码", "\u3000姓名\u3000", "险种", "待遇项目",
+                         "发放所属期", "支付日期", "金额\u3000", "社保卡号", "行政区划", "经办人", "复核人"),
+        recipient_headers=("人员编号", " 身份证号码 ", "姓名", "性别", "出生日期", "险种", "人员身份",
+                           "单位类型", "退休类型", "\u3000待遇开始年月", "待遇状态", "缴费月数", "行政区划代码"),
+        date_style="slash", period_style="dash", gender_style="digit", pension_label="养老金",
+        line_terminator="\r\n", extra_payment_column="开户银行",
+    ),
+    Layout(
+        key="English headers, .txt tab / pipe separated, UTF-8 BOM",
+        payments_file="payments.txt", recipients_file="recipients.txt", encoding="utf-8-sig",
+        payment_headers=PAYMENT_COLUMNS, recipient_headers=RECIPIENT_COLUMNS,
+        payments_separator="\t", recipients_separator="|",
+    ),
+    Layout(
+        key="UTF-8 BOM CSV, compact dates, periods 2023年03月",
+        payments_file="payments.csv", recipients_file="recipients.csv", encoding="utf-8-sig",
+        payment_headers=("发放流水号", "人员编号", "证件号码", "姓名", "险种类型", "待遇类型", "所属年月",
+                         "发放日期", "发放金额", "账号", "行政区划代码", "经办人", "审核人"),
+        recipient_headers=("人员编号", "证件号码", "姓名", "性别", "出生日期", "险种类型", "人员身份",
+                           "单位类型", "退休类型", "待遇享受开始年月", "待遇状态", "累计缴费月数", "行政区划代码"),
+        date_style="compact", period_style="cn",
+    ),
+    Layout(
+        key="plain UTF-8 CSV",
+        payments_file="payments.csv", recipients_file="recipients.csv", encoding="utf-8",
+        payment_headers=("流水号", "个人编号", "公民身份号码", "姓名", "险种", "待遇类型", "发放所属期",
+                         "发放日期", "发放金额", "银行账号", "行政区划", "经办人", "复核人"),
+        recipient_headers=("个人编号", "公民身份号码", "姓名", "性别", "出生日期", "险种", "人员身份",
+                           "单位类型", "退休类型", "待遇开始年月", "待遇状态", "缴费月数", "行政区划代码"),
+        extra_payment_column="备注",
+    ),
+)
+REFERENCE_FILES = {
+    "deaths": "死亡人员信息.csv",  # GB18030
+    "prisoners": "prisoners.parquet",
+    "public_employees": "财政供养人员信息.xlsx",
+    "employment": "employment.csv",
+}
+
+
+def layout_for(county_position: int) -> Layout:
+    if county_position < len(LAYOUTS):
+        return LAYOUTS[county_position]
+    return LAYOUTS[3 + (county_position - len(LAYOUTS)) % 2]
+
+
+# ----------------------------------------------------------------------------------------------
+# The city being built
+
+
+@dataclass
+class City:
+    counties: list[str]
+    first_month: int
+    last_month: int
+    seed: int
+    persons: pl.DataFrame  # everyone: recipients and people only on reference lists
+    recipients: pl.DataFrame  # canonical, one row per person, county and scheme
+    payments: pl.DataFrame  # one row per physical file row (incl. the duplicate copy), with path/line
+    deaths: pl.DataFrame
+    prisoners: pl.DataFrame
+    public_employees: pl.DataFrame
+    employment: pl.DataFrame
+    ground_truth: pl.DataFrame
+    expected_quarantine: pl.DataFrame
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def loadable_payments(self) -> pl.DataFrame:
+        """The payments a correct loader keeps: no quarantined rows, no duplicate copies."""
+        return self.payments.filter(pl.col("bad_column").is_null() & pl.col("duplicate_of_line").is_null())
+
+
+class _Cast:
+    """Accumulates people, their benefit records and payments, plants and reference rows."""
+
+    def __init__(self, counties: list[str], first_month: int, last_month: int, seed: int):
+        self.counties = counties
+        self.m0, self.m1 = first_month, last_month
+        self.months = last_month - first_month + 1
+        self.first_year = first_month // 12
+        self.seed = seed
+        self.rng = np.random.default_rng([seed, 1])
+        self.person_rows: list[dict] = []
+        self.recipient_rows: list[dict] = []
+        self.spell_rows: list[dict] = []
+        self.one_off_rows: list[dict] = []
+        self.death_rows: list[dict] = []
+        self.prisoner_rows: list[dict] = []
+        self.public_employee_rows: list[dict] = []
+        self.employment_rows: list[dict] = []
+        self.truth_rows: list[dict] = []
+        self.used_ids: set[str] = set()
+        self.frames: dict[str, list[pl.DataFrame]] = {k: [] for k in (
+            "persons", "recipients", "spells", "one_offs", "deaths", "prisoners", "public_employees",
+            "employment")}
+        self.skipped: list[str] = []
+        self.a03_plants: list[tuple[str, str, int]] = []  # county, staff, payments to self-approve
+        self.a03_near_misses: list[dict] = []
+        self.outliers: list[tuple[int, int, int]] = []  # person, first and last month paid eightfold
+        self.next_person = 0  # first index for people who are only on reference lists
+        # each county pays on its own day of the month (10th-20th), moving a little month to month
+        self.county_pay_days = (np.random.default_rng([seed, 2]).integers(10, 17, (len(counties), 1))
+                                + np.random.default_rng([seed, 3]).integers(0, 5, (1, self.months + 3)))
+
+    # -- small helpers used by the plants ------------------------------------------------------
+
+    def randint(self, low: int, high: int) -> int:
+        """Uniform integer in [low, high]."""
+        return int(self.rng.integers(low, high + 1))
+
+    def county(self, i: int) -> str:
+        return self.counties[i % len(self.counties)]
+
+    def base_amount(self, scheme: str) -> int:
+        low, high = {"110": (2000, 6000), "120": (4000, 9000), "170": (150, 400), "210": (1500, 2200),
+                     "410": (2500, 6000)}[scheme]
+        return self.randint(low * 100, high * 100)
+
+    def pay_day(self, county: str, month: int) -> date:
+        return day_in(month, int(self.county_pay_days[self.counties.index(county), month - self.m0]))
+
+    def birth_for(self, start: int, age_months: int, day: int | None = None) -> date:
+        birth_month = start - age_months
+        return day_in(birth_month, day if day is not None else self.randint(1, 28))
+
+    def person(self, county: str, male: bool, birth: date, *, name: str | None = None,
+               want_check_x: bool = False, female_id: bool = False) -> int:
+        id_male = male and not female_id
+        sequence = self.randint(0, 499)
+        while True:
+            id18 = make_id(county, birth, sequence, id_male)
+            if id18 not in self.used_ids and (id18[-1] == "X" or not want_check_x):
+                break
+            sequence = (sequence + 1) % 500
+        self.used_ids.add(id18)
+        index = len(self.person_rows)
+        self.person_rows.append(dict(
+            person=index, home=county, male=male, birth=birth,
+            name=name or str(random_names(self.rng, np.array([male]))[0]), id18=id18,
+            id_recipients=None, id_payments=None, account_owner=index, recipient=True, plain=False))
+        return index
+
+    def set_ids(self, person: int, *, recipients: str | None = None, payments: str | None = None) -> None:
+        row = self.person_rows[person]
+        row["id_recipients"] = recipients if recipients is not None else row["id_recipients"]
+        row["id_payments"] = payments if payments is not None else row["id_payments"]
+
+    def id18(self, person: int) -> str:
+        return self.person_rows[person]["id18"]
+
+    def recipient(self, person: int, county: str, scheme: str, benefit_start: int, *, status: str = "正常",
+                  retirement_type: str = "", personnel_type: str = "", unit_type: str | None = None,
+                  contribution_months: int | None = None, shown_birth: date | None = None,
+                  shown_male: bool | None = None) -> None:
+        if unit_type is None:
+            unit_type = {"110": "企业", "120": "事业单位", "170": "城乡居民", "210": "企业", "410": "企业"}[scheme]
+        if contribution_months is None and scheme in ("110", "120"):
+            contribution_months = self.randint(200, 420)
+        if contribution_months is None and scheme == "170":
+            contribution_months = self.randint(15, 180)
+        self.recipient_rows.append(dict(
+            person=person, county=county, scheme=scheme, personnel_type=personnel_type, unit_type=unit_type,
+            retirement_type=retirement_type, benefit_start=benefit_start, status=status,
+            contribution_months=contribution_months, shown_birth=shown_birth, shown_male=shown_male))
+
+    def pay(self, person: int, county: str, scheme: str, first: int, last: int, base_fen: int,
+            benefit_type: str | None = None) -> None:
+        if benefit_type is None:
+            benefit_type = {"210": UNEMPLOYMENT, "410": INJURY}.get(scheme, PENSION)
+        self.spell_rows.append(dict(person=person, county=county, scheme=scheme, benefit_type=benefit_type,
+                                    first=first, last=last, base_fen=base_fen, raises=scheme != "210"))
+
+    def one_off(self, person: int, county: str, scheme: str, benefit_type: str, period: int, pay_date: date,
+                amount_fen: int) -> None:
+        self.one_off_rows.append(dict(person=person, county=county, scheme=scheme, benefit_type=benefit_type,
+                                      period=period, pay_date=pay_date, amount_fen=amount_fen))
+
+    def death(self, person: int, when: date, source: str, id_text: str | None = None) -> None:
+        self.death_rows.append(dict(person=person, death_date=when, source=source, id_text=id_text))
+
+    def truth(self, rule: str, region: str, subject: str | tuple, kind: str, note: str) -> None:
+        self.truth_rows.append(dict(rule_id=rule, region_code=region, subject_key=subject, kind=kind, note=note))
+
+    def retiree(self, county: str, scheme: str, *, male: bool, age_months: int, start: int,
+                retirement_type: str = NORMAL, personnel_type: str | None = None, status: str = "正常",
+                contribution_months: int | None = None, birth_day: int | None = None) -> int:
+        """A 110/120/170 recipient whose benefit starts at `start`, `age_months` after the birth month."""
+        if personnel_type is None:
+            personnel_type = "" if scheme == "170" else ("干部" if scheme == "120" else "工人")
+        person = self.person(county, male, self.birth_for(start, age_months, birth_day))
+        self.recipient(person, county, scheme, start, status=status,
+                       retirement_type="" if scheme == "170" else retirement_type,
+                       personnel_type=personnel_type, contribution_months=contribution_months)
+        return person
+
+    def ordinary_retiree(self, county: str, scheme: str = "110", start: int | None = None,
+                         status: str = "正常") -> int:
+        """A lawful retiree (or resident pensioner) who started before the window."""
+        male = bool(self.rng.random() < 0.5)
+        if start is None:
+            start = self.m0 - self.randint(6, 120)
+        if scheme == "170":
+            age = 720 + self.randint(0, 6)
+        elif male:
+            age = 720 + self.randint(0, 3)
+        else:
+            age = (660 if scheme == "120" else 600) + self.randint(0, 3)
+        return self.retiree(county, scheme, male=male, age_months=age, start=start, status=status)
+
+    # -- the planted cases ---------------------------------------------------------------------
+
+    def plant_all(self, per_rule: int) -> None:
+        self.plant_d01(per_rule)
+        self.plant_p01(per_rule)
+        self.plant_p02(per_rule)
+        self.plant_p03(per_rule)
+        self.plant_e01(per_rule)
+        self.plant_e02(per_rule)
+        self.plant_e03(per_rule)
+        self.plant_e04(per_rule)
+        self.plant_e05(per_rule)
+        self.plant_a01(per_rule)
+        self.plant_a02(per_rule)
+        for i in range(per_rule):
+            self.a03_plants.append((self.county(i), f"JB{i % len(self.counties) + 1:02d}{2 + i // len(self.counties):02d}",
+                                    self.randint(3, 6)))
+
+    def plant_d01(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county, variant = self.county(i), ("plain", "earliest", "legacy")[i % 3]
+            scheme = ("110", "170", "120")[(i // 3) % 3] if variant == "plain" else "110"
+            death_month = m0 + self.randint(1, self.months - 3)
+            amount = self.base_amount(scheme)
+            if variant == "plain":
+                person = self.ordinary_retiree(county, scheme)
+                died = day_in(death_month, self.randint(1, 28))
+                self.death(person, died, "民政")
+                if self.rng.random() < 0.6:
+                    self.death(person, died, "公安")
+                self.pay(person, county, scheme, m0 - 12, m1, amount)
+                note = f"died {died}, paid {yyyymm(death_month + 1)}-{yyyymm(m1)}"
+            elif variant == "earliest":
+                person = self.ordinary_retiree(county, scheme, status="终止")
+                police = day_in(death_month, days_in_month(death_month) - self.randint(0, 1))
+                civil = date.fromordinal(police.toordinal() + self.randint(4, 6))
+                self.death(person, police, "公安")
+                self.death(person, civil, "民政")
+                self.pay(person, county, scheme, m0 - 12, death_month + 1, amount)
+                self.one_off(person, county, scheme, FUNERAL, death_month + 2, self.pay_day(county, death_month + 2),
+                             self.randint(5000, 8000) * 100)
+                note = (f"公安 {police} (earliest) vs 民政 {civil}: stopped by 民政 date, "
+                        f"so {yyyymm(death_month + 1)} was paid after the death month")
+            else:
+                person = self.ordinary_retiree(county, scheme)
+                died = day_in(death_month, self.randint(1, 28))
+                self.death(person, died, "公安", id_text=to_legacy15(self.id18(person)))
+                self.pay(person, county, scheme, m0 - 12, m1, amount)
+                note = f"death list carries the legacy 15-digit ID; died {died}, paid until {yyyymm(m1)}"
+            self.truth("D01", county, self.id18(person), "plant", note)
+
+        near = self.county(k)
+        death_month = m0 + self.randint(2, self.months - 3)
+        person = self.ordinary_retiree(near, "110", status="终止")
+        self.death(person, day_in(death_month, 2), "民政")
+        self.pay(person, near, "110", m0 - 12, death_month, self.base_amount("110"))
+        self.truth("D01", near, self.id18(person), "near_miss",
+                   f"died {day_in(death_month, 2)}; last pension is for the death month, paid after the death date")
+
+        near = self.county(k + 1)
+        person = self.ordinary_retiree(near, "120", status="终止")
+        amount = self.base_amount("120")
+        self.death(person, day_in(death_month, 11), "公安")
+        self.death(person, day_in(death_month, 13), "卫健")
+        self.pay(person, near, "120", m0 - 12, death_month, amount)
+        self.one_off(person, near, "120", FUNERAL, death_month + 1, self.pay_day(near, death_month + 1),
+                     self.randint(5000, 8000) * 100)
+        self.one_off(person, near, "120", SURVIVOR, death_month + 1, self.pay_day(near, death_month + 1),
+                     amount * 12)
+        self.truth("D01", near, self.id18(person), "near_miss", "丧葬补助金 and 抚恤金 paid the month after death")
+
+        near = self.county(k + 2)
+        person = self.ordinary_retiree(near, "110", status="终止")
+        amount = self.base_amount("110")
+        self.death(person, day_in(death_month, 20), "民政")
+        self.pay(person, near, "110", m0 - 12, death_month, amount)
+        for period in (death_month - 1, death_month):
+            self.one_off(person, near, "110", BACK_PAY, period, self.pay_day(near, death_month + 1),
+                         self.randint(80, 300) * 100)
+        self.truth("D01", near, self.id18(person), "near_miss",
+                   f"基本养老金补发 for {yyyymm(death_month - 1)} and {yyyymm(death_month)} paid after the death")
+
+        near = self.county(k + 3)
+        person = self.ordinary_retiree(near, "170", status="终止")
+        self.death(person, day_in(death_month, 7), "卫健")
+        self.pay(person, near, "170", m0 - 12, death_month, self.base_amount("170"))
+        self.one_off(person, near, "170", ACCOUNT_REFUND, death_month + 2, self.pay_day(near, death_month + 2),
+                     self.randint(1000, 30000) * 100)
+        self.truth("D01", near, self.id18(person), "near_miss", "个人账户余额退还 paid two months after death")
+
+    def plant_p01(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county, scheme = self.county(i + 1), ("110", "170", "210", "120")[i % 4]
+            amount = self.base_amount(scheme)
+            if scheme == "210":
+                start = m0 + self.randint(0, self.months - 8)
+                last = start + 7
+                person = self.person(county, True, self.birth_for(start, self.randint(30, 50) * 12))
+                self.recipient(person, county, "210", start, status="正常" if last >= m1 else "终止",
+                               contribution_months=self.randint(130, 240))
+                self.pay(person, county, "210", start, last, amount)
+                periods = [start + 3]
+            else:
+                person = self.ordinary_retiree(county, scheme)
+                self.pay(person, county, scheme, m0 - 12, m1, amount)
+                periods = [m0 + self.randint(0, self.months - 2)]
+                if i == 0:
+                    periods.append(periods[0] + 1)
+            for period in periods:
+                duplicate_paid = self.pay_day(county, period if self.rng.random() < 0.5 else period + 1)
+                self.one_off(person, county, scheme, UNEMPLOYMENT if scheme == "210" else PENSION, period,
+                             duplicate_paid, amount_in_month(amount, period, self.first_year)
+                             if scheme != "210" else amount)
+            self.truth("P01", county, self.id18(person), "plant",
+                       f"{scheme} paid twice for {', '.join(yyyymm(p) for p in periods)} under two payment_ids")
+
+        county = self.county(k + 1)
+        person = self.ordinary_retiree(county, "110")
+        self.pay(person, county, "110", m0 - 12, m1, self.base_amount("110"))
+        period = m0 + self.randint(0, self.months - 3)
+        self.one_off(person, county, "110", BACK_PAY, period, self.pay_day(county, period + 1),
+                     self.randint(50, 300) * 100)
+        self.truth("P01", county, self.id18(person), "near_miss",
+                   f"基本养老金 and 基本养老金补发 for the same period {yyyymm(period)}")
+
+    def plant_p02(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county, variant = self.county(i + 2), i % 3
+            if variant == 0:
+                birth = self.birth_for(m0 - self.randint(24, 96), 720 + self.randint(0, 3))
+                employee_scheme, start_170, last_170 = "110", month_of(birth) + 720 + self.randint(0, 12), m1
+                male, minimum_age = True, 720
+            elif variant == 1:
+                birth = self.birth_for(m0 + 3, 720)
+                employee_scheme, start_170, last_170 = "120", m0 + 3, m1
+                male, minimum_age = False, 660
+            else:
+                birth = self.birth_for(m0 - self.randint(12, 60), 720)
+                employee_scheme, start_170, last_170 = "110", month_of(birth) + 720, m0 + self.randint(5, self.months - 2)
+                male, minimum_age = False, 600
+            employee_start = month_of(birth) + minimum_age + self.randint(0, 2)
+            person = self.person(county, male, birth)
+            self.recipient(person, county, employee_scheme, employee_start,
+                           personnel_type="干部" if employee_scheme == "120" else "工人",
+                           retirement_type=NORMAL)
+            self.recipient(person, county, "170", start_170, status="正常" if last_170 == m1 else "终止")
+            self.pay(person, county, employee_scheme, employee_start, m1, self.base_amount(employee_scheme))
+            self.pay(person, county, "170", start_170, last_170, self.base_amount("170"))
+            overlap = (max(start_170, m0), last_170)
+            self.truth("P02", county, self.id18(person), "plant",
+                       f"{employee_scheme} and 170 基本养老金 both paid {yyyymm(overlap[0])}-{yyyymm(overlap[1])}")
+
+        county = self.county(k + 2)
+        switch = m0 + self.randint(3, self.months - 3)
+        birth = self.birth_for(switch - self.randint(12, 48), 720)
+        person = self.person(county, True, birth)
+        start_170 = month_of(birth) + 720
+        self.recipient(person, county, "170", start_170, status="终止")
+        self.recipient(person, county, "110", switch + 1, retirement_type=NORMAL, personnel_type="工人",
+                       contribution_months=self.randint(180, 200))
+        self.pay(person, county, "170", start_170, switch, self.base_amount("170"))
+        self.pay(person, county, "110", switch + 1, m1, self.base_amount("110"))
+        self.truth("P02", county, self.id18(person), "near_miss",
+                   f"170 ended {yyyymm(switch)}, 110 started {yyyymm(switch + 1)} (制度衔接)")
+
+        county = self.county(k + 3)
+        switch = m0 + self.randint(3, self.months - 3)
+        birth = self.birth_for(switch - self.randint(12, 48), 720)
+        person = self.person(county, False, birth)
+        start_170 = month_of(birth) + 720
+        self.recipient(person, county, "170", start_170, status="终止")
+        self.recipient(person, county, "110", switch - 1, retirement_type=NORMAL, personnel_type="工人",
+                       contribution_months=self.randint(180, 260))
+        amount_110 = self.base_amount("110")
+        self.pay(person, county, "170", start_170, switch, self.base_amount("170"))
+        self.pay(person, county, "110", switch + 1, m1, amount_110)
+        for period in (switch - 1, switch):
+            self.one_off(person, county, "110", BACK_PAY, period, self.pay_day(county, switch + 1),
+                         amount_in_month(amount_110, period, self.first_year))
+        self.truth("P02", county, self.id18(person), "near_miss",
+                   f"110 基本养老金补发 for {yyyymm(switch - 1)}-{yyyymm(switch)}, months in which 170 was still paid")
+
+    def plant_p03(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        if len(self.counties) < 2:
+            self.skipped.append("P03: needs at least two counties")
+            return
+        pairs = [(a, b) for a in range(len(self.counties)) for b in range(a + 1, len(self.counties))]
+        for i in range(k):
+            a, b = pairs[i % len(pairs)]
+            involved = self.counties[:3] if i == 0 and len(self.counties) >= 3 else [self.counties[a], self.counties[b]]
+            scheme = "170" if i % 3 == 2 else "110"
+            person = self.ordinary_retiree(involved[0], scheme)
+            start = self.recipient_rows[-1]["benefit_start"]
+            amount = self.base_amount(scheme)
+            self.pay(person, involved[0], scheme, start, m1, amount)
+            for other in involved[1:]:
+                self.recipient(person, other, scheme, start,
+                               retirement_type=self.recipient_rows[-1]["retirement_type"],
+                               personnel_type=self.recipient_rows[-1]["personnel_type"],
+                               contribution_months=self.recipient_rows[-1]["contribution_months"])
+                self.pay(person, other, scheme, m0 + self.randint(0, self.months // 2), m1, amount)
+            self.truth("P03", ";".join(sorted(involved)), self.id18(person), "plant",
+                       f"{scheme} 基本养老金 paid for the same periods in {' and '.join(sorted(involved))}")
+
+        origin, destination = self.counties[0], self.counties[1]
+        person = self.ordinary_retiree(origin, "110", status="终止")
+        start = self.recipient_rows[-1]["benefit_start"]
+        moved = m0 + self.randint(3, self.months - 3)
+        self.recipient(person, destination, "110", start, retirement_type=NORMAL,
+                       personnel_type=self.recipient_rows[-1]["personnel_type"],
+                       contribution_months=self.recipient_rows[-1]["contribution_months"])
+        amount = self.base_amount("110")
+        self.pay(person, origin, "110", start, moved, amount)
+        self.pay(person, destination, "110", moved + 1, m1, amount)
+        self.truth("P03", f"{origin};{destination}", self.id18(person), "near_miss",
+                   f"moved: paid in {origin} until {yyyymm(moved)}, in {destination} from {yyyymm(moved + 1)}")
+
+    def plant_e01(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        variants = (  # scheme, male, retirement type, personnel type, minimum age in months
+            ("170", True, "", "", 720), ("110", True, NORMAL, "工人", 720), ("110", False, NORMAL, "工人", 600),
+            ("110", True, SPECIAL, "工人", 660), ("120", False, NORMAL, "干部", 660), ("110", False, SPECIAL, "工人", 540),
+        )
+        for i in range(max(k, 5)):
+            scheme, male, retirement_type, personnel_type, minimum = variants[i % len(variants)]
+            county = self.county(i + 3)
+            start = m0 - self.randint(0, 48) if i % 2 == 0 else m0 + self.randint(0, self.months - 2)
+            short_by = self.randint(1, 8) if scheme == "170" else self.randint(13, 30)
+            person = self.retiree(county, scheme, male=male, age_months=minimum - short_by, start=start,
+                                  retirement_type=retirement_type, personnel_type=personnel_type)
+            self.pay(person, county, scheme, start, m1, self.base_amount(scheme))
+            who = " ".join(w for w in ("male" if male else "female", personnel_type, retirement_type or "resident") if w)
+            self.truth("E01", county, self.id18(person), "plant",
+                       f"{scheme} {who} started {yyyymm(start)}, {short_by} months before age {minimum // 12}")
+
+        near_misses = (  # scheme, male, retirement type, personnel type, age in months at start, birth day
+            ("110", True, SPECIAL, "工人", 660, 31, "特殊工种提前退休 male exactly in the month of his 55th birthday"),
+            ("110", False, ILLNESS, "工人", 540, 30, "因病提前退休 female at 45, the birthday month"),
+            ("170", False, "", "", 720, 29, "170 starting in the month of the 60th birthday"),
+            ("110", True, OTHER, "工人", 600, 15, "retirement type 其他 at 50 (not checked)"),
+            ("110", False, NORMAL, "工人", 600, 31, "正常退休 female 工人 exactly at 50"),
+            ("120", False, NORMAL, "干部", 660, 28, "正常退休 female 干部 exactly at 55"),
+        )
+        for j, (scheme, male, retirement_type, personnel_type, age, day, note) in enumerate(near_misses):
+            county = self.county(j)
+            start = m0 - self.randint(0, 30) if j % 2 else m0 + self.randint(0, self.months - 2)
+            if scheme == "170":  # born on 29 February where the calendar allows it
+                for candidate in range(start, start - 60, -1):
+                    if (candidate - 720) % 12 == 1 and (candidate - 720) // 12 % 4 == 0:
+                        start = candidate
+                        break
+            person = self.retiree(county, scheme, male=male, age_months=age, start=start,
+                                  retirement_type=retirement_type, personnel_type=personnel_type, birth_day=day)
+            self.pay(person, county, scheme, start, m1, self.base_amount(scheme))
+            self.truth("E01", county, self.id18(person), "near_miss",
+                       f"{note}: born {self.person_rows[person]['birth']}, started {yyyymm(start)}")
+
+    def plant_e02(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county = self.county(i + 4)
+            person = self.ordinary_retiree(county, "170")
+            self.pay(person, county, "170", m0 - 12, m1, self.base_amount("170"))
+            end = None if i % 2 == 0 else day_in(m0 + self.randint(1, self.months - 1), self.randint(1, 28))
+            unit = COUNTY_NAMES[county] + PUBLIC_UNITS[i % len(PUBLIC_UNITS)]
+            self.public_employee_rows.append(dict(person=person, unit_name=unit, start_date=date(
+                self.randint(1985, 2005), self.randint(1, 12), self.randint(1, 28)), end_date=end))
+            self.truth("E02", county, self.id18(person), "plant",
+                       f"在编 at {unit} ({'no end date' if end is None else f'until {end}'}) and paid 170 pension")
+
+        for j, gap in enumerate((1, self.randint(24, 60))):
+            county = self.county(k + 4 + j)
+            start = m0 - self.randint(12, 60)
+            person = self.ordinary_retiree(county, "170", start=start)
+            self.pay(person, county, "170", start, m1, self.base_amount("170"))
+            ended = day_in(start - gap, 31)
+            self.public_employee_rows.append(dict(
+                person=person, unit_name=COUNTY_NAMES[county] + PUBLIC_UNITS[j], start_date=date(1990, 9, 1),
+                end_date=ended))
+            self.truth("E02", county, self.id18(person), "near_miss",
+                       f"left public employment {ended}; 170 pension began {yyyymm(start)}")
+
+    def plant_e03(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county, variant = self.county(i + 5), i % 3
+            sentenced = m0 + self.randint(1, self.months - 6)
+            released = sentenced + self.randint(3, 5)
+            person = self.ordinary_retiree(county, "110", status="暂停" if variant == 2 else "正常")
+            amount = self.base_amount("110")
+            if variant == 0:
+                released, last_paid = None, m1
+                self.pay(person, county, "110", m0 - 12, m1, amount)
+            elif variant == 1:
+                last_paid = released - 1
+                self.pay(person, county, "110", m0 - 12, m1, amount)
+            else:
+                released, last_paid = None, sentenced + 2
+                self.pay(person, county, "110", m0 - 12, last_paid, amount)
+            start_day = day_in(sentenced, self.randint(1, 28))
+            end_day = None if released is None else day_in(released, self.randint(1, 28))
+            self.prisoner_rows.append(dict(person=person, sentence_start=start_day, sentence_end=end_day,
+                                           offence=OFFENCES[i % len(OFFENCES)]))
+            self.truth("E03", county, self.id18(person), "plant",
+                       f"sentenced {start_day}{'' if end_day is None else f' to {end_day}'}; pension paid "
+                       f"{yyyymm(sentenced + 1)}-{yyyymm(last_paid)}")
+
+        county = self.county(k + 5)
+        sentenced = m0 + self.randint(1, self.months - 7)
+        released = sentenced + self.randint(3, 5)
+        person = self.ordinary_retiree(county, "110")
+        amount = self.base_amount("110")
+        self.pay(person, county, "110", m0 - 12, sentenced, amount)
+        self.pay(person, county, "110", released, m1, amount)
+        start_day, end_day = day_in(sentenced, self.randint(3, 25)), day_in(released, self.randint(3, 25))
+        self.prisoner_rows.append(dict(person=person, sentence_start=start_day, sentence_end=end_day,
+                                       offence="危险驾驶罪"))
+        self.truth("E03", county, self.id18(person), "near_miss",
+                   f"sentenced {start_day} to {end_day}: paid for the start month, suspended, resumed in the end month")
+
+    def plant_e04(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        earliest = max(FIRST_MONTH_OF_1998, m0 - 240)
+        for i in range(k):
+            county = self.county(i + 6)
+            start = self.randint(earliest, m1 - 1)
+            months_paid_in = self.randint(90, 179)
+            male = i % 2 == 0
+            person = self.retiree(county, "110", male=male, age_months=(720 if male else 600) + self.randint(0, 4),
+                                  start=start, contribution_months=months_paid_in)
+            self.pay(person, county, "110", start, m1, self.base_amount("110"))
+            self.truth("E04", county, self.id18(person), "plant",
+                       f"110 from {yyyymm(start)} with {months_paid_in} contribution months")
+
+        county = self.county(k + 6)
+        start = self.randint(earliest, m1 - 1)
+        person = self.retiree(county, "110", male=True, age_months=720, start=start, contribution_months=180)
+        self.pay(person, county, "110", start, m1, self.base_amount("110"))
+        self.truth("E04", county, self.id18(person), "near_miss", f"exactly 180 contribution months, from {yyyymm(start)}")
+
+        county = self.county(k + 7)
+        start = FIRST_MONTH_OF_1998 - 1
+        person = self.retiree(county, "110", male=True, age_months=720, start=start, contribution_months=120)
+        self.pay(person, county, "110", start, m1, self.base_amount("110"))
+        self.truth("E04", county, self.id18(person), "near_miss", "retired 199712 with 120 contribution months")
+
+    def unemployed(self, county: str, start: int, contribution_months: int, status: str,
+                   age_months: int | None = None, male: bool = True) -> int:
+        age = age_months if age_months is not None else self.randint(28, 52) * 12
+        person = self.person(county, male, self.birth_for(start, age))
+        self.recipient(person, county, "210", start, status=status, contribution_months=contribution_months)
+        return person
+
+    def employed(self, person: int, first: int, last: int, employer: str) -> None:
+        for period in range(first, last + 1):
+            self.employment_rows.append(dict(person=person, period=period, unit_name=employer))
+
+    def plant_e05(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(max(k, 3)):
+            county, variant = self.county(i + 7), "abc"[i % 3]
+            employer = COUNTY_NAMES[county] + EMPLOYERS[i % len(EMPLOYERS)]
+            amount = self.base_amount("210")
+            if variant == "a":
+                contribution, allowed = (90, 18) if i >= 3 and self.months >= 20 else (30, 12)
+                paid_months = min(allowed + 2, self.months)
+                start = m0 + self.randint(0, self.months - paid_months)
+                last = start + paid_months - 1
+                person = self.unemployed(county, start, contribution, "正常" if last == m1 else "终止")
+                self.pay(person, county, "210", start, last, amount)
+                note = f"{paid_months} months of 失业保险金 with {contribution} contribution months (max {allowed})"
+            elif variant == "b":
+                start = m0 + self.randint(0, self.months - 8)
+                last = start + 5
+                person = self.unemployed(county, start, 100, "终止")
+                self.pay(person, county, "210", start, last, amount)
+                self.employed(person, start - 12, start - 1, employer)
+                self.employed(person, last - 2, m1, COUNTY_NAMES[county] + EMPLOYERS[(i + 1) % len(EMPLOYERS)])
+                note = f"re-employed from {yyyymm(last - 2)} while paid until {yyyymm(last)}"
+            else:
+                start = m0 + self.randint(0, self.months - 7)
+                pension_start = start + 4
+                person = self.unemployed(county, start, 300, "终止", age_months=720 - 4)
+                self.recipient(person, county, "110", pension_start, retirement_type=NORMAL, personnel_type="工人",
+                               contribution_months=300)
+                self.pay(person, county, "210", start, start + 5, amount)
+                self.pay(person, county, "110", pension_start, m1, self.base_amount("110"))
+                note = f"失业保险金 still paid {yyyymm(pension_start)}-{yyyymm(start + 5)} after the pension began"
+            self.truth("E05", county, self.id18(person), "plant", f"({variant}) {note}")
+
+        county = self.county(k + 7)
+        start = m0 + self.randint(0, self.months - 12)
+        person = self.unemployed(county, start, 30, "终止" if start + 11 < m1 else "正常")
+        self.pay(person, county, "210", start, start + 11, self.base_amount("210"))
+        self.truth("E05", county, self.id18(person), "near_miss", "exactly 12 months with 30 contribution months")
+        if self.months >= 18:
+            county = self.county(k + 8)
+            start = m0 + self.randint(0, self.months - 18)
+            person = self.unemployed(county, start, 60, "终止" if start + 17 < m1 else "正常")
+            self.pay(person, county, "210", start, start + 17, self.base_amount("210"))
+            self.truth("E05", county, self.id18(person), "near_miss", "exactly 18 months with 60 contribution months")
+        county = self.county(k + 9)
+        start = m0 + self.randint(1, self.months - 7)
+        person = self.unemployed(county, start, 150, "终止")
+        self.pay(person, county, "210", start, start + 4, self.base_amount("210"))
+        self.employed(person, start - 10, start - 1, COUNTY_NAMES[county] + EMPLOYERS[0])
+        self.employed(person, start + 5, m1, COUNTY_NAMES[county] + EMPLOYERS[1])
+        self.truth("E05", county, self.id18(person), "near_miss",
+                   "employed until the month before and from the month after the 失业保险金")
+
+    def plant_a01(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county = self.county(i + 8)
+            holders = []
+            for j in range(4 if i == 0 else 3):
+                scheme = "170" if (i + j) % 3 else "110"
+                person = self.ordinary_retiree(county, scheme)
+                self.person_rows[person]["account_owner"] = holders[0] if holders else person
+                self.pay(person, county, scheme, m0 - 12, m1, self.base_amount(scheme))
+                holders.append(person)
+            self.truth("A01", county, ("account", holders[0]), "plant",
+                       f"one card receives the benefits of {len(holders)} people")
+
+        county = self.county(k + 8)
+        couple = [self.ordinary_retiree(county, "170"), self.ordinary_retiree(county, "170")]
+        self.person_rows[couple[1]]["account_owner"] = couple[0]
+        for person in couple:
+            self.pay(person, county, "170", m0 - 12, m1, self.base_amount("170"))
+        self.truth("A01", county, ("account", couple[0]), "near_miss", "a card shared by exactly two people")
+
+    def plant_a02(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(max(k, 6)):
+            county, variant = self.county(i + 9), i % 6
+            start = m0 - self.randint(0, 36)
+            male = variant == 5 or bool(self.rng.random() < 0.5)
+            # variant 4: the ID number says born up to three years earlier than the recipients table;
+            # both birth dates put the start after the 60th birthday
+            age = 720 + (36 if variant == 4 else 0) + self.randint(0, 6)
+            person = self.person(county, male, self.birth_for(start, age), female_id=variant == 5)
+            row = self.person_rows[person]
+            true_id = row["id18"]
+            shown_birth = None
+            if variant == 0:
+                shown, note = true_id[:10] + true_id[11:], "17 characters (a digit dropped)"
+            elif variant == 1:
+                shown, note = true_id[:14] + "O" + true_id[15:], "letter O inside the number"
+            elif variant == 2:
+                wrong = next(c for c in "0123456789" if c != true_id[17])
+                shown, note = true_id[:17] + wrong, "wrong check digit"
+            elif variant == 3:
+                first17 = f"{county}{row['birth'].year}0230{true_id[14:17]}"
+                shown, note = first17 + check_char(first17), "birth date 30 February (check digit correct)"
+            elif variant == 4:
+                birth = row["birth"]
+                shown_birth = date(birth.year + self.randint(1, 3), birth.month, min(birth.day, 28))
+                shown, note = true_id, f"ID says born {birth}, recipients table says {shown_birth}"
+            else:
+                shown, note = true_id, "ID number is a woman's (even order code), recipients table says 男"
+            if variant < 4:
+                self.used_ids.add(shown)
+                self.set_ids(person, recipients=shown, payments=shown)
+            self.recipient(person, county, "170", start, shown_birth=shown_birth)
+            self.pay(person, county, "170", start, m1, self.base_amount("170"))
+            self.truth("A02", county, shown, "plant", note)
+
+        forms = (("15", "15", "legacy 15-digit number in recipients and payments"),
+                 (None, "15", "legacy 15-digit number in payments only"),
+                 ("x", "x", "valid ID number ending in lowercase x"),
+                 ("fullwidth", None, "full-width digits in the recipients table"))
+        for j, (recipients_form, payments_form, note) in enumerate(forms):
+            county = self.county(j)
+            male = bool(j % 2)
+            start = m0 - self.randint(0, 36)
+            person = self.person(county, male, self.birth_for(start, 720), want_check_x=recipients_form == "x")
+            self.recipient(person, county, "170", start)
+            id18 = self.id18(person)
+            rendered = {None: None, "15": to_legacy15(id18), "x": id18.lower(),
+                        "fullwidth": id18.translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
+            self.set_ids(person, recipients=rendered[recipients_form], payments=rendered[payments_form])
+            self.pay(person, county, "170", start, m1, self.base_amount("170"))
+            self.truth("A02", county, id18, "near_miss", note)
+
+
+# ----------------------------------------------------------------------------------------------
+# The base population: lawful, vectorised
+
+
+def _pick(rng: np.random.Generator, values: tuple, shares: tuple, n: int) -> np.ndarray:
+    return np.array(values)[rng.choice(len(values), n, p=np.array(shares) / sum(shares))]
+
+
+def _between(rng: np.random.Generator, low, high, size: int | None = None) -> np.ndarray:
+    """Uniform integers in [low, high], element-wise."""
+    low, high = np.asarray(low), np.asarray(high)
+    shape = np.broadcast_shapes(low.shape, high.shape, () if size is None else (size,))
+    return low + np.floor(rng.random(shape) * (high - low + 1)).astype(np.int64)
+
+
+def _ids_avoiding(rng: np.random.Generator, region: np.ndarray, birth: np.ndarray, male: np.ndarray,
+                  taken: set[str]) -> np.ndarray:
+    sequence = rng.integers(0, 500, len(region))
+    reserved = np.array(sorted(taken), dtype="U18")
+    while True:
+        ids = id_numbers(region, birth, male, sequence)
+        _, first = np.unique(ids, return_index=True)
+        clash = np.ones(len(ids), dtype=bool)
+        clash[first] = False
+        clash |= np.isin(ids, reserved)
+        if not clash.any():
+            return ids
+        sequence[clash] = rng.integers(0, 500, int(clash.sum()))
+
+
+def _add_base_population(cast: _Cast, n: int) -> None:
+    rng = np.random.default_rng([cast.seed, 10])
+    m0, m1, counties = cast.m0, cast.m1, cast.counties
+    county_index = rng.choice(len(counties), n, p=rng.dirichlet(np.full(len(counties), 20.0)))
+    county = np.array(counties)[county_index]
+    scheme = _pick(rng, ("110", "120", "170", "210", "410"), (0.55, 0.10, 0.24, 0.07, 0.04), n)
+    male_share = np.select([scheme == "110", scheme == "120", scheme == "170", scheme == "210"],
+                           [0.55, 0.5, 0.48, 0.55], 0.8)
+    male = rng.random(n) < male_share
+    retiree, resident = np.isin(scheme, ("110", "120")), scheme == "170"
+    unemployed, injured = scheme == "210", scheme == "410"
+
+    personnel = np.where(scheme == "110", np.where(rng.random(n) < 0.8, "工人", "干部"),
+                         np.where(scheme == "120", np.where(rng.random(n) < 0.7, "干部", "工人"),
+                                  np.where(injured, "工人", "")))
+    unit = np.select([scheme == "110", scheme == "120", resident],
+                     [np.where(rng.random(n) < 0.85, "企业", "灵活就业"),
+                      np.where(rng.random(n) < 0.4, "机关", "事业单位"), "城乡居民"], "企业")
+    personnel = np.where(unit == "灵活就业", "工人", personnel)
+    retirement = np.where(retiree, _pick(rng, (NORMAL, SPECIAL, ILLNESS, OTHER), (0.85, 0.07, 0.05, 0.03), n), "")
+    retirement = np.where((scheme == "120") & (retirement == SPECIAL), NORMAL, retirement)
+    minimum_years = np.select(
+        [retirement == NORMAL, retirement == SPECIAL, retirement == ILLNESS, retirement == OTHER],
+        [np.where(male, 60, np.where(personnel == "干部", 55, 50)), np.where(male, 55, 45),
+         np.where(male, 50, 45), rng.integers(45, 61, n)], 60)
+
+    start = np.zeros(n, dtype=np.int64)
+    birth_month = np.zeros(n, dtype=np.int64)
+    delay = np.minimum(rng.geometric(0.45, n) - 1, 12)
+    start[retiree] = m1 - rng.integers(0, 361, int(retiree.sum()))
+    birth_month[retiree] = start[retiree] - minimum_years[retiree] * 12 - delay[retiree]
+
+    launch_span = min(180, m1 - RESIDENT_SCHEME_LAUNCH)
+    start[resident] = m1 - rng.integers(0, launch_span + 1, int(resident.sum()))
+    already_old = resident & (start < 2012 * 12)
+    resident_age = np.where(already_old, rng.integers(0, 241, n), np.minimum(delay, 6))
+    birth_month[resident] = start[resident] - 720 - resident_age[resident]
+
+    contribution = np.where(start >= FIRST_MONTH_OF_1998, 180 + rng.integers(0, 301, n), 120 + rng.integers(0, 301, n))
+    contribution = np.where(retiree, np.maximum(np.minimum(contribution, (minimum_years - 16) * 12), 180), contribution)
+    contribution = np.where(resident, np.where(resident_age > 60, 0, rng.integers(15, 181, n)), contribution)
+
+    contribution = np.where(unemployed, rng.integers(12, 361, n), contribution)
+    allowed = np.where(contribution < 60, 12, np.where(contribution < 120, 18, 24))
+    duration = np.where(unemployed, _between(rng, 2, allowed), 0)
+    start = np.where(unemployed, _between(rng, m0 - duration + 1, m1), start)
+    unemployment_end = start + duration - 1
+    birth_month = np.where(unemployed, start - rng.integers(22, 57, n) * 12 - rng.integers(0, 12, n), birth_month)
+
+    birth_month = np.where(injured, m1 - rng.integers(28, 59, n) * 12 - rng.integers(0, 12, n), birth_month)
+    start = np.where(injured, _between(rng, np.maximum(birth_month + 216, 1995 * 12), m1), start)
+    contribution = np.where(injured, rng.integers(12, 300, n), contribution)
+
+    base_fen = np.select(
+        [scheme == "110", scheme == "120", resident, unemployed],
+        [rng.integers(200000, 600001, n), rng.integers(400000, 900001, n), rng.integers(15000, 40001, n),
+         rng.integers(150000, 220001, n)], rng.integers(250000, 600001, n))
+
+    pensioner = retiree | resident
+    death_chance = np.where(resident, 0.03, 0.012) * cast.months / 12
+    dies = pensioner & (rng.random(n) < death_chance)
+    death_month = _between(rng, np.maximum(start, m0), m1)
+    imprisoned = pensioner & ~dies & (start < m0) & (rng.random(n) < 0.002) & (cast.months >= 6)
+    sentenced = _between(rng, m0 + 1, m1 - 2, n)
+    still_serving = rng.random(n) < 0.4
+    released = np.where(still_serving, -1, sentenced + rng.integers(2, 13, n))
+    still_serving |= released > m1
+    late_start = retiree & (start >= m0) & ~dies & (rng.random(n) < 0.3)
+    delayed_by = np.where(late_start, rng.integers(1, 3, n), 0)
+    late_start &= start + delayed_by <= m1
+    delayed_by = np.where(late_start, delayed_by, 0)
+
+    status = np.where(dies | (unemployed & (unemployment_end < m1)), "终止",
+                      np.where(imprisoned & still_serving, "暂停", "正常"))
+    birth = _random_dates_in(rng, birth_month)
+    person = np.arange(n) + len(cast.person_rows)
+    public_employee = (scheme == "120") & ~dies & ~imprisoned & (rng.random(n) < 0.02)
+    adjusted = retiree & ~dies & ~imprisoned & (start < m0 - 1) & (rng.random(n) < 0.01) & (cast.months >= 5)
+
+    ids = _ids_avoiding(rng, county, birth, male, cast.used_ids)
+    cast.used_ids.update(ids.tolist())
+    x_lower = (county_index == 2) & (np.char.endswith(ids, "X")) & (rng.random(n) < 0.5)
+    old = birth < np.datetime64("1950-01-01")
+    legacy_both = (county_index == 1) & old & (rng.random(n) < 0.05)
+    legacy_payments = (county_index == 1) & old & ~legacy_both & (rng.random(n) < 0.05)
+    legacy = pl.Series(ids).str.slice(0, 6) + pl.Series(ids).str.slice(8, 9)
+    legacy = legacy.to_numpy().astype("U15")
+    id_recipients = np.where(x_lower, np.char.lower(ids), np.where(legacy_both, legacy, None))
+    id_payments = np.where(x_lower, np.char.lower(ids), np.where(legacy_both | legacy_payments, legacy, None))
+    plain = ((retiree | resident | injured) & ~dies & ~imprisoned & ~public_employee & (start < m0) & ~adjusted
+             & ~x_lower & ~legacy_both & ~legacy_payments)
+
+    cast.frames["persons"].append(pl.DataFrame({
+        "person": person, "home": county, "male": male, "birth": birth,
+        "name": random_names(rng, male), "id18": ids,
+        "id_recipients": pl.Series(id_recipients.tolist(), dtype=pl.String),
+        "id_payments": pl.Series(id_payments.tolist(), dtype=pl.String),
+        "account_owner": person, "recipient": np.ones(n, dtype=bool), "plain": plain,
+    }))
+    cast.frames["recipients"].append(pl.DataFrame({
+        "person": person, "county": county, "scheme": scheme, "personnel_type": personnel, "unit_type": unit,
+        "retirement_type": retirement, "benefit_start": start, "status": status,
+        "contribution_months": contribution,
+    }).with_columns(pl.lit(None, pl.Date).alias("shown_birth"), pl.lit(None, pl.Boolean).alias("shown_male")))
+
+    benefit_type = np.select([unemployed, injured], [UNEMPLOYMENT, INJURY], PENSION)
+    regular_last = np.select([dies, imprisoned, unemployed], [death_month, sentenced - rng.integers(0, 2, n),
+                                                               unemployment_end], m1)
+    resumed = imprisoned & ~still_serving
+    resume_month = released + rng.integers(0, 2, n)
+    spells = pl.DataFrame({
+        "person": np.concatenate([person, person[resumed]]),
+        "county": np.concatenate([county, county[resumed]]),
+        "scheme": np.concatenate([scheme, scheme[resumed]]),
+        "benefit_type": np.concatenate([benefit_type, benefit_type[resumed]]),
+        "first": np.concatenate([start + delayed_by, resume_month[resumed]]),
+        "last": np.concatenate([regular_last, np.full(int(resumed.sum()), m1)]),
+        "base_fen": np.concatenate([base_fen, base_fen[resumed]]),
+        "raises": np.concatenate([~unemployed, np.ones(int(resumed.sum()), dtype=bool)]),
+    })
+    cast.frames["spells"].append(spells)
+
+    one_offs = []
+    for k in range(2):
+        back_paid = late_start & (delayed_by > k)
+        month = start[back_paid] + k
+        one_offs.append(pl.DataFrame({
+            "person": person[back_paid], "county": county[back_paid], "scheme": scheme[back_paid],
+            "benefit_type": np.full(len(month), BACK_PAY), "period": month,
+            "paid_month": start[back_paid] + delayed_by[back_paid],
+            "amount_fen": base_fen[back_paid],
+        }))
+    adjustment_month = _between(rng, m0, m1 - 3, n)
+    one_offs.append(pl.DataFrame({
+        "person": person[adjusted], "county": county[adjusted], "scheme": scheme[adjusted],
+        "benefit_type": np.full(int(adjusted.sum()), BACK_PAY), "period": adjustment_month[adjusted],
+        "paid_month": adjustment_month[adjusted] + rng.integers(1, 4, n)[adjusted],
+        "amount_fen": rng.integers(5000, 30001, n)[adjusted],
+    }))
+    after_death = death_month + rng.integers(1, 3, n)
+    for kind, chosen, amount in (
+        (FUNERAL, dies & retiree, rng.integers(500000, 800001, n)),
+        (SURVIVOR, dies & retiree & (rng.random(n) < 0.5), base_fen * rng.integers(9, 21, n)),
+        (ACCOUNT_REFUND, dies & resident, rng.integers(50000, 3000001, n)),
+    ):
+        chosen = chosen & (after_death <= m1)
+        one_offs.append(pl.DataFrame({
+            "person": person[chosen], "county": county[chosen], "scheme": scheme[chosen],
+            "benefit_type": np.full(int(chosen.sum()), kind),
+            "period": after_death[chosen], "paid_month": after_death[chosen], "amount_fen": amount[chosen],
+        }))
+    cast.frames["one_offs"].append(pl.concat(one_offs))
+
+    dead = np.flatnonzero(dies)
+    death_day = _random_dates_in(rng, death_month[dead])
+    cast.frames["deaths"].append(_death_reports(rng, person[dead], death_day))
+
+    jailed = np.flatnonzero(imprisoned)
+    cast.frames["prisoners"].append(pl.DataFrame({
+        "person": person[jailed],
+        "sentence_start": _random_dates_in(rng, sentenced[jailed]),
+        "sentence_end": pl.Series(np.where(still_serving[jailed], np.datetime64("NaT"),
+                                           _random_dates_in(rng, np.where(still_serving, m1, released)[jailed]))),
+        "offence": np.array(OFFENCES)[rng.integers(0, len(OFFENCES), len(jailed))],
+    }))
+
+    employee = np.flatnonzero(public_employee)
+    cast.frames["public_employees"].append(pl.DataFrame({
+        "person": person[employee],
+        "unit_name": np.char.add(np.array([COUNTY_NAMES[c] for c in county[employee]], dtype="U8"),
+                                 np.array(PUBLIC_UNITS)[rng.integers(0, len(PUBLIC_UNITS), len(employee))]),
+        "start_date": _random_dates_in(rng, birth_month[employee] + rng.integers(22, 30, len(employee)) * 12),
+        "end_date": pl.Series(_dates_in(start[employee] - 1, np.full(len(employee), 31))),
+    }))
+
+    spans = [(unemployed & (rng.random(n) < 0.85), np.maximum(start - rng.integers(6, 37, n), m0 - 12), start - 1),
+             (unemployed & (unemployment_end < m1) & (rng.random(n) < 0.5),
+              unemployment_end + 1 + rng.integers(0, 4, n), np.full(n, m1))]
+    employers = np.char.add(np.array([COUNTY_NAMES[c] for c in counties])[county_index],
+                            np.array(EMPLOYERS)[rng.integers(0, len(EMPLOYERS), n)])
+    for chosen, first, last in spans:
+        chosen = chosen & (first <= last)
+        cast.frames["employment"].append(_expand_months(person[chosen], first[chosen], last[chosen],
+                                                        {"unit_name": employers[chosen]}))
+
+    _add_outliers(cast, rng, person[plain & (scheme == "110")])
+
+
+def _death_reports(rng: np.random.Generator, persons: np.ndarray, earliest: np.ndarray) -> pl.DataFrame:
+    """One to three departments report each death, the later ones a few days after the first."""
+    n = len(persons)
+    reports = rng.choice((1, 2, 3), n, p=(0.5, 0.35, 0.15))
+    order = np.argsort(rng.random((n, 3)), axis=1)
+    rows = []
+    for rank in range(3):
+        chosen = reports > rank
+        lag = np.zeros(n, dtype=np.int64) if rank == 0 else rng.integers(1, 7, n)
+        rows.append(pl.DataFrame({
+            "person": persons[chosen],
+            "death_date": (earliest + lag.astype("timedelta64[D]"))[chosen],
+            "source": np.array(DEATH_SOURCES)[order[:, rank]][chosen],
+        }))
+    return pl.concat(rows).with_columns(pl.lit(None, pl.String).alias("id_text"))
+
+
+def _expand_months(persons: np.ndarray, first: np.ndarray, last: np.ndarray, extra: dict) -> pl.DataFrame:
+    lengths = np.maximum(last - first + 1, 0)
+    owner = np.repeat(np.arange(len(persons)), lengths)
+    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return pl.DataFrame({"person": persons[owner], "period": first[owner] + offset,
+                         **{k: np.asarray(v)[owner] for k, v in extra.items()}})
+
+
+def _add_outliers(cast: _Cast, rng: np.random.Generator, candidates: np.ndarray) -> None:
+    """A few lawful-looking people whose amount jumps eightfold for some months (for M01 only)."""
+    count = min(len(candidates), max(3, len(candidates) // 2500))
+    for person in rng.choice(candidates, count, replace=False) if count else []:
+        first = cast.m0 + int(rng.integers(0, max(cast.months - 3, 1)))
+        cast.outliers.append((int(person), first, first + int(rng.integers(1, 3))))
+
+
+def _add_reference_only_people(cast: _Cast, recipients: int) -> None:
+    """People who appear only on the other departments' lists (most of every list)."""
+    rng = np.random.default_rng([cast.seed, 20])
+    m0, m1 = cast.m0, cast.m1
+    sizes = {"deaths": max(20, recipients // 25), "prisoners": max(10, recipients // 100),
+             "public_employees": max(20, recipients // 20), "workers": max(20, recipients // 30)}
+    age_years = {"deaths": (40, 100), "prisoners": (18, 70), "public_employees": (22, 59), "workers": (20, 55)}
+    regions = np.array(CITY_COUNTIES + FORMER_COUNTIES)
+    for group, n in sizes.items():
+        male = rng.random(n) < (0.9 if group == "prisoners" else 0.5)
+        birth_month = m1 - rng.integers(*age_years[group], n) * 12 - rng.integers(0, 12, n)
+        birth = _random_dates_in(rng, birth_month)
+        region = np.where(rng.random(n) < 0.8, np.array(cast.counties)[rng.integers(0, len(cast.counties), n)],
+                          regions[rng.integers(0, len(regions), n)])
+        ids = _ids_avoiding(rng, region, birth, male, cast.used_ids)
+        cast.used_ids.update(ids.tolist())
+        person = np.arange(n) + cast.next_person
+        cast.next_person += n
+        names = random_names(rng, male)
+        if group == "deaths":
+            names[: len(RARE_NAMES)] = RARE_NAMES[: min(n, len(RARE_NAMES))]
+        legacy = (group == "prisoners") & (birth < np.datetime64("1975-01-01")) & (rng.random(n) < 0.3)
+        cast.frames["persons"].append(pl.DataFrame({
+            "person": person, "home": region, "male": male, "birth": birth, "name": names, "id18": ids,
+            "id_recipients": pl.Series([None] * n, dtype=pl.String),
+            "id_payments": pl.Series([None] * n, dtype=pl.String),
+            "account_owner": person, "recipient": np.zeros(n, dtype=bool), "plain": np.zeros(n, dtype=bool),
+        }))
+        if group == "deaths":
+            reports = _death_reports(rng, person, _random_dates_in(rng, _between(rng, m0 - 24, m1, n)))
+            cast.frames["deaths"].append(reports)
+        elif group == "prisoners":
+            start_month = _between(rng, m0 - 60, m1, n)
+            serving = rng.random(n) < 0.3
+            end = _random_dates_in(rng, start_month + rng.integers(6, 121, n))
+            cast.frames["prisoners"].append(pl.DataFrame({
+                "person": person, "sentence_start": _random_dates_in(rng, start_month),
+                "sentence_end": pl.Series(np.where(serving, np.datetime64("NaT"), end)),
+                "offence": np.array(OFFENCES)[rng.integers(0, len(OFFENCES), n)],
+            }).with_columns(pl.Series("legacy", legacy)))
+        elif group == "public_employees":
+            joined = _random_dates_in(rng, birth_month + rng.integers(22, 30, n) * 12)
+            left = rng.random(n) < 0.1
+            cast.frames["public_employees"].append(pl.DataFrame({
+                "person": person,
+                "unit_name": np.char.add(np.array([COUNTY_NAMES.get(r, "杭州市") for r in region], dtype="U8"),
+                                         np.array(PUBLIC_UNITS)[rng.integers(0, len(PUBLIC_UNITS), n)]),
+                "start_date": joined,
+                "end_date": pl.Series(np.where(left, _random_dates_in(rng, _between(rng, m0 - 36, m1, n)),
+                                               np.datetime64("NaT"))),
+            }))
+        else:
+            first = _between(rng, m0 - 12, m1, n)
+            last = _between(rng, first, np.full(n, m1))
+            cast.frames["employment"].append(_expand_months(person, first, last, {"unit_name": np.char.add(
+                np.array([COUNTY_NAMES.get(r, "杭州市") for r in region], dtype="U8"),
+                np.array(EMPLOYERS)[rng.integers(0, len(EMPLOYERS), n)])}))
+
+
+# ----------------------------------------------------------------------------------------------
+# Assembly: from people and spells to canonical tables
+
+
+def _plants_per_rule(persons: int) -> int:
+    return 3 + max(0, int(math.log2(max(persons, 1) / 3000)))
+
+
+def build_city(counties: int = 3, persons: int = 3000, months: int = 24, seed: int = 0,
+               start_period: str = "202301") -> City:
+    if not 1 <= counties <= len(CITY_COUNTIES):
+        raise ValueError(f"counties must be 1..{len(CITY_COUNTIES)}")
+    if months < 13:
+        raise ValueError("months must be at least 13 (unemployment plants need 13 periods)")
+    first_month = month_index(start_period)
+    cast = _Cast(list(CITY_COUNTIES[:counties]), first_month, first_month + months - 1, seed)
+    cast.plant_all(_plants_per_rule(persons))
+    planted_people = len({r["person"] for r in cast.recipient_rows})
+    if persons < planted_people + 100:
+        raise ValueError(f"persons must be at least {planted_people + 100} (the plants alone need {planted_people})")
+    cast.next_person = len(cast.person_rows) + persons - planted_people
+    _add_base_population(cast, persons - planted_people)
+    _add_reference_only_people(cast, persons)
+    return _assemble(cast)
+
+
+def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def _assemble(cast: _Cast) -> City:
+    rng = np.random.default_rng([cast.seed, 30])
+    person_schema = {"person": pl.Int64, "home": pl.String, "male": pl.Boolean, "birth": pl.Date,
+                     "name": pl.String, "id18": pl.String, "id_recipients": pl.String, "id_payments": pl.String,
+                     "account_owner": pl.Int64, "recipient": pl.Boolean, "plain": pl.Boolean}
+    people = pl.concat([_frame(cast.person_rows, person_schema)]
+                       + [f.cast(person_schema) for f in cast.frames["persons"]])
+    accounts = bank_accounts(rng, people.height)
+    people = people.with_columns(pl.Series("own_account", accounts)).with_columns(
+        pl.col("own_account").gather(pl.col("account_owner")).alias("account"))  # persons are 0..n-1 in order
+
+    recipient_schema = {"person": pl.Int64, "county": pl.String, "scheme": pl.String, "personnel_type": pl.String,
+                        "unit_type": pl.String, "retirement_type": pl.String, "benefit_start": pl.Int64,
+                        "status": pl.String, "contribution_months": pl.Int64, "shown_birth": pl.Date,
+                        "shown_male": pl.Boolean}
+    recipients = pl.concat([_frame(cast.recipient_rows, recipient_schema)]
+                           + [f.cast(recipient_schema) for f in cast.frames["recipients"]])
+    links = recipients.select("person", "county").unique(maintain_order=True)
+    links = links.with_columns(pl.Series("shuffle", rng.permutation(links.height))).sort("county", "shuffle")
+    links = links.with_columns(
+        (pl.col("county") + (pl.int_range(pl.len()).over("county") + 10001).cast(pl.String).str.zfill(8))
+        .alias("person_id")).drop("shuffle")
+
+    def rendered_id(column: str) -> pl.Expr:
+        return pl.coalesce(pl.col(column), pl.col("id18")).alias("id_text")
+
+    recipients = (recipients.join(links, on=["person", "county"])
+                  .join(people, on="person")
+                  .with_columns(rendered_id("id_recipients"),
+                                pl.coalesce("shown_birth", "birth").alias("birth_date"),
+                                pl.coalesce("shown_male", "male").alias("male"))
+                  .select("county", "person", "person_id", "id_text", "name", "male", "birth_date", "scheme",
+                          "personnel_type", "unit_type", "retirement_type", "benefit_start", "status",
+                          "contribution_months")
+                  .sort("county", "person_id", "scheme"))
+
+    payments = _payments(cast, rng, people, links)
+    payments, quarantine, duplicate_owner = _place_in_files(cast, rng, payments)
+    if duplicate_owner is not None:
+        county, id18 = duplicate_owner
+        cast.truth("P01", county, id18, "near_miss",
+                   "the export repeats one payment row exactly (same payment_id): an artefact, not a duplicate payment")
+
+    id_column = [rendered_id("id_text_override").alias("id_text")]
+    deaths = (pl.concat([_frame(cast.death_rows, {"person": pl.Int64, "death_date": pl.Date, "source": pl.String,
+                                                  "id_text": pl.String})]
+                        + [f.cast({"person": pl.Int64, "death_date": pl.Date, "id_text": pl.String})
+                           for f in cast.frames["deaths"]])
+              .rename({"id_text": "id_text_override"}).join(people, on="person")
+              .with_columns(*id_column).select("id_text", "name", "death_date", "source")
+              .sort("source", "death_date", "id_text"))
+    prisoner_schema = {"person": pl.Int64, "sentence_start": pl.Date, "sentence_end": pl.Date, "offence": pl.String}
+    prisoners = (pl.concat([_frame(cast.prisoner_rows, prisoner_schema)]
+                           + [f.select(*prisoner_schema).cast(prisoner_schema) for f in cast.frames["prisoners"]])
+                 .join(people, on="person"))
+    legacy = pl.concat([f.select("person", "legacy") for f in cast.frames["prisoners"] if "legacy" in f.columns])
+    prisoners = (prisoners.join(legacy, on="person", how="left")
+                 .with_columns(pl.when(pl.col("legacy").fill_null(False))
+                               .then(pl.col("id18").str.slice(0, 6) + pl.col("id18").str.slice(8, 9))
+                               .otherwise(pl.col("id18")).alias("id_text"))
+                 .select("id_text", "name", "sentence_start", "sentence_end", "offence").sort("sentence_start", "id_text"))
+    employee_schema = {"person": pl.Int64, "unit_name": pl.String, "start_date": pl.Date, "end_date": pl.Date}
+    public_employees = (pl.concat([_frame(cast.public_employee_rows, employee_schema)]
+                                  + [f.cast(employee_schema) for f in cast.frames["public_employees"]])
+                        .join(people, on="person")
+                        .select(pl.col("id18").alias("id_text"), "name", "unit_name", "start_date", "end_date")
+                        .sort("unit_name", "start_date", "id_text"))
+    employment_schema = {"person": pl.Int64, "period": pl.Int64, "unit_name": pl.String}
+    employment = (pl.concat([_frame(cast.employment_rows, employment_schema)]
+                            + [f.cast(employment_schema) for f in cast.frames["employment"]])
+                  .join(people, on="person")
+                  .select(pl.col("id18").alias("id_text"), "name", "period", "unit_name")
+                  .sort("period", "id_text"))
+
+    self_approvals = (payments.filter(pl.col("operator_id") == pl.col("reviewer_id"))
+                      .group_by("county", "operator_id").agg(pl.len()))
+    truth = []
+    for row in cast.truth_rows:
+        subject = row["subject_key"]
+        if isinstance(subject, tuple):
+            subject = accounts[subject[1]]
+        truth.append({**row, "subject_key": subject})
+    for county, staff, _ in cast.a03_plants:
+        count = self_approvals.filter((pl.col("county") == county) & (pl.col("operator_id") == staff))["len"]
+        truth.append(dict(rule_id="A03", region_code=county, subject_key=staff, kind="plant",
+                          note=f"{staff} approved {int(count.sum())} of their own payments"))
+    truth.extend(cast.a03_near_misses)
+    ground_truth = pl.DataFrame(truth, schema={"rule_id": pl.String, "region_code": pl.String,
+                                               "subject_key": pl.String, "kind": pl.String, "note": pl.String},
+                                orient="row")
+    return City(counties=cast.counties, first_month=cast.m0, last_month=cast.m1, seed=cast.seed, persons=people,
+                recipients=recipients, payments=payments, deaths=deaths, prisoners=prisoners,
+                public_employees=public_employees, employment=employment, ground_truth=ground_truth,
+                expected_quarantine=quarantine, skipped=cast.skipped)
+
+
+def _payments(cast: _Cast, rng: np.random.Generator, people: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    m0, m1 = cast.m0, cast.m1
+    spell_schema = {"person": pl.Int64, "county": pl.String, "scheme": pl.String, "benefit_type": pl.String,
+                    "first": pl.Int64, "last": pl.Int64, "base_fen": pl.Int64, "raises": pl.Boolean}
+    spells = pl.concat([_frame(cast.spell_rows, spell_schema)] + [f.cast(spell_schema) for f in cast.frames["spells"]])
+    first = np.maximum(spells["first"].to_numpy(), m0)
+    last = np.minimum(spells["last"].to_numpy(), m1)
+    lengths = np.maximum(last - first + 1, 0)
+    owner = np.repeat(np.arange(spells.height), lengths)
+    period = first[owner] + np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    raises = spells["raises"].to_numpy()[owner]
+    amount = np.rint(spells["base_fen"].to_numpy()[owner]
+                     * np.where(raises, 1.03 ** (period // 12 - cast.first_year), 1.0)).astype(np.int64)
+    county_position = {c: i for i, c in enumerate(cast.counties)}
+    county_of_row = spells["county"].replace_strict(county_position, return_dtype=pl.Int64).to_numpy()[owner]
+    pay_day = cast.county_pay_days[county_of_row, period - m0]
+    regular = spells.select(pl.col("person", "county", "scheme", "benefit_type").gather(owner)).with_columns(
+        pl.Series("period", period), pl.Series("pay_date", _dates_in(period, pay_day)),
+        pl.Series("amount_fen", amount))
+
+    one_off_schema = {"person": pl.Int64, "county": pl.String, "scheme": pl.String, "benefit_type": pl.String,
+                      "period": pl.Int64, "pay_date": pl.Date, "amount_fen": pl.Int64}
+    planted = _frame(cast.one_off_rows, one_off_schema)
+    base = pl.concat(cast.frames["one_offs"]).cast({"period": pl.Int64, "paid_month": pl.Int64, "amount_fen": pl.Int64})
+    base_county = base["county"].replace_strict(county_position, return_dtype=pl.Int64).to_numpy()
+    base_paid = base["paid_month"].to_numpy()
+    base = base.drop("paid_month").with_columns(
+        pl.Series("pay_date", _dates_in(base_paid, cast.county_pay_days[base_county, base_paid - m0]))
+    ).select(*one_off_schema)
+    payments = (pl.concat([regular, planted, base.cast(one_off_schema)])
+                .filter(pl.col("period") <= m1)
+                .join(links, on=["person", "county"])
+                .join(people.select("person", "name", "id18", "id_payments", "account", "plain"), on="person")
+                .with_columns(pl.coalesce("id_payments", "id18").alias("id_text"))
+                .drop("id_payments"))
+
+    outliers = pl.DataFrame(cast.outliers, schema={"person": pl.Int64, "from": pl.Int64, "to": pl.Int64},
+                            orient="row")
+    payments = (payments.join(outliers, on="person", how="left")
+                .with_columns(pl.when(pl.col("period").is_between(pl.col("from"), pl.col("to"))
+                                      & (pl.col("benefit_type") == PENSION))
+                              .then(pl.col("amount_fen") * 8).otherwise("amount_fen").alias("amount_fen"),
+                              (pl.col("plain") & pl.col("from").is_null()).alias("plain"))
+                .drop("from", "to"))
+
+    payments = payments.sort("county", "pay_date", "person_id", "scheme", "benefit_type", "period", "amount_fen")
+    n = payments.height
+    operator = rng.integers(0, STAFF_PER_COUNTY, n)
+    reviewer = (operator + 1 + rng.integers(0, STAFF_PER_COUNTY - 1, n)) % STAFF_PER_COUNTY
+    county_number = payments["county"].replace_strict(county_position, return_dtype=pl.Int64).to_numpy() + 1
+    staff = np.char.add("JB", np.char.zfill(county_number.astype("U2"), 2))
+    operator_id = np.char.add(staff, np.char.zfill((operator + 1).astype("U2"), 2))
+    reviewer_id = np.char.add(staff, np.char.zfill((reviewer + 1).astype("U2"), 2))
+
+    county_col = payments["county"].to_numpy()
+    plain = payments["plain"].to_numpy()
+    touched = np.zeros(n, dtype=bool)
+    plant_staff = {staff_id for _, staff_id, _ in cast.a03_plants}
+    for county, staff_id, count in cast.a03_plants:
+        candidates = np.flatnonzero((county_col == county) & plain & ~touched)
+        chosen = rng.choice(candidates, min(count, len(candidates)), replace=False)
+        operator_id[chosen] = staff_id
+        reviewer_id[chosen] = staff_id
+        touched[chosen] = True
+    operator_id = operator_id.astype(object)
+    reviewer_id = reviewer_id.astype(object)
+    near_county = cast.counties[-1]
+    candidates = np.flatnonzero((county_col == near_county) & plain & ~touched)
+    both_empty, reviewer_missing = rng.choice(candidates, 2, replace=False)
+    operator_id[both_empty] = reviewer_id[both_empty] = None
+    while operator_id[reviewer_missing] in plant_staff or reviewer_missing == both_empty:
+        reviewer_missing = rng.choice(candidates)
+    reviewer_id[reviewer_missing] = None
+    touched[[both_empty, reviewer_missing]] = True
+    cast.a03_near_misses.append(dict(rule_id="A03", region_code=near_county, subject_key="", kind="near_miss",
+                                     note="a payment with neither 经办人 nor 审核人 (empty = empty is not a clue)"))
+    cast.a03_near_misses.append(dict(rule_id="A03", region_code=near_county,
+                                     subject_key=operator_id[reviewer_missing], kind="near_miss",
+                                     note="a payment with 经办人 but no 审核人"))
+
+    payment_id = (payments.select(pl.col("county") + (pl.int_range(pl.len()).over("county") + 1)
+                                  .cast(pl.String).str.zfill(9))).to_series()
+    return payments.with_columns(
+        payment_id.alias("payment_id"),
+        pl.Series("operator_id", operator_id.tolist(), dtype=pl.String),
+        pl.Series("reviewer_id", reviewer_id.tolist(), dtype=pl.String),
+        pl.Series("touched", touched),
+    ).select("county", "payment_id", "person_id", "id_text", "name", "scheme", "benefit_type", "period",
+             "pay_date", "amount_fen", "account", "operator_id", "reviewer_id", "id18", "plain", "touched")
+
+
+BAD_VALUES = (  # column, value (None = empty), kind
+    ("pay_date", "{year}-02-30", "bad_value"),
+    ("amount", "N/A", "bad_value"),
+    ("id_number", None, "missing"),
+    ("period", None, "missing"),
+    ("period", "{year}-13", "bad_value"),
+)
+
+
+def _place_in_files(cast: _Cast, rng: np.random.Generator, payments: pl.DataFrame):
+    """Decide each row's file and physical line; corrupt a few rows and repeat one exactly."""
+    path = pl.concat_str([pl.col("county"), pl.lit("/"), pl.col("county").replace_strict(
+        {c: layout_for(i).payments_file for i, c in enumerate(cast.counties)}, return_dtype=pl.String)])
+    payments = payments.with_columns(
+        path.str.replace("{year}", (pl.col("period") // 12).cast(pl.String), literal=True).alias("path"),
+        pl.lit(None, pl.String).alias("bad_column"), pl.lit(None, pl.String).alias("bad_value"),
+        pl.lit(None, pl.Int64).alias("duplicate_of_line"),
+    ).sort("path", "period", "payment_id")
+    payments = payments.with_columns(
+        (pl.int_range(pl.len()).over("path") + 2).alias("line"),
+        # how the row is formatted where a layout mixes formats; an exact copy keeps its original's
+        pl.Series("style", rng.choice(9, payments.height, p=[.5, .1, .1, .06, .06, .06, .04, .04, .04])),
+        pl.Series("scheme_by_name", rng.random(payments.height) < 0.1),
+    )
+
+    messy_path = f"{cast.counties[0]}/{LAYOUTS[0].payments_file.replace('{year}', str(cast.m0 // 12))}"
+    in_file = payments["path"].to_numpy() == messy_path
+    candidates = np.flatnonzero(in_file & payments["plain"].to_numpy() & ~payments["touched"].to_numpy())
+    person_ids = payments["person_id"].to_numpy()
+    chosen, seen = [], set()
+    for row in rng.permutation(candidates):
+        if person_ids[row] not in seen:
+            chosen.append(int(row))
+            seen.add(person_ids[row])
+        if len(chosen) == len(BAD_VALUES) + 1:
+            break
+    *bad_rows, duplicate_row = chosen
+    bad_column = payments["bad_column"].to_numpy().astype(object)
+    bad_value = payments["bad_value"].to_numpy().astype(object)
+    for row, (column, value, _) in zip(bad_rows, BAD_VALUES):
+        bad_column[row] = column
+        bad_value[row] = None if value is None else value.format(year=cast.m0 // 12)
+    payments = payments.with_columns(pl.Series("bad_column", bad_column.tolist(), dtype=pl.String),
+                                     pl.Series("bad_value", bad_value.tolist(), dtype=pl.String))
+
+    original = payments.row(duplicate_row, named=True)
+    lines_in_file = int(in_file.sum()) + 1
+    copy_line = min(original["line"] + int(rng.integers(20, 200)), lines_in_file + 1)
+    shifted = (pl.col("path") == messy_path) & (pl.col("line") >= copy_line)
+    payments = payments.with_columns(pl.when(shifted).then(pl.col("line") + 1).otherwise("line").alias("line"))
+    original = payments.row(duplicate_row, named=True)
+    copy = pl.DataFrame([{**original, "line": copy_line, "duplicate_of_line": original["line"]}],
+                        schema=payments.schema, orient="row")
+    payments = pl.concat([payments, copy]).sort("path", "line")
+
+    quarantine = (payments.filter(pl.col("bad_column").is_not_null() | pl.col("duplicate_of_line").is_not_null())
+                  .select("path", "line",
+                          pl.col("bad_column").fill_null("").alias("column"),
+                          pl.when(pl.col("duplicate_of_line").is_not_null()).then(pl.lit("duplicate"))
+                          .when(pl.col("bad_value").is_null()).then(pl.lit("missing"))
+                          .otherwise(pl.lit("bad_value")).alias("kind"))
+                  .sort("path", "line"))
+    return payments.drop("plain", "touched"), quarantine, (original["county"], original["id18"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+
+def _period_text(month: pl.Expr, style: str) -> pl.Expr:
+    year, mm = (month // 12).cast(pl.String), (month % 12 + 1).cast(pl.String).str.zfill(2)
+    return {"plain": pl.concat_str([year, mm]), "dash": pl.concat_str([year, pl.lit("-"), mm]),
+            "cn": pl.concat_str([year, pl.lit("年"), mm, pl.lit("月")])}[style]
+
+
+def _date_text(day: pl.Expr, style: str) -> pl.Expr:
+    return day.dt.strftime({"iso": "%Y-%m-%d", "slash": "%Y/%-m/%-d", "compact": "%Y%m%d"}[style])
+
+
+def _amount_text(fen: pl.Expr, style: str) -> pl.Expr:
+    yuan, cents = (fen // 100), (fen % 100).cast(pl.String).str.zfill(2)
+    fixed = pl.concat_str([yuan.cast(pl.String), pl.lit("."), cents])
+    if style == "plain":
+        return fixed
+    if style == "trimmed":
+        return fixed.str.strip_chars_end("0").str.strip_chars_end(".")
+    if style == "yen":
+        return pl.concat_str([pl.lit("¥"), fixed])
+    grouped = pl.when(yuan >= 1000).then(pl.concat_str([
+        (yuan // 1000).cast(pl.String), pl.lit(","), (yuan % 1000).cast(pl.String).str.zfill(3)])
+    ).otherwise(yuan.cast(pl.String))
+    return pl.concat_str([grouped, pl.lit("."), cents])
+
+
+def _mixed(choice: pl.Expr, options: list[pl.Expr]) -> pl.Expr:
+    expression = options[-1]
+    for index in range(len(options) - 2, -1, -1):
+        expression = pl.when(choice == index).then(options[index]).otherwise(expression)
+    return expression
+
+
+def _render_payments(rows: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+    style = pl.col("style")
+    if layout.date_style == "mixed":
+        pay_date = _mixed(style % 3, [_date_text(pl.col("pay_date"), s) for s in ("iso", "slash", "compact")])
+    else:
+        pay_date = _date_text(pl.col("pay_date"), layout.date_style)
+    if layout.period_style == "mixed":
+        period = _mixed(style // 3, [_period_text(pl.col("period"), s) for s in ("plain", "dash", "cn")])
+    else:
+        period = _period_text(pl.col("period"), layout.period_style)
+    if layout.amount_style == "mixed":
+        amount = _mixed((style + pl.col("period")) % 4,
+                        [_amount_text(pl.col("amount_fen"), s) for s in ("plain", "trimmed", "grouped", "yen")])
+    else:
+        amount = _amount_text(pl.col("amount_fen"), "plain")
+    scheme = pl.col("scheme")
+    if layout.scheme_style == "mixed":
+        scheme = pl.when(pl.col("scheme_by_name")).then(
+            scheme.replace_strict(SCHEME_NAMES, return_dtype=pl.String)).otherwise(scheme)
+    benefit_type = pl.col("benefit_type")
+    if layout.pension_label != PENSION:
+        benefit_type = pl.when(benefit_type == PENSION).then(pl.lit(layout.pension_label)).otherwise(benefit_type)
+    rendered = {
+        "payment_id": pl.col("payment_id"), "person_id": pl.col("person_id"), "id_number": pl.col("id_text"),
+        "name": pl.col("name"), "scheme": scheme, "benefit_type": benefit_type, "period": period,
+        "pay_date": pay_date, "amount": amount, "bank_account": pl.col("account"), "region_code": pl.col("county"),
+        "operator_id": pl.col("operator_id"), "reviewer_id": pl.col("reviewer_id"),
+    }
+    columns = []
+    for canonical, header in zip(PAYMENT_COLUMNS, layout.payment_headers):
+        value = rendered[canonical]
+        value = pl.when(pl.col("bad_column") == canonical).then(pl.col("bad_value")).otherwise(value)
+        columns.append(value.alias(header))
+    if layout.extra_payment_column == "开户银行":
+        bank = pl.lit("")
+        for prefix, _, bank_name in BANKS:
+            bank = pl.when(pl.col("account").str.starts_with(prefix)).then(pl.lit(bank_name)).otherwise(bank)
+        columns.append(bank.alias("开户银行"))
+    elif layout.extra_payment_column:
+        columns.append(pl.when(pl.col("benefit_type") == BACK_PAY).then(pl.lit("调整补发"))
+                       .otherwise(pl.lit("")).alias(layout.extra_payment_column))
+    return rows.select(columns)
+
+
+def _render_recipients(rows: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+    gender = (pl.when(pl.col("male")).then(pl.lit("男" if layout.gender_style == "zh" else "1"))
+              .otherwise(pl.lit("女" if layout.gender_style == "zh" else "2")))
+    date_style = "iso" if layout.date_style == "mixed" else layout.date_style
+    rendered = {
+        "person_id": pl.col("person_id"), "id_number": pl.col("id_text"), "name": pl.col("name"), "gender": gender,
+        "birth_date": _date_text(pl.col("birth_date"), date_style), "scheme": pl.col("scheme"),
+        "personnel_type": pl.col("personnel_type"), "unit_type": pl.col("unit_type"),
+        "retirement_type": pl.col("retirement_type"), "benefit_start": _period_text(pl.col("benefit_start"), "plain"),
+        "status": pl.col("status"), "contribution_months": pl.col("contribution_months").cast(pl.String),
+        "region_code": pl.col("county"),
+    }
+    return rows.select(rendered[c].alias(h) for c, h in zip(RECIPIENT_COLUMNS, layout.recipient_headers))
+
+
+def _write_text(frame: pl.DataFrame, path: Path, encoding: str, separator: str = ",",
+                line_terminator: str = "\n") -> None:
+    frame = frame.with_columns(pl.col(pl.String).replace("", None))  # blank, not ""
+    text = frame.write_csv(separator=separator, line_terminator=line_terminator, quote_style="necessary")
+    path.write_bytes(text.encode(encoding))
+
+
+FIXED_CREATED = datetime(2024, 1, 1)
+
+
+def _write_xlsx(path: Path, sheet: str, frame: pl.DataFrame, date_columns: set[str],
+                number_columns: set[str] = frozenset()) -> None:
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    workbook.set_properties({"created": FIXED_CREATED, "author": "fundwatch synth"})
+    worksheet = workbook.add_worksheet(sheet)
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    worksheet.write_row(0, 0, frame.columns)
+    kinds = ["date" if c in date_columns else "number" if c in number_columns else "text" for c in frame.columns]
+    for row_number, values in enumerate(frame.iter_rows(), start=1):
+        for column, (value, kind) in enumerate(zip(values, kinds)):
+            if value is None or value == "":
+                continue
+            if kind == "date":
+                worksheet.write_datetime(row_number, column, value, date_format)
+            elif kind == "number":
+                worksheet.write_number(row_number, column, float(value))
+            else:
+                worksheet.write_string(row_number, column, str(value))
+    worksheet.set_column(0, len(frame.columns) - 1, 14)
+    workbook.close()
+
+
+def write_city(city: City, out_dir: Path) -> dict:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, int] = {}
+    for position, county in enumerate(city.counties):
+        layout = layout_for(position)
+        folder = out_dir / county
+        folder.mkdir(exist_ok=True)
+        county_payments = city.payments.filter(pl.col("county") == county)
+        for path in county_payments["path"].unique().sort().to_list():
+            rows = _render_payments(county_payments.filter(pl.col("path") == path).sort("line"), layout)
+            _write_text(rows, out_dir / path, layout.encoding, layout.payments_separator, layout.line_terminator)
+            files[path] = rows.height
+        recipients = city.recipients.filter(pl.col("county") == county)
+        target = folder / layout.recipients_file
+        if target.suffix == ".xlsx":
+            frame = _render_recipients(recipients, layout).with_columns(
+                pl.Series(layout.recipient_headers[4], recipients["birth_date"]))
+            _write_xlsx(target, "待遇领取人员信息", frame, {layout.recipient_headers[4]},
+                        {layout.recipient_headers[11]})
+        else:
+            _write_text(_render_recipients(recipients, layout), target, layout.encoding,
+                        layout.recipients_separator, layout.line_terminator)
+        files[f"{county}/{layout.recipients_file}"] = recipients.height
+
+    reference = out_dir / "reference"
+    reference.mkdir(exist_ok=True)
+    deaths = city.deaths.select(
+        pl.col("id_text").alias("公民身份号码"), pl.col("name").alias("姓名"),
+        _mixed(pl.col("source").replace_strict({s: i for i, s in enumerate(DEATH_SOURCES)}, return_dtype=pl.Int64),
+               [_date_text(pl.col("death_date"), DEATH_DATE_STYLE[s]) for s in DEATH_SOURCES]).alias("死亡日期"),
+        pl.col("source").alias("数据来源"))
+    _write_text(deaths, reference / REFERENCE_FILES["deaths"], "gb18030")
+    prisoners = city.prisoners.select(
+        pl.col("id_text").alias("身份证号码"), pl.col("name").alias("姓名"),
+        _date_text(pl.col("sentence_start"), "iso").alias("服刑开始日期"),
+        _date_text(pl.col("sentence_end"), "iso").alias("服刑结束日期"), pl.col("offence").alias("罪名"))
+    prisoners.write_parquet(reference / REFERENCE_FILES["prisoners"])
+    employees = city.public_employees.select(
+        pl.col("id_text").alias("证件号码"), pl.col("name").alias("姓名"), pl.col("unit_name").alias("单位名称"),
+        pl.col("start_date").alias("入编日期"), pl.col("end_date").alias("离职日期"))
+    _write_xlsx(reference / REFERENCE_FILES["public_employees"], "财政供养人员", employees, {"入编日期", "离职日期"})
+    employment = city.employment.select(
+        pl.col("id_text").alias("公民身份号码"), pl.col("name").alias("姓名"),
+        _period_text(pl.col("period"), "plain").alias("缴费所属期"), pl.col("unit_name").alias("单位名称"))
+    _write_text(employment, reference / REFERENCE_FILES["employment"], "utf-8")
+    for table, frame in (("deaths", deaths), ("prisoners", prisoners), ("public_employees", employees),
+                         ("employment", employment)):
+        files[f"reference/{REFERENCE_FILES[table]}"] = frame.height
+
+    city.ground_truth.sort("rule_id", "kind", "region_code", "subject_key").write_csv(out_dir / "ground_truth.csv")
+    city.expected_quarantine.write_csv(out_dir / "expected_quarantine.csv")
+
+    truth = city.ground_truth
+    return {
+        "counties": {county: layout_for(i).describe() for i, county in enumerate(city.counties)},
+        "periods": [yyyymm(city.first_month), yyyymm(city.last_month)],
+        "rows": {"payments": city.payments.height, "recipients": city.recipients.height,
+                 "deaths": city.deaths.height, "prisoners": city.prisoners.height,
+                 "public_employees": city.public_employees.height, "employment": city.employment.height},
+        "recipient_people": city.recipients["person"].n_unique(),
+        "files": files,
+        "plants": dict(sorted(truth.filter(pl.col("kind") == "plant")["rule_id"].value_counts().iter_rows())),
+        "near_misses": dict(sorted(truth.filter(pl.col("kind") == "near_miss")["rule_id"].value_counts().iter_rows())),
+        "quarantine_rows": city.expected_quarantine.height,
+        "skipped": city.skipped,
+    }
+
+
+def synth(out_dir: Path, counties: int = 3, persons: int = 3000, months: int = 24, seed: int = 0,
+          start_period: str = "202301") -> dict:
+    """Write a city input folder under `out_dir`; return a summary of what was written and planted."""
+    city = build_city(counties=counties, persons=persons, months=months, seed=seed, start_period=start_period)
+    return write_city(city, Path(out_dir))
