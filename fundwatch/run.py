@@ -11,6 +11,7 @@ import importlib.metadata
 import os
 import platform
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -135,6 +136,54 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
         os.chmod(paths.database, 0o600)
     publish(paths.staging_dir, paths.out_dir)
     return counts
+
+
+def direct(stage: str, function, *args):
+    """Run a stage as a plain call; flows pass a caller that runs it as a Prefect task instead."""
+    return function(*args)
+
+
+def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
+    """Every stage of a county run in order; `call(stage, function, *args)` runs each one."""
+    started_at = now_iso()
+    seconds: dict[str, float] = {}
+
+    def timed(stage: str, function, *args):
+        started = time.perf_counter()
+        result = call(stage, function, *args)
+        seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
+        return result
+
+    try:
+        loaded = timed("load", load_stage, paths, options)
+        validation = timed("validate", validate_stage, paths, options)
+        registry = options.registry()
+        county_rules = registry.for_scope("county")
+        rule_results = [timed("rules", rule_stage, paths, options, r.id) for r in county_rules if not r.needs_scores]
+        scoring = timed("score", score_stage, paths, options)
+        rule_results += [timed("rules", rule_stage, paths, options, r.id) for r in county_rules if r.needs_scores]
+        county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
+        clues = timed("assemble", assemble_stage, paths, options, county)
+        manifest = {
+            "run": {"kind": "county", "county": county, "input": str(paths.input_dir)},
+            "inputs": loaded["inputs"],
+            "ignored_files": loaded["ignored_files"],
+            "table_rows": loaded["table_rows"],
+            "validation": validation,
+            "rules": rule_results,
+            "scoring": scoring,
+            "clues": clues,
+            "parameters": options_for_manifest(options),
+            "versions": versions(),
+            "stage_seconds": seconds,
+            "started_at": started_at,
+        }
+        timed("emit", emit_stage, paths, options, manifest)
+    except BaseException:
+        discard(paths)
+        raise
+    return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
+            "clues": clues, "stage_seconds": seconds, "validation": validation}
 
 
 def discard(paths: RunPaths) -> None:
