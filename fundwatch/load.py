@@ -53,23 +53,45 @@ def _problem_expr(column, type_spec: TypeSpec) -> str:
 
 
 def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[InputFile]) -> str:
-    """stg_<table>: every raw row typed, with the list of its problems."""
-    typed = []
+    """stg_<table>: every raw row typed, with the list of its problems.
+
+    ID numbers are checked once per distinct raw value (a person has many payments), then joined back.
+    """
+    typed, id_ctes, id_joins = [], "", ""
     for column in spec.columns:
         t = types[column.type]
-        typed.append(f"{t.macro}(raw_{column.name})::{t.sql_type} as {column.name}")
         if column.type == "id_number":
-            typed.append(f"fw_id_problem(fw_id_candidate(raw_{column.name})) is null as id_valid")
+            raw = f"raw_{column.name}"
+            id_ctes = f"""
+{column.name}_candidates as (
+    select {raw}, fw_id_candidate({raw}) as candidate
+    from (select distinct {raw} from raw_rows where {raw} is not null)
+),
+{column.name}_checked as (
+    select {raw}, candidate, fw_id_problem(candidate) as problem
+    from {column.name}_candidates
+),"""
+            id_joins = f"left join {column.name}_checked as {column.name}_check using ({raw})"
+            typed.append(f"case when {column.name}_check.problem is null then {column.name}_check.candidate "
+                         f"else fw_clean({raw}) end as {column.name}")
+            typed.append(f"coalesce({column.name}_check.candidate is not null "
+                         f"and {column.name}_check.problem is null, false) as id_valid")
+        else:
+            typed.append(f"{t.macro}(raw_{column.name})::{t.sql_type} as {column.name}")
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
     return f"""
 create or replace table stg_{spec.name} as
 with raw_rows as (
     {_raw_rows_sql(spec, files)}
+),{id_ctes}
+typed as (
+    select file_index, source_file, county, source_line,
+           {(',' + chr(10) + '           ').join(typed)},
+           list_filter([{', '.join(problems)}], lambda p: p.reason is not null) as problems
+    from raw_rows
+    {id_joins}
 )
-select file_index, source_file, county, source_line,
-       {(',' + chr(10) + '       ').join(typed)},
-       list_filter([{', '.join(problems)}], lambda p: p.reason is not null) as problems
-from raw_rows
+select * from typed
 """
 
 

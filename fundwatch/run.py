@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import logging
 import os
 import platform
 import shutil
@@ -88,9 +89,13 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
 def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
     if not options.validate:
         return {"skipped": "validation turned off (--no-validate)"}
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     from checks.validation import validate_database
 
-    return validate_database(paths.database, paths.docs_dir)
+    summary = validate_database(paths.database, paths.docs_dir)
+    if summary.get("docs"):
+        summary["docs"] = Path(summary["docs"]).relative_to(paths.staging_dir).as_posix()
+    return summary
 
 
 def rule_stage(paths: RunPaths, options: RunOptions, rule_id: str) -> dict:

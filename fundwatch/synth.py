@@ -1209,15 +1209,17 @@ def _add_reference_only_people(cast: _Cast, recipients: int) -> None:
                 "offence": np.array(OFFENCES)[rng.integers(0, len(OFFENCES), n)],
             }).with_columns(pl.Series("legacy", legacy)))
         elif group == "public_employees":
-            joined = _random_dates_in(rng, birth_month + rng.integers(22, 30, n) * 12)
+            join_month = np.minimum(birth_month + rng.integers(22, 30, n) * 12, m1 - 1)
+            joined = _random_dates_in(rng, join_month)
             left = rng.random(n) < 0.1
             cast.frames["public_employees"].append(pl.DataFrame({
                 "person": person,
                 "unit_name": np.char.add(np.array([COUNTY_NAMES.get(r, "杭州市") for r in region], dtype="U8"),
                                          np.array(PUBLIC_UNITS)[rng.integers(0, len(PUBLIC_UNITS), n)]),
                 "start_date": joined,
-                "end_date": pl.Series(np.where(left, _random_dates_in(rng, _between(rng, m0 - 36, m1, n)),
-                                               np.datetime64("NaT"))),
+                "end_date": pl.Series(np.where(
+                    left, _random_dates_in(rng, _between(rng, np.maximum(join_month + 1, m0 - 36), np.full(n, m1))),
+                    np.datetime64("NaT"))),
             }))
         else:
             first = _between(rng, m0 - 12, m1, n)

@@ -1,0 +1,485 @@
+"""clues.xlsx: the inspection team's workbook (问题线索清单).
+
+A summary sheet (汇总) first — clues and amounts per rule and per county, the data-quality summary
+(rows read / loaded / quarantined per file, failed expectations) and the rules that were skipped —
+then one sheet per rule that has clues, with the Chinese clue headers of CLUES.md in that order
+plus 追回金额, ready for the team to fill in the verification columns.
+
+Every text value is written with ``write_string``: ID numbers, person ids and accounts stay text
+(never 3.30102E+17) and a value such as ``=HYPERLINK(...)`` is never a formula. With ``mask=True``
+ID numbers keep their first 6 and last 4 characters, names their surname, accounts and person ids
+their last 4 characters, and the same values are masked inside the evidence sentences.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import xlsxwriter
+
+from fundwatch.emit import CLUE_COLUMNS, SEVERITY_ORDER
+
+SUMMARY_SHEET = "汇总"
+RECOVERED_HEADER = "追回金额"
+STATUS_CHOICES = ["待核查", "核查中", "属实", "部分属实", "不属实"]
+PRIVATE_FILE_MODE = 0o600
+MAX_CELL_CHARS = 32767
+
+# Columns written as numbers; every other clue column is text.
+AMOUNT_COLUMNS = {"amount"}
+INTEGER_COLUMNS = {"payment_count"}
+SCORE_COLUMNS = {"score"}
+MIN_WIDTHS = {"clue_id": 18, "id_number": 21, "person_id": 16, "name": 12, "region_code": 14}
+WIDE_COLUMNS = {"evidence": 60, "policy_basis": 48, "suggestion": 40, "finding": 30, "rectification": 30}
+RUN_KINDS = {"county": "县级（单个县区）", "city": "市级（多个县区联动）"}
+STATUS_NAMES = {"run": "已运行", "skipped": "未运行"}
+
+# ---------------------------------------------------------------------------- masking
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{12,}(?![0-9A-Za-z])")
+
+
+def mask_id(value: str | None) -> str | None:
+    """330102199001011234 -> 330102********1234 (any length: first 6 and last 4 kept when long enough)."""
+    if value is None:
+        return None
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_name(value: str | None) -> str | None:
+    """张三丰 -> 张**: the surname (first character) is kept."""
+    if value is None:
+        return None
+    if len(value) <= 1:
+        return "*" * len(value)
+    return value[0] + "*" * (len(value) - 1)
+
+
+def mask_tail(value: str | None, keep: int = 4) -> str | None:
+    """6222000012345678 -> ************5678: accounts and person ids keep their last 4 characters."""
+    if value is None:
+        return None
+    if len(value) <= keep:
+        return "*" * len(value)
+    return "*" * (len(value) - keep) + value[-keep:]
+
+
+def mask_text(text: str | None, *, ids=(), names=(), accounts=(), person_ids=()) -> str | None:
+    """Mask the given ID numbers, names, accounts and person ids inside a sentence, then any
+    remaining 15/18-character ID-number-looking substring and any other long digit run."""
+    if not text:
+        return text
+    replacements: dict[str, str] = {}
+    for value in ids:
+        if value and len(value) >= 6:
+            replacements[value] = mask_id(value)
+    for value in accounts:
+        if value and len(value) >= 6:
+            replacements.setdefault(value, mask_tail(value))
+    for value in person_ids:
+        if value and len(value) >= 6:
+            replacements.setdefault(value, mask_tail(value))
+    for value in names:
+        if value and len(value) >= 2:
+            replacements.setdefault(value, mask_name(value))
+    for value in sorted(replacements, key=len, reverse=True):
+        text = text.replace(value, replacements[value])
+    text = _ID_LIKE.sub(lambda m: mask_id(m.group(0)), text)
+    return _LONG_DIGITS.sub(lambda m: mask_tail(m.group(0)), text)
+
+
+# ---------------------------------------------------------------------------- reading the database
+
+
+def _rule_order(con: duckdb.DuckDBPyConnection, manifest: dict) -> list[str]:
+    order = [r["rule_id"] for r in manifest.get("rules", [])]
+    for (rule_id,) in con.execute("select rule_id from rule_catalogue").fetchall():
+        if rule_id not in order:
+            order.append(rule_id)
+    for (rule_id,) in con.execute("select distinct rule_id from clues order by 1").fetchall():
+        if rule_id not in order:
+            order.append(rule_id)
+    return order
+
+
+def _catalogue(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    rows = con.execute("select rule_id, title, severity, subject, policy, suggestion from rule_catalogue").fetchall()
+    return {r[0]: dict(zip(("rule_id", "title", "severity", "subject", "policy", "suggestion"), r)) for r in rows}
+
+
+def _clue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every clue as a dict, sorted like clues.csv, with the people behind it (for masking)."""
+    columns = [c for _, c in CLUE_COLUMNS if c not in ("status", "finding", "rectification")]
+    people = (
+        "select e.clue_id, list(distinct p.id_number) as ids, list(distinct p.name) as names, "
+        "list(distinct p.bank_account) as accounts, list(distinct p.person_id) as person_ids "
+        "from clue_evidence e join payments p on p.row_key = e.row_key group by e.clue_id"
+    )
+    query = (
+        f"select {', '.join('c.' + c for c in columns)}, x.ids, x.names, x.accounts, x.person_ids "
+        f"from clues c left join ({people}) x using (clue_id) "
+        f"order by {SEVERITY_ORDER.replace('severity', 'c.severity')}, c.amount desc, c.clue_id"
+    )
+    names = columns + ["_ids", "_names", "_accounts", "_person_ids"]
+    return [dict(zip(names, row)) for row in con.execute(query).fetchall()]
+
+
+def _masked(clue: dict) -> dict:
+    out = dict(clue)
+    ids = [clue.get("id_number"), *(clue.get("_ids") or [])]
+    names = [clue.get("name") if clue.get("subject_type") == "人员" else None, *(clue.get("_names") or [])]
+    accounts = [clue.get("name") if clue.get("subject_type") == "账户" else None, *(clue.get("_accounts") or [])]
+    person_ids = [clue.get("person_id"), *(clue.get("_person_ids") or [])]
+    out["id_number"] = mask_id(clue.get("id_number"))
+    out["person_id"] = mask_tail(clue.get("person_id"))
+    if clue.get("subject_type") == "人员":
+        out["name"] = mask_name(clue.get("name"))
+    elif clue.get("subject_type") == "账户":
+        out["name"] = mask_tail(clue.get("name"))
+    out["evidence"] = mask_text(clue.get("evidence"), ids=[i for i in ids if i], names=[n for n in names if n],
+                                accounts=[a for a in accounts if a], person_ids=[p for p in person_ids if p])
+    return out
+
+
+# ---------------------------------------------------------------------------- layout helpers
+
+
+def display_width(text: str) -> int:
+    """Width in Excel character units: CJK characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def sheet_name(rule_id: str, title: str, taken: set[str]) -> str:
+    name = re.sub(r"[\[\]:*?/\\]", "", f"{rule_id} {title}").strip("'")[:31].rstrip()
+    candidate, n = name, 2
+    while candidate.lower() in taken:
+        suffix = f"~{n}"
+        candidate, n = name[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text[:MAX_CELL_CHARS]
+
+
+class _Formats:
+    def __init__(self, book: xlsxwriter.Workbook):
+        base = {"font_name": "等线", "font_size": 10, "valign": "top"}
+        self.header = book.add_format({**base, "bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF",
+                                       "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"})
+        self.verify_header = book.add_format({**base, "bold": True, "bg_color": "#C65911", "font_color": "#FFFFFF",
+                                              "border": 1, "text_wrap": True, "valign": "vcenter",
+                                              "align": "center"})
+        self.text = book.add_format({**base, "num_format": "@"})
+        self.wrap = book.add_format({**base, "num_format": "@", "text_wrap": True})
+        self.amount = book.add_format({**base, "num_format": "0.00"})
+        self.integer = book.add_format({**base, "num_format": "0"})
+        self.score = book.add_format({**base, "num_format": "0.0000"})
+        self.percent = book.add_format({**base, "num_format": "0.000%"})
+        self.verify = book.add_format({**base, "num_format": "@", "bg_color": "#FFF2CC", "border": 1,
+                                       "border_color": "#D9D9D9", "text_wrap": True})
+        self.verify_amount = book.add_format({**base, "num_format": "0.00", "bg_color": "#FFF2CC", "border": 1,
+                                              "border_color": "#D9D9D9"})
+        self.title = book.add_format({"font_name": "等线", "bold": True, "font_size": 16, "font_color": "#1F4E78"})
+        self.section = book.add_format({"font_name": "等线", "bold": True, "font_size": 12, "font_color": "#1F4E78",
+                                        "bottom": 2, "bottom_color": "#1F4E78"})
+        self.label = book.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                      "border_color": "#BFBFBF"})
+        self.cell = book.add_format({**base, "num_format": "@", "border": 1, "border_color": "#BFBFBF",
+                                     "text_wrap": True})
+        self.cell_amount = book.add_format({**base, "num_format": "0.00", "border": 1, "border_color": "#BFBFBF"})
+        self.cell_integer = book.add_format({**base, "num_format": "#,##0", "border": 1, "border_color": "#BFBFBF"})
+        self.cell_percent = book.add_format({**base, "num_format": "0.000%", "border": 1, "border_color": "#BFBFBF"})
+        self.total = book.add_format({**base, "bold": True, "num_format": "@", "border": 1,
+                                      "border_color": "#BFBFBF", "bg_color": "#F2F2F2"})
+        self.total_amount = book.add_format({**base, "bold": True, "num_format": "0.00", "border": 1,
+                                             "border_color": "#BFBFBF", "bg_color": "#F2F2F2"})
+        self.total_integer = book.add_format({**base, "bold": True, "num_format": "#,##0", "border": 1,
+                                              "border_color": "#BFBFBF", "bg_color": "#F2F2F2"})
+        self.bad = book.add_format({**base, "num_format": "@", "border": 1, "border_color": "#BFBFBF",
+                                    "font_color": "#C00000", "bold": True})
+        self.note = book.add_format({"font_name": "等线", "font_size": 9, "italic": True, "font_color": "#595959"})
+
+
+# ---------------------------------------------------------------------------- the rule sheets
+
+
+def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> None:
+    sheet = book.add_worksheet(name)
+    headers = [h for h, _ in CLUE_COLUMNS] + [RECOVERED_HEADER]
+    keys = [c for _, c in CLUE_COLUMNS] + ["recovered"]
+    verify_keys = {"status", "finding", "rectification", "recovered"}
+    widths = [display_width(h) + 2 for h in headers]
+    for col, (header, key) in enumerate(zip(headers, keys)):
+        sheet.write_string(0, col, header, formats.verify_header if key in verify_keys else formats.header)
+    for row_index, clue in enumerate(clues, start=1):
+        for col, key in enumerate(keys):
+            value = clue.get(key)
+            if key in verify_keys:
+                if key == "recovered":
+                    sheet.write_blank(row_index, col, None, formats.verify_amount)
+                else:
+                    sheet.write_blank(row_index, col, None, formats.verify)
+                continue
+            if value is None:
+                sheet.write_blank(row_index, col, None, formats.text)
+                continue
+            if key in AMOUNT_COLUMNS:
+                sheet.write_number(row_index, col, float(value), formats.amount)
+                text = f"{float(value):,.2f}"
+            elif key in INTEGER_COLUMNS:
+                sheet.write_number(row_index, col, int(value), formats.integer)
+                text = str(value)
+            elif key in SCORE_COLUMNS:
+                sheet.write_number(row_index, col, float(value), formats.score)
+                text = f"{float(value):.4f}"
+            else:
+                text = _text(value)
+                sheet.write_string(row_index, col, text, formats.wrap if key in WIDE_COLUMNS else formats.text)
+            widths[col] = max(widths[col], display_width(text) + 2)
+    for col, key in enumerate(keys):
+        cap = WIDE_COLUMNS.get(key, 28)
+        width = min(max(widths[col], MIN_WIDTHS.get(key, 8)), cap)
+        if key in ("status", "recovered"):
+            width = max(width, 12)
+        sheet.set_column(col, col, width, None)
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(1, 0)
+    last_row, last_col = max(len(clues), 1), len(headers) - 1
+    sheet.autofilter(0, 0, last_row, last_col)
+    status_col = keys.index("status")
+    sheet.data_validation(1, status_col, last_row, status_col, {
+        "validate": "list", "source": STATUS_CHOICES,
+        "input_title": "核查状态", "input_message": "请选择：" + "/".join(STATUS_CHOICES),
+        "error_title": "核查状态", "error_message": "请从下拉列表中选择：" + "/".join(STATUS_CHOICES),
+    })
+    recovered_col = keys.index("recovered")
+    sheet.data_validation(1, recovered_col, last_row, recovered_col, {
+        "validate": "decimal", "criteria": ">=", "value": 0,
+        "error_title": "追回金额", "error_message": "请输入追回金额（元，数字）",
+    })
+
+
+# ---------------------------------------------------------------------------- the summary sheet
+
+
+class _Summary:
+    """Writes sections of small tables down the summary sheet."""
+
+    def __init__(self, sheet, formats: _Formats):
+        self.sheet, self.f, self.row = sheet, formats, 0
+        self.widths: dict[int, int] = {}
+
+    def _fit(self, col: int, text: str, cap: int = 50) -> None:
+        self.widths[col] = min(max(self.widths.get(col, 8), display_width(text) + 2), cap)
+
+    def title(self, text: str) -> None:
+        self.sheet.write_string(self.row, 0, text, self.f.title)
+        self.sheet.set_row(self.row, 24)
+        self.row += 2
+
+    def section(self, text: str) -> None:
+        self.sheet.write_string(self.row, 0, text, self.f.section)
+        self.row += 1
+
+    def note(self, text: str) -> None:
+        self.sheet.write_string(self.row, 0, text, self.f.note)
+        self.row += 1
+
+    def pairs(self, items: list[tuple[str, object]]) -> None:
+        for label, value in items:
+            self.sheet.write_string(self.row, 0, label, self.f.label)
+            self._fit(0, label)
+            self.cell(self.row, 1, value)
+            self.row += 1
+        self.row += 1
+
+    def cell(self, row: int, col: int, value, style: str = "", kind: str = "") -> None:
+        f = self.f
+        if value is None:
+            self.sheet.write_blank(row, col, None, f.total if style == "total" else f.cell)
+        elif kind == "amount" or isinstance(value, (Decimal, float)) and kind != "percent":
+            self.sheet.write_number(row, col, float(value), f.total_amount if style == "total" else f.cell_amount)
+            self._fit(col, f"{float(value):,.2f}")
+        elif kind == "percent":
+            self.sheet.write_number(row, col, float(value), f.cell_percent)
+        elif isinstance(value, bool):
+            self.sheet.write_string(row, col, "是" if value else "否", f.cell)
+        elif isinstance(value, int):
+            self.sheet.write_number(row, col, value, f.total_integer if style == "total" else f.cell_integer)
+            self._fit(col, f"{value:,}")
+        else:
+            text = _text(value)
+            fmt = {"total": f.total, "bad": f.bad}.get(style, f.cell)
+            self.sheet.write_string(row, col, text, fmt)
+            self._fit(col, text)
+
+    def table(self, headers: list[str], rows: list[list], kinds: list[str] | None = None,
+              total: list | None = None, styles: list[list[str]] | None = None) -> None:
+        kinds = kinds or [""] * len(headers)
+        for col, header in enumerate(headers):
+            self.sheet.write_string(self.row, col, header, self.f.header)
+            self._fit(col, header)
+        self.row += 1
+        for r, values in enumerate(rows):
+            for col, value in enumerate(values):
+                style = styles[r][col] if styles else ""
+                self.cell(self.row, col, value, style, kinds[col])
+            self.row += 1
+        if total is not None:
+            for col, value in enumerate(total):
+                self.cell(self.row, col, value, "total", kinds[col] if value is not None else "")
+            self.row += 1
+        self.row += 1
+
+    def finish(self) -> None:
+        for col, width in self.widths.items():
+            self.sheet.set_column(col, col, width)
+
+
+def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str], catalogue: dict,
+                   sheets: dict[str, str]) -> None:
+    sheet = book.add_worksheet(SUMMARY_SHEET)
+    s = _Summary(sheet, formats)
+    run = manifest.get("run", {})
+    total_clues, total_amount = con.execute("select count(*), coalesce(sum(amount), 0) from clues").fetchone()
+    s.title("问题线索清单 · 汇总")
+    s.pairs([
+        ("运行类型", RUN_KINDS.get(run.get("kind"), run.get("kind") or "")),
+        ("行政区划", run.get("county") or "、".join(sorted({i.get("county") for i in manifest.get("inputs", [])
+                                                          if i.get("county")}))),
+        ("输入目录", run.get("input", "")),
+        ("开始时间", manifest.get("started_at", "")),
+        ("fundwatch 版本", (manifest.get("versions") or {}).get("fundwatch", "")),
+        ("线索总数", int(total_clues)),
+        ("涉及金额合计（元）", Decimal(total_amount)),
+    ])
+    s.note("涉及金额按规则分别计算：同一笔发放可能同时被多条规则涉及，合计数可能重复计算。")
+    s.row += 1
+
+    s.section("一、按规则统计")
+    per_rule = {r: (n, a, high) for r, n, a, high in con.execute(
+        "select rule_id, count(*), sum(amount), count(*) filter (severity = '高') from clues group by 1").fetchall()}
+    outcomes = {r["rule_id"]: r for r in manifest.get("rules", [])}
+    rows, styles = [], []
+    for rule_id in order:
+        info = catalogue.get(rule_id, {})
+        outcome = outcomes.get(rule_id, {})
+        n, amount, _ = per_rule.get(rule_id, (0, Decimal(0), 0))
+        status = STATUS_NAMES.get(outcome.get("status"), outcome.get("status") or "—")
+        reason = outcome.get("reason") or ""
+        if outcome.get("status") == "run" and reason:
+            status = "已运行（部分未检查）"
+        rows.append([rule_id, info.get("title", ""), info.get("severity", ""), info.get("subject", ""), status,
+                     int(n), Decimal(amount or 0), sheets.get(rule_id, ""), reason])
+        styles.append(["", "", "", "", "bad" if outcome.get("status") == "skipped" else "", "", "", "", ""])
+    s.table(["规则编号", "线索类型", "风险等级", "对象类型", "运行状态", "线索数", "涉及金额（元）", "明细工作表", "说明"],
+            rows, ["", "", "", "", "", "", "amount", "", ""],
+            total=["合计", None, None, None, None, int(total_clues), Decimal(total_amount), None, None],
+            styles=styles)
+
+    s.section("二、按行政区划统计")
+    by_region = con.execute(
+        "select region_code, count(*), count(*) filter (severity = '高'), count(*) filter (severity = '中'), "
+        "count(*) filter (severity = '低'), sum(amount) from clues group by 1 order by 1").fetchall()
+    s.table(["行政区划代码", "线索数", "高", "中", "低", "涉及金额（元）"],
+            [[r or "（未知）", int(n), int(h), int(m), int(lo), Decimal(a)] for r, n, h, m, lo, a in by_region],
+            ["", "", "", "", "", "amount"],
+            total=["合计", int(total_clues), None, None, None, Decimal(total_amount)])
+    s.note("跨地区线索的行政区划代码为所涉各县区以“;”连接，单独成行。")
+    s.row += 1
+
+    s.section("三、数据质量：输入文件读取与核对（读取行数 = 入库行数 + 隔离行数）")
+    rows, styles = [], []
+    inputs = manifest.get("inputs", [])
+    for f in inputs:
+        read, loaded, quarantined = (int(f.get(k) or 0) for k in ("rows_read", "rows_loaded", "rows_quarantined"))
+        ok = read == loaded + quarantined
+        rows.append([f.get("path", ""), f.get("table", ""), f.get("county") or "", f.get("encoding") or "",
+                     read, loaded, quarantined, "一致" if ok else "不一致", (f.get("sha256") or "")[:16]])
+        styles.append([""] * 7 + ["" if ok else "bad", ""])
+    totals = [sum(int(f.get(k) or 0) for f in inputs) for k in ("rows_read", "rows_loaded", "rows_quarantined")]
+    s.table(["文件", "数据表", "行政区划", "编码", "读取行数", "入库行数", "隔离行数", "核对", "SHA-256（前16位）"],
+            rows, total=["合计", None, None, None, *totals, None, None], styles=styles)
+    ignored = manifest.get("ignored_files") or []
+    if ignored:
+        s.note("未读取的文件：" + "；".join(str(i) for i in ignored))
+        s.row += 1
+    quarantine = con.execute(
+        "select table_name, coalesce(column_name, ''), regexp_replace(reason, '（与第[0-9]+行相同）', ''), count(*) "
+        "from quarantine group by all order by 4 desc, 1, 2, 3").fetchall()
+    if quarantine:
+        s.table(["数据表", "列", "隔离原因", "行数"], [[t, c, r, int(n)] for t, c, r, n in quarantine])
+
+    s.section("四、数据质量：未通过的校验规则（Great Expectations）")
+    validation = manifest.get("validation") or {}
+    if "tables" not in validation:
+        reason = validation.get("skipped") if isinstance(validation.get("skipped"), str) else ""
+        s.note("本次未进行数据质量校验" + (f"：{reason}" if reason else "。"))
+        s.row += 1
+    else:
+        overview = [[t, int(v.get("rows") or 0), int(v.get("expectations") or 0), int(v.get("failed") or 0)]
+                    for t, v in validation["tables"].items()]
+        s.table(["数据表", "行数", "校验项数", "未通过"], overview)
+        failed = [[t, r.get("column") or "", r.get("description") or r.get("expectation") or "",
+                   r.get("unexpected_count"), (r.get("unexpected_percent") or 0) / 100]
+                  for t, v in validation["tables"].items() for r in v.get("results", []) if not r.get("success")]
+        if failed:
+            s.table(["数据表", "列", "校验规则", "异常行数", "异常占比"], failed, ["", "", "", "", "percent"])
+        else:
+            s.note("全部校验规则均已通过。")
+            s.row += 1
+
+    s.section("五、未运行或部分未检查的规则")
+    skipped = [[r["rule_id"], catalogue.get(r["rule_id"], {}).get("title", ""),
+                STATUS_NAMES.get(r.get("status"), r.get("status")), r.get("reason") or ""]
+               for r in manifest.get("rules", []) if r.get("status") == "skipped" or r.get("reason")]
+    if skipped:
+        s.table(["规则编号", "线索类型", "运行状态", "原因"], skipped)
+    else:
+        s.note("全部规则均已完整运行。")
+    s.finish()
+    sheet.set_column(0, 0, max(s.widths.get(0, 10), 18))
+    sheet.activate()
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict, *, mask: bool = False) -> None:
+    """Write clues.xlsx: the summary sheet, then one sheet per rule that has clues."""
+    out_path = Path(out_path)
+    order = _rule_order(con, manifest)
+    catalogue = _catalogue(con)
+    clues = _clue_rows(con)
+    if mask:
+        clues = [_masked(c) for c in clues]
+    by_rule: dict[str, list[dict]] = {}
+    for clue in clues:
+        by_rule.setdefault(clue["rule_id"], []).append(clue)
+    taken = {SUMMARY_SHEET.lower()}
+    sheets = {r: sheet_name(r, catalogue.get(r, {}).get("title", ""), taken) for r in order if r in by_rule}
+    book = xlsxwriter.Workbook(str(out_path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                               "strings_to_urls": False})
+    try:
+        book.set_properties({"title": "问题线索清单", "subject": "社会保险基金疑点线索", "author": "fundwatch",
+                             "comments": "已脱敏" if mask else "含个人信息，注意保密"})
+        formats = _Formats(book)
+        _write_summary(book, formats, con, manifest, order, catalogue, sheets)
+        for rule_id, name in sheets.items():
+            _write_rule_sheet(book, formats, name, by_rule[rule_id])
+    finally:
+        book.close()
+    os.chmod(out_path, PRIVATE_FILE_MODE)
