@@ -23,6 +23,7 @@ import duckdb
 import xlsxwriter
 
 from fundwatch.emit import CLUE_COLUMNS, SEVERITY_ORDER
+from fundwatch.rules import TABLE_TITLES
 
 SUMMARY_SHEET = "汇总"
 RECOVERED_HEADER = "追回金额"
@@ -407,7 +408,8 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
     for f in inputs:
         read, loaded, quarantined = (int(f.get(k) or 0) for k in ("rows_read", "rows_loaded", "rows_quarantined"))
         ok = read == loaded + quarantined
-        rows.append([f.get("path", ""), f.get("table", ""), f.get("county") or "", f.get("encoding") or "",
+        rows.append([f.get("path", ""), TABLE_TITLES.get(f.get("table"), f.get("table") or ""),
+                     f.get("county") or "参考数据", f.get("encoding") or "",
                      read, loaded, quarantined, "一致" if ok else "不一致", (f.get("sha256") or "")[:16]])
         styles.append([""] * 7 + ["" if ok else "bad", ""])
     totals = [sum(int(f.get(k) or 0) for f in inputs) for k in ("rows_read", "rows_loaded", "rows_quarantined")]
@@ -421,7 +423,9 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
         "select table_name, coalesce(column_name, ''), regexp_replace(reason, '（与第[0-9]+行相同）', ''), count(*) "
         "from quarantine group by all order by 4 desc, 1, 2, 3").fetchall()
     if quarantine:
-        s.table(["数据表", "列", "隔离原因", "行数"], [[t, c, r, int(n)] for t, c, r, n in quarantine])
+        s.note("隔离的输入行（按原因汇总；逐行明细见 quarantine.csv）：")
+        s.table(["数据表", "列", "隔离原因", "行数"],
+                [[TABLE_TITLES.get(t, t), c, r, int(n)] for t, c, r, n in quarantine])
 
     s.section("四、数据质量：未通过的校验规则（Great Expectations）")
     validation = manifest.get("validation") or {}
@@ -430,10 +434,10 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
         s.note("本次未进行数据质量校验" + (f"：{reason}" if reason else "。"))
         s.row += 1
     else:
-        overview = [[t, int(v.get("rows") or 0), int(v.get("expectations") or 0), int(v.get("failed") or 0)]
+        overview = [[TABLE_TITLES.get(t, t), int(v.get("rows") or 0), int(v.get("expectations") or 0), int(v.get("failed") or 0)]
                     for t, v in validation["tables"].items()]
         s.table(["数据表", "行数", "校验项数", "未通过"], overview)
-        failed = [[t, r.get("column") or "", r.get("description") or r.get("expectation") or "",
+        failed = [[TABLE_TITLES.get(t, t), r.get("column") or "", r.get("description") or r.get("expectation") or "",
                    r.get("unexpected_count"), (r.get("unexpected_percent") or 0) / 100]
                   for t, v in validation["tables"].items() for r in v.get("results", []) if not r.get("success")]
         if failed:
