@@ -39,13 +39,13 @@ def _raw_rows_sql(spec: TableSpec, files: list[InputFile]) -> str:
 
 
 def _problem_expr(column, type_spec: TypeSpec) -> str:
+    """The struct naming what is wrong with one cell (reason null when nothing is), on typed values."""
     raw = f"raw_{column.name}"
     branches = []
     if column.required:
         branches.append(f"when fw_clean({raw}) is null then {_quote(MISSING_REASON)}")
     if type_spec.reason:
-        branches.append(f"when fw_clean({raw}) is not null and {type_spec.macro}({raw}) is null "
-                        f"then {_quote(type_spec.reason)}")
+        branches.append(f"when {column.name} is null and fw_clean({raw}) is not null then {_quote(type_spec.reason)}")
     if not branches:
         return ""
     return (f"{{'column': {_quote(column.name)}, 'value': left({raw}, 200), "
@@ -55,13 +55,14 @@ def _problem_expr(column, type_spec: TypeSpec) -> str:
 def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[InputFile]) -> str:
     """stg_<table>: every raw row typed, with the list of its problems.
 
-    ID numbers are checked once per distinct raw value (a person has many payments), then joined back.
+    Each cell is parsed once; problems are read off the typed values. ID numbers are checked once
+    per distinct raw value (a person has many payments) and joined back.
     """
     typed, id_ctes, id_joins = [], "", ""
     for column in spec.columns:
         t = types[column.type]
+        raw = f"raw_{column.name}"
         if column.type == "id_number":
-            raw = f"raw_{column.name}"
             id_ctes = f"""
 {column.name}_candidates as (
     select {raw}, fw_id_candidate({raw}) as candidate
@@ -77,7 +78,8 @@ def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[In
             typed.append(f"coalesce({column.name}_check.candidate is not null "
                          f"and {column.name}_check.problem is null, false) as id_valid")
         else:
-            typed.append(f"{t.macro}(raw_{column.name})::{t.sql_type} as {column.name}")
+            typed.append(f"{t.macro}({raw})::{t.sql_type} as {column.name}")
+    raw_columns = ", ".join(f"raw_{c.name}" for c in spec.columns)
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
     return f"""
 create or replace table stg_{spec.name} as
@@ -85,13 +87,14 @@ with raw_rows as (
     {_raw_rows_sql(spec, files)}
 ),{id_ctes}
 typed as (
-    select file_index, source_file, county, source_line,
-           {(',' + chr(10) + '           ').join(typed)},
-           list_filter([{', '.join(problems)}], lambda p: p.reason is not null) as problems
+    select file_index, source_file, county, source_line, {raw_columns},
+           {(',' + chr(10) + '           ').join(typed)}
     from raw_rows
     {id_joins}
 )
-select * from typed
+select * exclude ({raw_columns}),
+       list_filter([{', '.join(problems)}], lambda p: p.reason is not null) as problems
+from typed
 """
 
 

@@ -4,22 +4,29 @@
 create or replace macro fw_clean(s) as
     nullif(trim(s::varchar, ' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160)), '');
 
-create or replace macro fw_halfwidth(s) as
-    translate(s, '０１２３４５６７８９ｘＸ－／．：', '0123456789xX-/.:');
-
+-- Full-width digits and signs to half-width; every kind of space removed (translate drops the
+-- characters of its second argument that have no counterpart in the third).
 create or replace macro fw_compact(s) as
-    nullif(regexp_replace(fw_halfwidth(s::varchar), '[\s\x{3000}\x{00a0}]', '', 'g'), '');
+    nullif(translate(s::varchar,
+                     '０１２３４５６７８９ｘＸ－／．：' || ' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160),
+                     '0123456789xX-/.:'), '');
+
+-- fw_compact, and the currency signs, thousands separators and 元 of an amount dropped too.
+create or replace macro fw_money_text(s) as
+    nullif(translate(s::varchar,
+                     '０１２３４５６７８９－．' || ' ' || chr(9) || chr(10) || chr(13) || chr(12288) || chr(160)
+                     || '¥￥,，元',
+                     '0123456789-.'), '');
 
 -- GB 11643-1999: weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, sum mod 11 indexes '10X98765432'.
--- Written out term by term: a list lambda here costs several times more per row.
+-- A lambda keeps one copy of the argument: macros are inlined, and a term per digit would copy the
+-- (often long) argument expression 17 times into every caller's plan.
 create or replace macro fw_id_check_char(first17) as
-    substr('10X98765432', 1 + ((
-           7 * try_cast(substr(first17, 1, 1) as integer) + 9 * try_cast(substr(first17, 2, 1) as integer) + 10 * try_cast(substr(first17, 3, 1) as integer) +
-           5 * try_cast(substr(first17, 4, 1) as integer) + 8 * try_cast(substr(first17, 5, 1) as integer) + 4 * try_cast(substr(first17, 6, 1) as integer) +
-           2 * try_cast(substr(first17, 7, 1) as integer) + 1 * try_cast(substr(first17, 8, 1) as integer) + 6 * try_cast(substr(first17, 9, 1) as integer) +
-           3 * try_cast(substr(first17, 10, 1) as integer) + 7 * try_cast(substr(first17, 11, 1) as integer) + 9 * try_cast(substr(first17, 12, 1) as integer) +
-           10 * try_cast(substr(first17, 13, 1) as integer) + 5 * try_cast(substr(first17, 14, 1) as integer) + 8 * try_cast(substr(first17, 15, 1) as integer) +
-           4 * try_cast(substr(first17, 16, 1) as integer) + 2 * try_cast(substr(first17, 17, 1) as integer)) % 11)::integer, 1);
+    substr('10X98765432',
+           1 + (list_sum(list_transform(range(1, 18),
+                lambda i: try_cast(substr(first17, i, 1) as integer)
+                          * [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2][i])) % 11)::integer,
+           1);
 
 create or replace macro fw_id_upgrade15(c) as
     case when regexp_full_match(c, '[0-9]{15}')
@@ -102,9 +109,8 @@ create or replace macro fw_parse_period(s) as
     end;
 
 create or replace macro fw_parse_money(s) as
-    case when regexp_full_match(regexp_replace(fw_compact(s), '[¥￥,，元]', '', 'g'), '-?[0-9]+(\.[0-9]{1,2})?')
-         then regexp_replace(fw_compact(s), '[¥￥,，元]', '', 'g')::decimal(18, 2)
-    end;
+    try_cast(case when regexp_full_match(fw_money_text(s), '-?[0-9]+(\.[0-9]{1,2})?') then fw_money_text(s) end
+             as decimal(18, 2));
 
 create or replace macro fw_parse_integer(s) as
     case when regexp_full_match(fw_compact(s), '[0-9]{1,9}') then fw_compact(s)::integer end;
