@@ -5,6 +5,7 @@ with openpyxl and its raw XML."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from fundwatch.db import connect
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
 from fundwatch.workbook import mask_id, mask_name, mask_tail, mask_text, write_workbook
-from tests.builders import (COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_county, write_csv)
+from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_county, write_csv
 
 OTHER_COUNTY = "330105"
 HEADERS = ["线索编号", "规则编号", "线索类型", "风险等级", "行政区划代码", "对象类型", "个人编号", "公民身份号码", "姓名",
@@ -146,14 +147,24 @@ def build_run(root: Path, validate: bool = True) -> FinishedRun:
     return FinishedRun(database, manifest, folder, people)
 
 
-_BUILT: dict[str, FinishedRun] = {}
-
-
 def pipeline_run(tmp_path_factory) -> FinishedRun:
-    """One pipeline run per test session, shared by test_workbook and test_report."""
-    if "run" not in _BUILT:
-        _BUILT["run"] = build_run(tmp_path_factory.mktemp("pipeline"))
-    return _BUILT["run"]
+    """One pipeline run per test session, shared by test_workbook and test_report.
+
+    pytest may import this module twice (as test_workbook and, from test_report, as
+    tests.test_workbook), so the run is found again through the session's base temporary folder
+    rather than through a module global."""
+    root = tmp_path_factory.getbasetemp() / "shared-pipeline-run"
+    saved = root / "finished_run.json"
+    if not saved.exists():
+        root.mkdir()
+        finished = build_run(root)
+        saved.write_text(json.dumps({"database": str(finished.database), "out_dir": str(finished.out_dir),
+                                     "manifest": finished.manifest}, ensure_ascii=False, default=str),
+                         encoding="utf-8")
+        return finished
+    state = json.loads(saved.read_text(encoding="utf-8"))
+    people = write_inputs(root / "again")  # the same people, planted the same way
+    return FinishedRun(Path(state["database"]), state["manifest"], Path(state["out_dir"]), people)
 
 
 @pytest.fixture(scope="module")
