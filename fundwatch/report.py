@@ -31,7 +31,7 @@ PRIMARY = "#1F4E78"
 ACCENT = "#2E86C1"
 FONT_STACK = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
               '"Hiragino Sans GB", "WenQuanYi Micro Hei", "Noto Sans", sans-serif')
-CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
        "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False,
                  "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
@@ -309,6 +309,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 4px 0 1
 th { background: #EAF1F8; color: #1B2631; font-weight: 600; text-align: left; padding: 6px 10px; border-bottom: 2px solid #AEB6BF; white-space: nowrap; }
 td { padding: 5px 10px; border-bottom: 1px solid #EBEDEF; vertical-align: top; }
 tbody tr:nth-child(even) td { background: #FAFBFC; }
+table.kv td:first-child { width: 160px; color: var(--muted); }
 tfoot td { font-weight: 700; background: #F2F4F4; border-top: 2px solid #AEB6BF; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.bad td { color: #B03A2E; }
@@ -548,7 +549,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
     if "tables" in validation:
         overview = [[_table_title(t), _int(v.get("rows")), _int(v.get("expectations")), _int(v.get("failed")),
                      "通过" if not v.get("failed") else "有未通过项"] for t, v in validation["tables"].items()]
-        quality.append(f"<h3>数据质量校验（{_e(validation.get('engine', ''))}）</h3>")
+        quality.append("<h3>数据质量校验（Great Expectations）</h3>")
         quality.append(_table(["数据表", "行数", "校验项", "未通过", "结论"], overview, numeric={1, 2, 3},
                               row_classes=["bad" if v.get("failed") else "" for v in validation["tables"].values()]))
         failed = [[_table_title(t), r.get("column") or "", r.get("description") or r.get("expectation") or "",
@@ -560,6 +561,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
             quality.append(_table(["数据表", "列", "校验规则", "异常行数", "异常占比"], failed, numeric={3, 4}))
         else:
             quality.append('<div class="note ok">全部校验项均已通过。</div>')
+        quality.append(f'<div class="note">校验引擎：{_e(validation.get("engine", ""))}；'
+                       f'用时 {_e(validation.get("seconds", ""))} 秒。</div>')
     else:
         reason = validation.get("skipped") if isinstance(validation.get("skipped"), str) else ""
         quality.append(f'<div class="note">本次未进行数据质量校验{_e("：" + reason if reason else "。")}</div>')
