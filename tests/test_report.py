@@ -27,8 +27,8 @@ import plotly.offline
 import pytest
 
 from fundwatch.report import _improper_payments, write_report
-from tests.builders import COUNTY
-from tests.test_workbook import HOSTILE_FILE, OTHER_COUNTY, pipeline_run
+from tests.builders import COUNTY, Person, write_county
+from tests.test_workbook import HOSTILE_FILE, OTHER_COUNTY, pipeline_run, run_pipeline
 
 CHARTS = ("chart-rules", "chart-counties", "chart-months", "chart-scores")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -314,3 +314,18 @@ def test_monthly_amounts_add_up_to_the_clues_both_ways(finished_run, tmp_path):
         assert "按其疑点发放明细" in note
         spread = dict(con.execute(f"select clue_id, sum(amount) from ({sql}) group by 1").fetchall())
     assert spread == pytest.approx({k: v for k, v in expected.items() if v}, abs=0.005)
+
+
+def test_a_run_without_clues_gets_a_report_too(tmp_path):
+    people = [Person(i) for i in range(1, 6)]
+    county = write_county(tmp_path / "in", [x for p in people for x in p.monthly("202301", "202303")],
+                          [p.recipient() for p in people])
+    database, manifest, _ = run_pipeline(county, tmp_path, validate=False)
+    page = tmp_path / "report.html"
+    with duckdb.connect(str(database), read_only=True) as con:
+        write_report(con, page, manifest)
+    seen = visit(page, tmp_path / "chromium")
+    assert seen.console == [] and seen.page_requests == []
+    text = "".join(_Dom(seen.dom).text)
+    assert "本次未发现问题线索" in text and "本次未进行数据质量校验" in text
+    assert "缺少死亡人员信息（deaths）数据" in text
