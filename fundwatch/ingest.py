@@ -327,9 +327,8 @@ def _read_csv_with_duckdb(con, f: InputFile, text_path: Path, raw_names, delimit
     if rows + 1 != physical_lines:
         con.execute(f"drop table {table}_scan")
         return False
-    select = ", ".join(raw_names)
-    con.execute(f"create or replace table {table} as select rowid + 2 as source_line, {select} from {table}_scan")
-    con.execute(f"drop table {table}_scan")
+    # rowid follows the file's order: the table was filled by one insert with insertion order kept.
+    con.execute(f"create or replace view {table} as select rowid + 2 as source_line, * from {table}_scan")
     f.raw_table, f.rows_read = table, rows
     return True
 
@@ -449,8 +448,7 @@ def _read_parquet(con, f: InputFile, spec: TableSpec) -> None:
     table = f"raw.f{f.index:04d}"
     casts = ", ".join(f'cast("{h.replace(chr(34), chr(34) * 2)}" as varchar) as {n}' for h, n in zip(headers, raw_names))
     con.execute(f"create or replace table {table}_scan as select {casts} from read_parquet(?)", [str(f.path)])
-    con.execute(f"create or replace table {table} as select rowid + 2 as source_line, * from {table}_scan")
-    con.execute(f"drop table {table}_scan")
+    con.execute(f"create or replace view {table} as select rowid + 2 as source_line, * from {table}_scan")
     f.raw_table = table
     f.rows_read = con.execute(f"select count(*) from {table}").fetchone()[0]
 

@@ -52,50 +52,78 @@ def _problem_expr(column, type_spec: TypeSpec) -> str:
             f"'reason': case {' '.join(branches)} end}}")
 
 
-def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[InputFile]) -> str:
-    """stg_<table>: every raw row typed, with the list of its problems.
-
-    Each cell is parsed once; problems are read off the typed values. ID numbers are checked once
-    per distinct raw value (a person has many payments) and joined back.
-    """
-    typed, id_ctes, id_joins = [], "", ""
-    for column in spec.columns:
-        t = types[column.type]
-        raw = f"raw_{column.name}"
-        if column.type == "id_number":
-            id_ctes = f"""
+def _lookup_cte(column, type_spec: TypeSpec) -> str:
+    """Each distinct raw value of a column parsed once (columns repeat: periods, dates, people)."""
+    raw = f"raw_{column.name}"
+    if column.type == "id_number":
+        return f"""
 {column.name}_candidates as (
     select {raw}, fw_id_candidate({raw}) as candidate
     from (select distinct {raw} from raw_rows where {raw} is not null)
 ),
-{column.name}_checked as (
-    select {raw}, candidate, fw_id_problem(candidate) as problem
+{column.name}_lookup as (
+    select {raw},
+           case when fw_id_problem(candidate) is null then candidate else fw_clean({raw}) end as {column.name},
+           fw_id_problem(candidate) is null as id_valid
     from {column.name}_candidates
 ),"""
-            id_joins = f"left join {column.name}_checked as {column.name}_check using ({raw})"
-            typed.append(f"case when {column.name}_check.problem is null then {column.name}_check.candidate "
-                         f"else fw_clean({raw}) end as {column.name}")
-            typed.append(f"coalesce({column.name}_check.candidate is not null "
-                         f"and {column.name}_check.problem is null, false) as id_valid")
-        else:
-            typed.append(f"{t.macro}({raw})::{t.sql_type} as {column.name}")
+    return f"""
+{column.name}_lookup as (
+    select {raw}, {type_spec.macro}({raw})::{type_spec.sql_type} as {column.name}
+    from (select distinct {raw} from raw_rows where {raw} is not null)
+),"""
+
+
+def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[InputFile]) -> str:
+    """stg_<table>: every raw row typed, with the list of its problems.
+
+    Free text is trimmed in place; every other column is parsed once per distinct raw value (a
+    county has a few dozen periods and one row per person) and joined back. Problems are read off
+    the typed values.
+    """
+    typed, lookups, joins = [], [], []
+    for column in spec.columns:
+        raw = f"raw_{column.name}"
+        if column.type == "text":
+            typed.append(f"fw_clean({raw}) as {column.name}")
+            continue
+        lookups.append(_lookup_cte(column, types[column.type]))
+        joins.append(f"left join {column.name}_lookup using ({raw})")
+        typed.append(f"{column.name}_lookup.{column.name}")
+        if column.type == "id_number":
+            typed.append("coalesce(id_valid, false) as id_valid")
     raw_columns = ", ".join(f"raw_{c.name}" for c in spec.columns)
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
+    newline = chr(10)
     return f"""
 create or replace table stg_{spec.name} as
 with raw_rows as (
     {_raw_rows_sql(spec, files)}
-),{id_ctes}
+),{''.join(lookups)}
 typed as (
     select file_index, source_file, county, source_line, {raw_columns},
-           {(',' + chr(10) + '           ').join(typed)}
+           {(',' + newline + '           ').join(typed)}
     from raw_rows
-    {id_joins}
+    {(newline + '    ').join(joins)}
 )
 select * exclude ({raw_columns}),
-       list_filter([{', '.join(problems)}], lambda p: p.reason is not null) as problems
+       case when {' and '.join(_clean_conditions(spec, types))}
+            then []::struct("column" varchar, "value" varchar, reason varchar)[]
+            else list_filter([{', '.join(problems)}], lambda p: p.reason is not null)
+       end as problems
 from typed
 """
+
+
+def _clean_conditions(spec: TableSpec, types: dict[str, TypeSpec]) -> list[str]:
+    """Cheap tests that a row has no problem; rows failing them get the full problem list."""
+    conditions = []
+    for column in spec.columns:
+        if column.required:
+            conditions.append(f"{column.name} is not null")
+        elif types[column.type].reason:
+            conditions.append(f"({column.name} is not null or raw_{column.name} is null)")
+    return conditions or ["true"]
 
 
 def _target_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -111,14 +139,24 @@ def build_insert_sql(spec: TableSpec, target_columns: list[str]) -> str:
     ]
     return f"""
 create or replace table dup_{spec.name} as
+with clean_rows as (
+    select *, hash({', '.join(data_columns)}) as row_hash
+    from stg_{spec.name}
+    where len(problems) = 0
+),
+repeated_hashes as (
+    select row_hash from clean_rows group by row_hash having count(*) > 1
+),
+candidates as (
+    select * from clean_rows where row_hash in (select row_hash from repeated_hashes)
+)
 select file_index, source_file, source_line, copy_number, first_file, first_line
 from (
     select file_index, source_file, source_line,
            row_number() over copies as copy_number,
            first_value(source_file) over copies as first_file,
            first_value(source_line) over copies as first_line
-    from stg_{spec.name}
-    where len(problems) = 0
+    from candidates
     window copies as (partition by {', '.join(data_columns)} order by file_index, source_line)
 )
 where copy_number > 1;

@@ -3,7 +3,7 @@
 -- Periods are INTEGER YYYYMM; money is DECIMAL(18,2) 元; ID numbers are normalised at load.
 
 create table if not exists payments (           -- one row per payment (待遇发放明细)
-    row_key       bigint primary key,           -- unique within the run
+    row_key       bigint not null,              -- unique within the run
     payment_id    varchar not null,
     person_id     varchar not null,
     id_number     varchar not null,             -- 18 characters, upper-case X; the raw value when invalid
@@ -24,7 +24,7 @@ create table if not exists payments (           -- one row per payment (待遇�
 );
 
 create table if not exists recipients (         -- one row per person and scheme (待遇领取人员信息)
-    row_key             bigint primary key,
+    row_key             bigint not null,
     person_id           varchar not null,
     id_number           varchar not null,
     id_valid            boolean not null,
@@ -45,7 +45,7 @@ create table if not exists recipients (         -- one row per person and scheme
 );
 
 create table if not exists deaths (             -- 死亡人员信息
-    row_key     bigint primary key,
+    row_key     bigint not null,
     id_number   varchar not null,
     id_valid    boolean not null,
     name        varchar not null,
@@ -56,7 +56,7 @@ create table if not exists deaths (             -- 死亡人员信息
 );
 
 create table if not exists prisoners (          -- 服刑人员信息
-    row_key        bigint primary key,
+    row_key        bigint not null,
     id_number      varchar not null,
     id_valid       boolean not null,
     name           varchar not null,
@@ -67,7 +67,7 @@ create table if not exists prisoners (          -- 服刑人员信息
 );
 
 create table if not exists public_employees (   -- 财政供养人员信息
-    row_key     bigint primary key,
+    row_key     bigint not null,
     id_number   varchar not null,
     id_valid    boolean not null,
     name        varchar not null,
@@ -79,7 +79,7 @@ create table if not exists public_employees (   -- 财政供养人员信息
 );
 
 create table if not exists employment (         -- 职工参保缴费记录
-    row_key     bigint primary key,
+    row_key     bigint not null,
     id_number   varchar not null,
     id_valid    boolean not null,
     period      integer not null,

@@ -4,11 +4,16 @@
 -- or gender. A valid 15-digit legacy number or a lower-case x was normalised at load: no clue.
 -- Evidence and amount: everything paid to the person.
 
-with invalid_numbers as (
-    select id_number, fw_id_problem(fw_id_candidate(id_number)) as problem
+with invalid_candidates as (
+    select id_number, fw_id_candidate(id_number) as candidate
     from (select id_number from payments where not id_valid
           union
           select id_number from recipients where not id_valid)
+),
+
+invalid_numbers as (
+    select id_number, fw_id_problem(candidate) as problem
+    from invalid_candidates
 ),
 
 disagreements as (
