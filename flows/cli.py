@@ -87,6 +87,7 @@ def run(
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory_limit, e.g. 4GB")] = None,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads")] = None,
     temp_directory: Annotated[str | None, typer.Option(help="DuckDB spill folder")] = None,
+    mask: Annotated[bool, typer.Option(help="also write clues_masked.csv/.xlsx for wider circulation")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Run every check on one county's exports and write the clue list to OUT."""
@@ -96,7 +97,8 @@ def run(
 
     try:
         result = _run_with_progress(input_dir, out, seed=seed, run_validation=validate, keep_database=keep_database,
-                                    memory_limit=memory_limit, threads=threads, temp_directory=temp_directory)
+                                    memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
+                                    mask=mask)
     except InputError as error:
         _fail(str(error))
     except SqlError as error:

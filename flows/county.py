@@ -36,9 +36,10 @@ def county_run(
     threads: int | None = None,
     temp_directory: str | None = None,
     rule_parameters: dict | None = None,
+    mask: bool = False,
 ) -> dict:
     """Find improper payments in one county's exports and write its clue list to out_dir."""
-    options = RunOptions(seed, run_validation, keep_database, EngineSettings(memory_limit, threads, temp_directory),
-                         rule_parameters or {})
+    options = RunOptions(seed, run_validation, keep_database, mask,
+                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {})
     paths, _ = run.prepare(Path(input_dir), Path(out_dir))
     return run.run_county(paths, options, call=as_task)

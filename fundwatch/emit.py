@@ -6,8 +6,10 @@ that a spreadsheet would read as a formula is prefixed with an apostrophe.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -95,6 +97,39 @@ def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
     for name in ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv"):
         os.chmod(out_dir / name, PRIVATE_FILE_MODE)
     return counts
+
+
+def spreadsheet_safe(value: object) -> object:
+    """The Python twin of the fw_cell macro, for files written from Python."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "=+@\t\r" or (value[0] == "-" and not re.match(r"-?[0-9]", value)):
+        return "'" + value
+    return value
+
+
+def write_masked_clues_csv(con: duckdb.DuckDBPyConnection, target: Path) -> int:
+    """clues_masked.csv: clues.csv with ID numbers, names, accounts and person ids masked."""
+    from fundwatch.masking import clue_rows, masked_clue
+
+    rows = [masked_clue(c) for c in clue_rows(con)]
+    with open(target, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow([header for header, _ in CLUE_COLUMNS])
+        for clue in rows:
+            writer.writerow([spreadsheet_safe(_masked_cell(clue, column)) for _, column in CLUE_COLUMNS])
+    return len(rows)
+
+
+def _masked_cell(clue: dict, column: str) -> object:
+    value = clue.get(column)
+    if value is None:
+        return ""
+    if column == "amount":
+        return f"{value:.2f}"
+    if column == "score":
+        return f"{value:.4f}"
+    return value
 
 
 def write_manifest(manifest: dict, out_dir: Path) -> None:

@@ -24,7 +24,7 @@ from plotly.subplots import make_subplots
 from fundwatch.db import table_exists
 from fundwatch.emit import SEVERITY_ORDER
 from fundwatch.rules import TABLE_TITLES
-from fundwatch.workbook import mask_id, mask_tail
+from fundwatch.masking import mask_id, mask_tail
 
 SEVERITY_COLOURS = {"高": "#C0392B", "中": "#E08E0B", "低": "#7F8C8D"}
 PRIMARY = "#1F4E78"

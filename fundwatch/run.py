@@ -19,7 +19,7 @@ from pathlib import Path
 from checks.registry import Registry, load_registry
 from fundwatch import __version__
 from fundwatch.db import EngineSettings, connect
-from fundwatch.emit import publish, write_csvs, write_manifest
+from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
 from fundwatch.ingest import RunInputs, discover
 from fundwatch.load import load_inputs
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
@@ -53,6 +53,7 @@ class RunOptions:
     seed: int = 0
     validate: bool = True
     keep_database: bool = True
+    mask: bool = False
     engine: EngineSettings = field(default_factory=EngineSettings)
     rule_parameters: dict = field(default_factory=dict)
 
@@ -130,10 +131,19 @@ def versions() -> dict:
 
 
 def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
+    from fundwatch.report import write_report
+    from fundwatch.workbook import write_workbook
+
+    out = paths.staging_dir
     with connect(paths.database, options.engine) as con:
-        counts = write_csvs(con, paths.staging_dir)
-    manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
-    write_manifest(manifest, paths.staging_dir)
+        counts = write_csvs(con, out)
+        manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
+        write_workbook(con, out / "clues.xlsx", manifest)
+        write_report(con, out / "report.html", manifest)
+        if options.mask:
+            counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
+            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
+    write_manifest(manifest, out)
     shutil.rmtree(paths.work_dir, ignore_errors=True)
     if not options.keep_database:
         paths.database.unlink()
@@ -170,7 +180,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
         county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
         clues = timed("assemble", assemble_stage, paths, options, county)
         manifest = {
-            "run": {"kind": "county", "county": county, "input": str(paths.input_dir)},
+            "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
             "inputs": loaded["inputs"],
             "ignored_files": loaded["ignored_files"],
             "table_rows": loaded["table_rows"],
@@ -200,5 +210,5 @@ def now_iso() -> str:
 
 
 def options_for_manifest(options: RunOptions) -> dict:
-    return {"seed": options.seed, "validate": options.validate, "engine": asdict(options.engine),
+    return {"seed": options.seed, "validate": options.validate, "mask": options.mask, "engine": asdict(options.engine),
             "rules": options.registry().all_parameters()}

@@ -19,7 +19,8 @@ from fundwatch import run
 from fundwatch.db import connect
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
-from fundwatch.workbook import mask_id, mask_name, mask_tail, mask_text, write_workbook
+from fundwatch.masking import mask_id, mask_name, mask_tail, mask_text
+from fundwatch.workbook import write_workbook
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_county, write_csv
 
 OTHER_COUNTY = "330105"
