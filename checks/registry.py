@@ -28,14 +28,20 @@ class Rule:
     sql: str
     policy: str
     suggestion: str
+    key: str = ""  # unique name of the entry; defaults to id (a rule may have a county and a city entry)
+    partition: str = ""  # city rules: the column their partitions are cut by (id_number, bank_account)
     requires: tuple[str, ...] = ()
     requires_columns: tuple[str, ...] = ()
     partial_requires: dict = field(default_factory=dict)
     parameters: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.id)
+
     @property
     def hits_table(self) -> str:
-        return f"hits_{self.id.lower()}"
+        return f"hits_{self.key.lower()}"
 
     @property
     def needs_scores(self) -> bool:
@@ -57,14 +63,14 @@ class Registry:
     rules: tuple[Rule, ...]
     parameters: dict
 
-    def rule(self, rule_id: str) -> Rule:
-        return next(r for r in self.rules if r.id == rule_id)
+    def rule(self, key: str) -> Rule:
+        return next(r for r in self.rules if r.key == key)
 
     def for_scope(self, scope: str) -> list[Rule]:
         return [r for r in self.rules if r.scope == scope]
 
     def all_parameters(self) -> dict:
-        return {"shared": self.parameters, **{r.id: r.parameters for r in self.rules if r.parameters}}
+        return {"shared": self.parameters, **{r.key: r.parameters for r in self.rules if r.parameters}}
 
 
 def _without_comments(sql: str) -> str:
@@ -72,7 +78,7 @@ def _without_comments(sql: str) -> str:
 
 
 def load_registry(path: Path | None = None, overrides: dict | None = None) -> Registry:
-    """Read the catalogue; `overrides` maps a rule id (or "shared") to parameter values to replace."""
+    """Read the catalogue; `overrides` maps a rule key (or "shared") to parameter values to replace."""
     with open(path or RULES_FILE, "rb") as fh:
         config = tomllib.load(fh)
     overrides = overrides or {}
@@ -81,12 +87,13 @@ def load_registry(path: Path | None = None, overrides: dict | None = None) -> Re
         entry = dict(entry)
         entry["requires"] = tuple(entry.get("requires", ()))
         entry["requires_columns"] = tuple(entry.get("requires_columns", ()))
-        entry["parameters"] = {**entry.get("parameters", {}), **overrides.get(entry["id"], {})}
+        key = entry.get("key") or entry["id"]
+        entry["parameters"] = {**entry.get("parameters", {}), **overrides.get(key, {})}
         rule = Rule(**entry)
         if rule.subject not in SUBJECT_TYPES or rule.severity not in SEVERITIES:
             raise ValueError(f"rule {rule.id}: subject must be one of {SUBJECT_TYPES}, severity one of {SEVERITIES}")
         rules.append(rule)
-    ids = [r.id for r in rules]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{RULES_FILE.name}: duplicate rule ids")
+    keys = [r.key for r in rules]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{RULES_FILE.name}: duplicate rule keys")
     return Registry(tuple(rules), {**config.get("parameters", {}), **overrides.get("shared", {})})

@@ -42,11 +42,11 @@ def _summary(result: dict) -> None:
         rules.add_column(column, justify="right" if column in ("clues", "amount (元)") else "left")
     per_rule = result["clues"]["per_rule"]
     for outcome in result["rules"]:
-        rid = outcome["rule_id"]
-        amount = per_rule.get(rid, {}).get("amount", "0.00")
-        clues = per_rule.get(rid, {}).get("clues", 0)
-        rules.add_row(rid, outcome["status"], str(clues) if outcome["status"] == "run" else "-",
-                      amount if outcome["status"] == "run" else "-", outcome.get("reason", ""))
+        rule_id, key = outcome["rule_id"], outcome.get("rule_key", outcome["rule_id"])
+        ran = outcome["status"] == "run"
+        amount = per_rule.get(rule_id, {}).get("amount", "0.00") if key == rule_id else "(计入上行)"
+        rules.add_row(key, outcome["status"], str(outcome["clues"]) if ran else "-", amount if ran else "-",
+                      outcome.get("reason", ""))
     console.print(rules)
     inputs = Table(title="inputs: rows read = loaded + quarantined")
     for column in ("file", "table", "read", "loaded", "quarantined"):
@@ -61,7 +61,12 @@ def _summary(result: dict) -> None:
     console.print(f"[bold green]{result['clues']['clues']} clues[/] written to {result['out_dir']}")
 
 
-def _run_with_progress(input_dir: Path, out: Path, **flow_options) -> dict:
+def _is_city(input_dir: Path) -> bool:
+    return input_dir.is_dir() and any(p.is_dir() and p.name.isdigit() and len(p.name) == 6 for p in input_dir.iterdir())
+
+
+def _run_with_progress(input_dir: Path, out: Path, dask_address: str | None = None, partitions: int = 8,
+                       **flow_options) -> dict:
     from fundwatch import progress
 
     with console.status("starting Prefect flow…") as status:
@@ -70,6 +75,15 @@ def _run_with_progress(input_dir: Path, out: Path, **flow_options) -> dict:
 
         progress.subscribe(show)
         try:
+            if _is_city(input_dir):
+                from flows.city import city_run
+
+                flow = city_run
+                if dask_address:
+                    from prefect_dask import DaskTaskRunner
+
+                    flow = city_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+                return flow(str(input_dir), str(out), partitions=partitions, **flow_options)
             from flows.county import county_run
 
             return county_run(str(input_dir), str(out), **flow_options)
@@ -77,9 +91,23 @@ def _run_with_progress(input_dir: Path, out: Path, **flow_options) -> dict:
             progress.unsubscribe(show)
 
 
+def _ranking(result: dict) -> None:
+    ranking = result["clues"].get("ranking")
+    if not ranking:
+        return
+    table = Table(title="测评排名 county comparison (per 10,000 recipients)")
+    for column in ("rank", "county", "recipients", "payments", "clues", "amount (元)", "clues/10k", "amount/10k"):
+        table.add_column(column, justify="left" if column == "county" else "right")
+    for r in ranking:
+        table.add_row(str(r["rank"]), r["county"], str(r["recipients"]), str(r["payments"]), str(r["clues"]),
+                      f"{r['improper_amount']:.2f}", f"{r['clues_per_10k'] or 0:.2f}", f"{r['amount_per_10k'] or 0:.2f}")
+    console.print(table)
+
+
 @app.command()
 def run(
-    input_dir: Annotated[Path, typer.Argument(help="a county folder (with reference/ inside or beside it)")],
+    input_dir: Annotated[Path, typer.Argument(
+        help="a county folder (reference/ inside or beside it) or a city folder of 6-digit county folders")],
     out: Annotated[Path, typer.Option("--out", "-o", help="output folder; replaced only when the run completes")],
     seed: Annotated[int, typer.Option(help="isolation-forest seed")] = 0,
     validate: Annotated[bool, typer.Option(help="run the Great Expectations suites")] = True,
@@ -88,9 +116,12 @@ def run(
     threads: Annotated[int | None, typer.Option(help="DuckDB threads")] = None,
     temp_directory: Annotated[str | None, typer.Option(help="DuckDB spill folder")] = None,
     mask: Annotated[bool, typer.Option(help="also write clues_masked.csv/.xlsx for wider circulation")] = False,
+    dask_address: Annotated[str | None, typer.Option(
+        help="city runs: run counties and partitions on this Dask scheduler (tcp://host:8786)")] = None,
+    partitions: Annotated[int, typer.Option(help="city runs: partitions of the cross-county rules")] = 8,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
-    """Run every check on one county's exports and write the clue list to OUT."""
+    """Run every check on a county folder, or on a city folder of county folders (市县联动), into OUT."""
     _quiet_libraries(verbose)
     from fundwatch.db import SqlError
     from fundwatch.ingest import InputError
@@ -98,7 +129,7 @@ def run(
     try:
         result = _run_with_progress(input_dir, out, seed=seed, run_validation=validate, keep_database=keep_database,
                                     memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
-                                    mask=mask)
+                                    mask=mask, dask_address=dask_address, partitions=partitions)
     except InputError as error:
         _fail(str(error))
     except SqlError as error:
@@ -106,6 +137,7 @@ def run(
     except Exception as error:  # noqa: BLE001 - one line for the user, the traceback to a log file
         _internal_failure(error, out)
     _summary(result)
+    _ranking(result)
 
 
 @app.command()

@@ -17,6 +17,7 @@ STAGE_TASKS = {
     "rules": tasks.apply_rule,
     "score": tasks.score,
     "assemble": tasks.assemble,
+    "exchange": tasks.exchange,
     "emit": tasks.emit,
 }
 

@@ -34,12 +34,12 @@ def validate(paths: RunPaths, options: RunOptions) -> dict:
     return summary
 
 
-@task(name="rule", task_run_name="rule-{rule_id}", cache_policy=NO_CACHE)
-def apply_rule(paths: RunPaths, options: RunOptions, rule_id: str) -> dict:
+@task(name="rule", task_run_name="rule-{rule_key}", cache_policy=NO_CACHE)
+def apply_rule(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
     """Run one rule's SQL into hits_<rule>."""
-    progress.report("rules", f"规则 {rule_id}")
-    outcome = run.rule_stage(paths, options, rule_id)
-    get_run_logger().info("rule %s %s: %d clues %s", rule_id, outcome["status"], outcome["clues"],
+    progress.report("rules", f"规则 {rule_key}")
+    outcome = run.rule_stage(paths, options, rule_key)
+    get_run_logger().info("rule %s %s: %d clues %s", rule_key, outcome["status"], outcome["clues"],
                           outcome["reason"])
     return outcome
 
@@ -58,6 +58,12 @@ def assemble(paths: RunPaths, options: RunOptions, county: str) -> dict:
     """Turn every rule's hits into the clue list and its evidence."""
     progress.report("assemble", "汇总问题线索")
     return run.assemble_stage(paths, options, county)
+
+
+@task(name="exchange", cache_policy=NO_CACHE)
+def exchange(paths: RunPaths, options: RunOptions) -> dict:
+    """Leave the county's payments and results, partitioned, for the cross-county rules."""
+    return run.exchange_stage(paths, options)
 
 
 @task(name="emit", cache_policy=NO_CACHE)

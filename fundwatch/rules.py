@@ -32,10 +32,11 @@ class RuleOutcome:
     reason: str = ""
     clues: int = 0
     seconds: float = 0.0
+    key: str = ""
 
     def as_manifest(self) -> dict:
-        return {"rule_id": self.rule_id, "status": self.status, "reason": self.reason,
-                "clues": self.clues, "seconds": round(self.seconds, 3)}
+        return {"rule_id": self.rule_id, "rule_key": self.key or self.rule_id, "status": self.status,
+                "reason": self.reason, "clues": self.clues, "seconds": round(self.seconds, 3)}
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -71,33 +72,34 @@ def run_rule(con: duckdb.DuckDBPyConnection, registry: Registry, rule: Rule) -> 
     reason = skip_reason(con, rule)
     if reason:
         run_sql(con, f"rule {rule.id}", f"drop table if exists {rule.hits_table}")
-        return RuleOutcome(rule.id, "skipped", reason)
+        return RuleOutcome(rule.id, "skipped", reason, key=rule.key)
     started = time.perf_counter()
     statement, parameters = rule.statement(registry.parameters)
     run_sql(con, f"rule {rule.id}", statement, parameters)
     clues = con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
-    return RuleOutcome(rule.id, "run", partial_notes(con, rule), clues, time.perf_counter() - started)
+    return RuleOutcome(rule.id, "run", partial_notes(con, rule), clues, time.perf_counter() - started, rule.key)
 
 
 def refresh_hits_view(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
     """clue_hits: every rule's hits so far, with rule_id; M01 reads it to leave explained people out."""
     parts = [
-        f"select '{r.id}' as rule_id, subject_key, payment_key, improper, evidence from {r.hits_table}"
+        f"select '{r.key}' as rule_key, '{r.id}' as rule_id, subject_key, payment_key, improper, evidence "
+        f"from {r.hits_table}"
         for r in registry.rules
         if table_exists(con, r.hits_table)
     ]
     if not parts:
-        parts = ["select null::varchar as rule_id, null::varchar as subject_key, null::bigint as payment_key, "
-                 "null::boolean as improper, null::varchar as evidence where false"]
+        parts = ["select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
+                 "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false"]
     run_sql(con, "clue_hits view", "create or replace view clue_hits as " + " union all ".join(parts))
 
 
 def write_catalogue(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
-    con.execute("create or replace table rule_catalogue (rule_id varchar, title varchar, severity varchar, "
-                "subject varchar, scope varchar, policy varchar, suggestion varchar)")
+    con.execute("create or replace table rule_catalogue (rule_key varchar, rule_id varchar, title varchar, "
+                "severity varchar, subject varchar, scope varchar, policy varchar, suggestion varchar)")
     con.executemany(
-        "insert into rule_catalogue values (?, ?, ?, ?, ?, ?, ?)",
-        [[r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion] for r in registry.rules],
+        "insert into rule_catalogue values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [[r.key, r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion] for r in registry.rules],
     )
 
 

@@ -48,6 +48,16 @@ class RunPaths:
         return self.staging_dir / "data_docs"
 
 
+@dataclass(frozen=True)
+class ExchangeTarget:
+    """Where a county run inside a city run leaves its data for the cross-county rules."""
+
+    directory: str
+    county: str
+    ordinal: int
+    partitions: int
+
+
 @dataclass
 class RunOptions:
     seed: int = 0
@@ -56,6 +66,7 @@ class RunOptions:
     mask: bool = False
     engine: EngineSettings = field(default_factory=EngineSettings)
     rule_parameters: dict = field(default_factory=dict)
+    exchange: ExchangeTarget | None = None
 
     def registry(self) -> Registry:
         return load_registry(overrides=self.rule_parameters)
@@ -99,12 +110,12 @@ def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
     return summary
 
 
-def rule_stage(paths: RunPaths, options: RunOptions, rule_id: str) -> dict:
+def rule_stage(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
     registry = options.registry()
     with connect(paths.database, options.engine) as con:
         write_catalogue(con, registry)
         refresh_hits_view(con, registry)
-        return run_rule(con, registry, registry.rule(rule_id)).as_manifest()
+        return run_rule(con, registry, registry.rule(rule_key)).as_manifest()
 
 
 def score_stage(paths: RunPaths, options: RunOptions) -> dict:
@@ -118,6 +129,15 @@ def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:
         per_rule = con.execute(
             "select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
     return {"clues": clues, "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule}}
+
+
+def exchange_stage(paths: RunPaths, options: RunOptions) -> dict:
+    from fundwatch.city import export_county
+
+    target = options.exchange
+    with connect(paths.database, options.engine) as con:
+        export_county(con, Path(target.directory), target.county, target.ordinal, target.partitions)
+    return {"exchange": target.directory}
 
 
 def versions() -> dict:
@@ -174,11 +194,13 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
         validation = timed("validate", validate_stage, paths, options)
         registry = options.registry()
         county_rules = registry.for_scope("county")
-        rule_results = [timed("rules", rule_stage, paths, options, r.id) for r in county_rules if not r.needs_scores]
+        rule_results = [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if not r.needs_scores]
         scoring = timed("score", score_stage, paths, options)
-        rule_results += [timed("rules", rule_stage, paths, options, r.id) for r in county_rules if r.needs_scores]
+        rule_results += [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if r.needs_scores]
         county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
         clues = timed("assemble", assemble_stage, paths, options, county)
+        if options.exchange is not None:
+            timed("exchange", exchange_stage, paths, options)
         manifest = {
             "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
             "inputs": loaded["inputs"],

@@ -1,6 +1,7 @@
 -- Every payment behind every rule's hits, with its source; one row per rule, subject and payment.
 
-select h.rule_id,
+select h.rule_key,
+       h.rule_id,
        h.subject_key,
        h.improper,
        h.evidence,

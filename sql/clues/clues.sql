@@ -3,7 +3,8 @@
 -- list); it keeps county-level clue IDs of the same subject distinct between counties.
 
 with per_subject as (
-    select rule_id,
+    select rule_key,
+           any_value(rule_id) as rule_id,
            subject_key,
            any_value(evidence) as evidence,
            count(row_key) as payment_count,
@@ -15,7 +16,7 @@ with per_subject as (
            arg_min(person_id, (period, row_key)) as person_id,
            arg_min(name, (period, row_key)) as name
     from clue_evidence_rows
-    group by rule_id, subject_key
+    group by rule_key, subject_key
 ),
 
 recipient_facts as (
@@ -31,12 +32,13 @@ recipient_facts as (
 scored as (
     select s.*, c.title, c.severity, c.subject, c.scope, c.policy, c.suggestion
     from per_subject as s
-    join rule_catalogue as c using (rule_id)
+    join rule_catalogue as c using (rule_key)
 )
 
 select s.rule_id || '-' || upper(left(md5(s.rule_id || '|' || case when s.scope = 'city' then '' else $county end
                                            || '|' || s.subject_key), 12)) as clue_id,
        s.rule_id,
+       s.rule_key,
        s.subject_key,
        s.title as clue_type,
        s.severity,
@@ -56,4 +58,4 @@ select s.rule_id || '-' || upper(left(md5(s.rule_id || '|' || case when s.scope 
        s.suggestion
 from scored as s
 left join recipient_facts as r on s.subject = '人员' and r.id_number = s.subject_key
-left join (select id_number, score from scores) as sc on s.subject = '人员' and sc.id_number = s.subject_key
+left join (select id_number, max(score) as score from scores group by id_number) as sc on s.subject = '人员' and sc.id_number = s.subject_key

@@ -14,7 +14,7 @@ unexplained as (
     where s.score > c.threshold
       and s.id_number not in (select h.subject_key
                               from clue_hits as h
-                              join rule_catalogue as r using (rule_id)
+                              join rule_catalogue as r using (rule_key)
                               where r.subject = '人员' and h.rule_id <> 'M01')
 )
 

@@ -1,0 +1,281 @@
+"""The city run (市县联动): every county as a county run, then the cross-county rules and the city list.
+
+Counties never share a process's memory: each county run writes its normalised payments to an
+exchange folder as Parquet, cut into partitions by a hash of id_number and of bank_account, plus
+its clues, hits, scores, quarantine and recipients. A cross-county rule then runs on one partition
+at a time (all counties' rows for those people or accounts), and the city database assembles the
+city outputs from the exchange. Source paths and row keys are made city-wide on export: paths
+relative to the city folder, row keys prefixed by the county's position.
+"""
+
+from __future__ import annotations
+
+import glob
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from checks.registry import Registry
+from fundwatch.db import connect, run_sql
+from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
+from fundwatch.ingest import discover
+from fundwatch.paths import sql_file
+from fundwatch.rules import ASSEMBLY_TABLES, write_catalogue
+from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
+
+ROW_KEY_COUNTY_FACTOR = 10**14
+CITY_FOLDER = "city"
+
+
+@dataclass(frozen=True)
+class CityPlan:
+    input_dir: Path
+    out_dir: Path
+    staging_dir: Path
+    counties: tuple[str, ...]
+    partitions: int
+
+    @property
+    def exchange_dir(self) -> Path:
+        return self.staging_dir / "_exchange"
+
+    @property
+    def database(self) -> Path:
+        return self.staging_dir / "run.duckdb"
+
+    def county_dir(self, county: str) -> Path:
+        return self.input_dir / county
+
+    def county_out(self, county: str) -> Path:
+        return self.out_dir / county
+
+    def ordinal(self, county: str) -> int:
+        return self.counties.index(county) + 1
+
+
+def plan_city(input_dir: Path, out_dir: Path, partitions: int) -> CityPlan:
+    inputs = discover(Path(input_dir))
+    if inputs.kind != "city":
+        raise ValueError(f"{input_dir} holds no 6-digit county folders: run it as a county")
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / f".{CITY_FOLDER}.partial"
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "_exchange").mkdir(parents=True)
+    return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), partitions)
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def city_path_sql(column: str, county: str) -> str:
+    """A county-relative source path made relative to the city folder ('../reference/x' -> 'reference/x')."""
+    return (f"case when {column} like '../%' then substr({column}, 4) "
+            f"else '{county}/' || {column} end")
+
+
+def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: str, ordinal: int,
+                  partitions: int) -> None:
+    """Write one county's payments (partitioned twice) and its results to the exchange folder."""
+    key = f"row_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR}"
+    payments = (f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
+                "from payments")
+    for column in ("id_number", "bank_account"):
+        target = exchange_dir / f"by_{column}" / f"county={county}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        run_sql(con, f"exporting payments by {column}",
+                f"copy (select *, hash({column}) % {partitions} as bucket from ({payments})) "
+                f"to {_literal(target)} (format parquet, partition_by (bucket), overwrite_or_ignore)")
+    folder = exchange_dir / "county" / county
+    folder.mkdir(parents=True, exist_ok=True)
+    exports = {
+        "clues": "select * from clues",
+        "clue_evidence": f"select * replace ({city_path_sql('source_file', county)} as source_file, "
+                         f"row_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR} as row_key) from clue_evidence",
+        "clue_hits": f"select * replace (payment_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR} as payment_key) "
+                     "from clue_hits",
+        "scores": "select * from scores",
+        "quarantine": f"select * replace ({city_path_sql('source_file', county)} as source_file) from quarantine",
+        "recipients": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
+                      "from recipients",
+    }
+    for name, query in exports.items():
+        run_sql(con, f"exporting {name}", f"copy ({query}) to {_literal(folder / (name + '.parquet'))} (format parquet)")
+
+
+def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
+    pattern = "*" if bucket is None else f"bucket={bucket}"
+    return sorted(glob.glob(str(exchange_dir / f"by_{column}" / "*" / pattern / "*.parquet")))
+
+
+def run_partition(exchange_dir: Path, registry: Registry, rule_key: str, bucket: int) -> int:
+    """Run one city rule on one partition; its hits go to exchange/hits/<rule>/bucket=<n>.parquet."""
+    rule = registry.rule(rule_key)
+    files = partition_files(exchange_dir, rule.partition, bucket)
+    if not files:
+        return 0
+    target = exchange_dir / "hits" / rule.key
+    target.mkdir(parents=True, exist_ok=True)
+    with connect(":memory:") as con:
+        file_list = "[" + ", ".join(_literal(Path(f)) for f in files) + "]"
+        con.execute(f"create view payments as select * from read_parquet({file_list}, hive_partitioning = false)")
+        statement, parameters = rule.statement(registry.parameters)
+        run_sql(con, f"rule {rule.key} partition {bucket}", statement, parameters)
+        run_sql(con, f"writing {rule.key} hits",
+                f"copy (select '{rule.key}' as rule_key, '{rule.id}' as rule_id, * from {rule.hits_table}) "
+                f"to {_literal(target / f'bucket={bucket}.parquet')} (format parquet)")
+        return con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
+
+
+def _county_parquet(exchange_dir: Path, name: str) -> list[str]:
+    return sorted(glob.glob(str(exchange_dir / "county" / "*" / f"{name}.parquet")))
+
+
+def _union_view(con, name: str, files: list[str], empty_like: str) -> None:
+    if files:
+        con.execute(f"create or replace table {name} as select * from read_parquet(?, union_by_name = true)", [files])
+    else:
+        con.execute(f"create or replace table {name} as {empty_like}")
+
+
+def assemble_city(plan: CityPlan, registry: Registry) -> dict:
+    """The city database: county results plus the cross-county clues, and the county ranking."""
+    exchange = plan.exchange_dir
+    with connect(plan.database) as con:
+        run_sql(con, "schema", sql_file("schema.sql"))
+        write_catalogue(con, registry)
+        payment_files = partition_files(exchange, "id_number")
+        if payment_files:
+            con.execute("insert into payments by name select * "
+                        "from read_parquet(?, hive_partitioning = false)", [payment_files])
+        con.execute("insert into recipients by name select * from read_parquet(?)",
+                    [_county_parquet(exchange, "recipients")])
+        con.execute("insert into quarantine by name select * from read_parquet(?)",
+                    [_county_parquet(exchange, "quarantine")])
+        _union_view(con, "scores", _county_parquet(exchange, "scores"),
+                    "select null::varchar as id_number, null::varchar as person_id, null::varchar as region_code, "
+                    "null::double as score, null::varchar as top_features where false")
+        city_hits = sorted(glob.glob(str(exchange / "hits" / "*" / "*.parquet")))
+        hits_columns = ("select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
+                        "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
+        _union_view(con, "city_hits", city_hits, hits_columns)
+        _union_view(con, "county_hits", _county_parquet(exchange, "clue_hits"), hits_columns)
+        con.execute("create or replace view clue_hits as select * from city_hits")
+        for table in ASSEMBLY_TABLES:
+            body = sql_file(f"clues/{table}.sql")
+            run_sql(con, f"building city {table}", f"create or replace table {table} as\n{body}",
+                    {"county": ""} if "$county" in body else None)
+        con.execute("drop table clue_evidence_rows")
+        city_clues = con.execute("select count(*) from clues").fetchone()[0]
+        con.execute("insert into clues by name select * from read_parquet(?)", [_county_parquet(exchange, "clues")])
+        con.execute("insert into clue_evidence by name select * from read_parquet(?)",
+                    [_county_parquet(exchange, "clue_evidence")])
+        con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
+        run_sql(con, "county ranking", "create or replace table county_ranking as\n"
+                + sql_file("clues/county_ranking.sql"))
+        per_rule = con.execute("select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
+        ranking = con.execute("select * from county_ranking order by rank").fetchall()
+        ranking_columns = [d[0] for d in con.description]
+    return {"clues": sum(n for _, n, _ in per_rule), "cross_county_clues": city_clues,
+            "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule},
+            "ranking": [dict(zip(ranking_columns, row)) for row in ranking]}
+
+
+RANKING_HEADERS = [
+    ("rank", "排名"), ("county", "行政区划代码"), ("recipients", "领取人数"), ("payments", "发放笔数"),
+    ("clues", "线索数"), ("improper_amount", "涉及金额"), ("clues_per_10k", "每万人线索数"),
+    ("amount_per_10k", "每万人涉及金额"),
+]
+
+
+def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: list[str]) -> None:
+    from fundwatch.emit import BOM
+
+    columns = [f'{c} as "{h}"' for c, h in RANKING_HEADERS if c not in ("improper_amount", "amount_per_10k")]
+    columns.insert(5, "printf('%.2f', improper_amount) as \"涉及金额\"")
+    columns.append("printf('%.2f', amount_per_10k) as \"每万人涉及金额\"")
+    columns += [f'coalesce(rule_clues[\'{r}\'], 0) as "{r}"' for r in rule_ids]
+    plain = target.with_suffix(".nobom.csv")
+    con.execute(f"copy (select {', '.join(columns)} from county_ranking order by rank) to {_literal(plain)} "
+                "(format csv, header true)")
+    with open(target, "wb") as out:
+        out.write(BOM + plain.read_bytes())
+    plain.unlink()
+
+
+def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
+    from fundwatch.report import write_report
+    from fundwatch.workbook import write_workbook
+
+    out = plan.staging_dir
+    shutil.rmtree(plan.exchange_dir, ignore_errors=True)
+    rule_ids = list(dict.fromkeys(r.id for r in options.registry().rules))
+    with connect(plan.database) as con:
+        con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
+        counts = write_csvs(con, out)
+        write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
+        manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
+        write_workbook(con, out / "clues.xlsx", manifest)
+        write_report(con, out / "report.html", manifest)
+        if options.mask:
+            counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
+            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
+    write_manifest(manifest, out)
+    if not options.keep_database:
+        plan.database.unlink()
+    publish(out, plan.out_dir / CITY_FOLDER)
+    return plan.out_dir / CITY_FOLDER
+
+
+def discard(plan: CityPlan) -> None:
+    shutil.rmtree(plan.staging_dir, ignore_errors=True)
+
+
+def county_rule_summary(county_results: list[dict]) -> list[dict]:
+    """The county rules across counties: clues and seconds summed, reasons joined."""
+    merged: dict[str, dict] = {}
+    for result in county_results:
+        for rule in result["rules"]:
+            entry = merged.setdefault(rule["rule_key"], {**rule, "clues": 0, "seconds": 0.0, "status": "skipped",
+                                                         "reasons": {}})
+            entry["clues"] += rule["clues"]
+            entry["seconds"] = round(entry["seconds"] + rule["seconds"], 3)
+            if rule["status"] == "run":
+                entry["status"] = "run"
+            if rule["reason"]:
+                entry["reasons"][result["county"]] = rule["reason"]
+    rules = []
+    for entry in merged.values():
+        reasons = entry.pop("reasons")
+        entry["reason"] = "；".join(f"{county}：{reason}" for county, reason in sorted(reasons.items()))
+        rules.append(entry)
+    return rules
+
+
+def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict], city_rules: list[dict],
+                  assembled: dict, started_at: str, seconds: dict) -> dict:
+    inputs = []
+    for result in county_results:
+        for f in result["inputs"]:
+            path = f["path"][3:] if f["path"].startswith("../") else f"{result['county']}/{f['path']}"
+            if not any(i["path"] == path for i in inputs):
+                inputs.append({**f, "path": path})
+    return {
+        "run": {"kind": "city", "county": "", "counties": list(plan.counties), "input": str(plan.input_dir)},
+        "inputs": inputs,
+        "ignored_files": [],
+        "validation": {"by_county": {r["county"]: r["validation"] for r in county_results}},
+        "rules": county_rule_summary(county_results) + city_rules,
+        "clues": {k: v for k, v in assembled.items() if k != "ranking"},
+        "county_ranking": assembled["ranking"],
+        "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],
+                                   "stage_seconds": r["stage_seconds"]} for r in county_results},
+        "parameters": {**options_for_manifest(options), "partitions": plan.partitions},
+        "versions": versions(),
+        "stage_seconds": seconds,
+        "started_at": started_at,
+    }

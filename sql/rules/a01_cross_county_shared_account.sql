@@ -1,0 +1,48 @@
+-- A01 (city) 多人共用同一银行账户, across counties
+-- One bank account that received payments for $min_people or more distinct ID numbers in two or
+-- more counties, where no single county reaches $min_people on it (that county's own A01 clue
+-- covers it). Runs on one partition of the city's payments cut by bank_account.
+-- Evidence and amount: everything paid into the account.
+
+with per_county as (
+    select bank_account, region_code, count(distinct id_number) as people
+    from payments
+    group by bank_account, region_code
+),
+
+shared_across_counties as (
+    select p.bank_account
+    from payments as p
+    group by p.bank_account
+    having count(distinct p.id_number) >= $min_people
+       and count(distinct p.region_code) >= 2
+       and p.bank_account not in (select bank_account from per_county where people >= $min_people)
+),
+
+account_payments as (
+    select p.row_key, p.bank_account, p.id_number, p.name, p.region_code, p.period, p.amount
+    from payments as p
+    join shared_across_counties using (bank_account)
+),
+
+per_account as (
+    select bank_account,
+           count(distinct id_number) as people,
+           string_agg(distinct name, '、' order by name) as names,
+           string_agg(distinct region_code, '、' order by region_code) as counties,
+           min(period) as first_period,
+           max(period) as last_period,
+           count(*) as payments,
+           sum(amount) as amount
+    from account_payments
+    group by bank_account
+)
+
+select a.bank_account as subject_key,
+       a.row_key as payment_key,
+       true as improper,
+       '同一账户接收' || s.counties || '共' || s.people || '名不同人员（' || s.names || '）的待遇，所属期'
+           || fw_period_span(s.first_period, s.last_period) || '共' || s.payments || '笔，合计' || fw_yuan(s.amount)
+           as evidence
+from account_payments as a
+join per_account as s using (bank_account)
