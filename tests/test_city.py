@@ -1,0 +1,136 @@
+"""The city run (市县联动): parallel counties, cross-county rules, ranking, Dask, artifacts."""
+
+import asyncio
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from flows.city import city_run
+from fundwatch import run
+from fundwatch.run import RunOptions
+from fundwatch.synth import synth
+from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
+from tests.contract import assert_outputs_pass_contract
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+OUTPUT_FILES = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv")
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    root = tmp_path_factory.mktemp("city")
+    synth(root / "in", counties=3, persons=2400, months=18, seed=11)
+    result = city_run(str(root / "in"), str(root / "out"), run_validation=False, partitions=4)
+    return root, result
+
+
+def test_city_outputs_pass_the_format_checker(city):
+    root, _ = city
+    for folder in ("city", "330102", "330105", "330106"):
+        assert_outputs_pass_contract(root / "out" / folder)
+
+
+def test_p03_fires_exactly_for_the_planted_people(city):
+    root, _ = city
+    truth = read_csv(root / "in" / "ground_truth.csv")
+    planted = {(t["region_code"], t["subject_key"]) for t in truth if t["rule_id"] == "P03" and t["kind"] == "plant"}
+    near_misses = {t["subject_key"] for t in truth if t["rule_id"] == "P03" and t["kind"] == "near_miss"}
+    clues = [c for c in read_csv(root / "out" / "city" / "clues.csv") if c["规则编号"] == "P03"]
+    assert {(c["行政区划代码"], c["公民身份号码"]) for c in clues} == planted
+    assert not near_misses & {c["公民身份号码"] for c in clues}
+    for county in ("330102", "330105", "330106"):
+        assert not [c for c in read_csv(root / "out" / county / "clues.csv") if c["规则编号"] == "P03"]
+
+
+def test_city_list_holds_every_county_clue_plus_cross_county_ones(city):
+    root, _ = city
+    city_ids = {c["线索编号"] for c in read_csv(root / "out" / "city" / "clues.csv")}
+    county_ids = {c["线索编号"] for county in ("330102", "330105", "330106")
+                  for c in read_csv(root / "out" / county / "clues.csv")}
+    assert county_ids < city_ids
+    assert {i[:3] for i in city_ids - county_ids} == {"P03"}
+    evidence = read_csv(root / "out" / "city" / "clue_evidence.csv")
+    assert {e["线索编号"] for e in evidence} <= city_ids
+    assert all(re.match(r"^(\d{6}/|reference/)", e["来源文件"]) for e in evidence)
+
+
+def test_county_outputs_equal_a_separate_county_run(city, tmp_path):
+    root, _ = city
+    paths, _ = run.prepare(root / "in" / "330105", tmp_path / "alone")
+    run.run_county(paths, RunOptions(validate=False))
+    for name in OUTPUT_FILES:
+        assert (tmp_path / "alone" / name).read_bytes() == (root / "out" / "330105" / name).read_bytes(), name
+
+
+def test_county_ranking_compares_rates(city):
+    root, result = city
+    ranking = read_csv(root / "out" / "city" / "county_ranking.csv")
+    assert [r["行政区划代码"] for r in ranking] == [r["county"] for r in result["clues"]["ranking"]]
+    assert sorted(r["行政区划代码"] for r in ranking) == ["330102", "330105", "330106"]
+    rates = [float(r["每万人线索数"]) for r in ranking]
+    assert rates == sorted(rates, reverse=True) and [r["排名"] for r in ranking] == ["1", "2", "3"]
+    for r in ranking:
+        assert float(r["每万人线索数"]) == pytest.approx(int(r["线索数"]) * 10000 / int(r["领取人数"]), abs=0.01)
+
+
+def test_artifacts_hold_no_personal_data(city):
+    from prefect.client.orchestration import get_client
+
+    root, _ = city
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_artifacts()
+
+    found = asyncio.run(artifacts())
+    assert {a.key for a in found} >= {"clues-per-rule", "clues-per-county", "city-outputs"}
+    text = " ".join(str(a.data) + str(a.description or "") for a in found)
+    assert not re.search(r"\d{17}[\dXx]", text)
+    city_clues = read_csv(root / "out" / "city" / "clues.csv")
+    for clue in city_clues:
+        if clue["对象类型"] == "人员":
+            assert clue["姓名"] not in text and clue["公民身份号码"] not in text
+
+
+def test_cross_county_shared_account(tmp_path):
+    root = tmp_path / "in"
+    shared = "6222999988887777"
+    a1, a2, b1 = Person(1), Person(2), Person(3)
+    crowded = [Person(10 + i) for i in range(3)]
+    county_a = [dict(x, bank_account=shared) for p in (a1, a2) for x in p.monthly("202301", "202302")]
+    county_a += [dict(x, bank_account="6222000000009999") for p in crowded for x in p.monthly("202301", "202301")]
+    county_b = [dict(x, bank_account=shared, region_code="330105", payment_id="B" + x["payment_id"])
+                for x in b1.monthly("202301", "202302")]
+    county_b += [dict(x, bank_account="6222000000009999", region_code="330105", payment_id="B" + x["payment_id"])
+                 for x in Person(20).monthly("202301", "202301")]
+    write_csv(root / "330102" / "payments.csv", PAYMENT_HEADERS, county_a)
+    write_csv(root / "330102" / "recipients.csv", RECIPIENT_HEADERS, [p.recipient() for p in (a1, a2, *crowded)])
+    write_csv(root / "330105" / "payments.csv", PAYMENT_HEADERS, county_b)
+    write_csv(root / "330105" / "recipients.csv", RECIPIENT_HEADERS,
+              [p.recipient(region_code="330105") for p in (b1, Person(20))])
+    city_run(str(root), str(tmp_path / "out"), run_validation=False, partitions=2)
+    clues = [c for c in read_csv(tmp_path / "out" / "city" / "clues.csv") if c["规则编号"] == "A01"]
+    assert {(c["姓名"], c["行政区划代码"], c["涉及笔数"], c["涉及金额"]) for c in clues} == {
+        (shared, "330102;330105", "6", "18000.00"),  # 3 people across two counties
+        ("6222000000009999", "330102", "3", "9000.00"),  # the county's own A01; not repeated city-wide
+    }
+
+
+def test_dask_run_equals_local_run(city, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from prefect_dask import DaskTaskRunner
+
+    root, _ = city
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        flow = city_run.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
+        flow(str(root / "in"), str(tmp_path / "dask"), run_validation=False, partitions=4)
+    for folder in ("city", "330102"):
+        for name in OUTPUT_FILES:
+            assert (tmp_path / "dask" / folder / name).read_bytes() == (root / "out" / folder / name).read_bytes()
