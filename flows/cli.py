@@ -178,6 +178,31 @@ def demo(
                   "manifest.json, data_docs/)")
 
 
+@app.command()
+def serve(
+    schedules: Annotated[Path, typer.Argument(help="schedules file (see schedules.example.toml)")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Register the scheduled runs of SCHEDULES as Prefect deployments and serve them until stopped."""
+    _quiet_libraries(verbose)
+    from flows.schedules import ScheduleError, load_schedules, serve_schedules
+
+    try:
+        runs = load_schedules(schedules)
+    except ScheduleError as error:
+        _fail(str(error))
+    table = Table(title=f"scheduled runs from {schedules}")
+    for column in ("name", "kind", "cron", "timezone", "input", "output"):
+        table.add_column(column)
+    for r in runs:
+        table.add_row(r.name, r.kind, r.cron, r.timezone, str(r.input), str(r.output))
+    console.print(table)
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[yellow]PREFECT_API_URL is not set: schedules need a running server "
+                      "(`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`).[/]")
+    serve_schedules(schedules)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -1,0 +1,75 @@
+"""Scheduled runs: a schedules file (TOML) turned into Prefect deployments and served."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect.schedules import Cron
+
+KINDS = ("county", "city")
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    name: str
+    kind: str
+    input: Path
+    output: Path
+    cron: str
+    timezone: str = "Asia/Shanghai"
+    options: dict = field(default_factory=dict)
+
+    def parameters(self) -> dict:
+        return {"input_dir": str(self.input), "out_dir": str(self.output), **self.options}
+
+
+class ScheduleError(ValueError):
+    """A schedules file that cannot be used; the message names the file and the entry."""
+
+
+def load_schedules(path: Path) -> list[ScheduledRun]:
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            entries = tomllib.load(fh).get("runs", [])
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ScheduleError(f"{path}: cannot be read as TOML ({error})") from None
+    runs = []
+    for number, entry in enumerate(entries, start=1):
+        missing = [k for k in ("name", "kind", "input", "output", "cron") if k not in entry]
+        if missing:
+            raise ScheduleError(f"{path}: run {number} lacks {', '.join(missing)}")
+        if entry["kind"] not in KINDS:
+            raise ScheduleError(f"{path}: run {entry['name']!r} has kind {entry['kind']!r}; use county or city")
+        runs.append(ScheduledRun(
+            name=entry["name"], kind=entry["kind"],
+            input=(path.parent / entry["input"]).resolve(), output=(path.parent / entry["output"]).resolve(),
+            cron=entry["cron"], timezone=entry.get("timezone", "Asia/Shanghai"), options=entry.get("options", {}),
+        ))
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise ScheduleError(f"{path}: run names must be unique")
+    return runs
+
+
+def to_deployment(scheduled: ScheduledRun):
+    from flows.city import city_run
+    from flows.county import county_run
+
+    flow = county_run if scheduled.kind == "county" else city_run
+    return flow.to_deployment(
+        name=scheduled.name,
+        schedules=[Cron(scheduled.cron, timezone=scheduled.timezone)],
+        parameters=scheduled.parameters(),
+        tags=["fundwatch", scheduled.kind],
+        description=f"fundwatch {scheduled.kind} run of {scheduled.input.name}",
+    )
+
+
+def serve_schedules(path: Path) -> None:
+    """Register every scheduled run as a deployment and execute their runs until stopped."""
+    from prefect import serve
+
+    serve(*[to_deployment(run) for run in load_schedules(path)])

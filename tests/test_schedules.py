@@ -1,0 +1,52 @@
+"""Schedules: the example file becomes deployments, and a triggered deployment produces its outputs."""
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from prefect.deployments import run_deployment
+from prefect.runner import Runner
+
+from flows.schedules import ScheduleError, load_schedules, to_deployment
+from tests.builders import Person, write_county
+from tests.contract import assert_outputs_pass_contract
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "schedules.example.toml"
+
+
+def test_example_file_names_county_and_city_runs():
+    runs = load_schedules(EXAMPLE)
+    assert {r.kind for r in runs} == {"county", "city"}
+    assert all(r.input.is_absolute() and r.timezone == "Asia/Shanghai" for r in runs)
+    city = next(r for r in runs if r.kind == "city")
+    assert city.parameters()["partitions"] == 8
+
+
+def test_bad_schedules_file_is_one_clear_error(tmp_path):
+    bad = tmp_path / "s.toml"
+    bad.write_text('[[runs]]\nname = "x"\nkind = "province"\ninput = "a"\noutput = "b"\ncron = "0 2 * * *"\n')
+    with pytest.raises(ScheduleError, match="kind 'province'"):
+        load_schedules(bad)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_triggered_deployment_produces_outputs(tmp_path):
+    people = [Person(i) for i in range(1, 30)]
+    county = write_county(tmp_path / "in", [x for p in people for x in p.monthly("202301", "202304")],
+                          [p.recipient() for p in people])
+    scheduled = next(r for r in load_schedules(EXAMPLE) if r.kind == "county")
+    scheduled = replace(scheduled, input=county, output=tmp_path / "out",
+                        options={"run_validation": False})
+    deployment = to_deployment(scheduled)
+
+    async def trigger_and_execute():
+        runner = Runner(limit=1, query_seconds=1)
+        await runner.add_deployment(deployment)
+        flow_run = await run_deployment(f"county-run/{scheduled.name}", timeout=0)
+        await runner.start(run_once=True)
+        return flow_run
+
+    flow_run = asyncio.run(trigger_and_execute())
+    assert flow_run is not None
+    assert_outputs_pass_contract(tmp_path / "out")
