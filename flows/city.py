@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.artifacts import publish_artifacts
 from fundwatch import city, run
 from fundwatch.city import CityPlan
 from fundwatch.db import EngineSettings
@@ -42,23 +42,6 @@ def assemble_city(plan: CityPlan, options: RunOptions) -> dict:
 def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> str:
     """Write the city outputs to OUT/city/."""
     return str(city.emit_city(plan, options, manifest))
-
-
-def publish_artifacts(assembled: dict, out_dir: str) -> None:
-    """Counts and amounts per rule and per county (no personal data), and where the outputs are."""
-    create_table_artifact(
-        key="clues-per-rule",
-        table=[{"规则编号": rule, "线索数": v["clues"], "涉及金额": v["amount"]} for rule, v in assembled["per_rule"].items()],
-        description="问题线索：各规则线索数与涉及金额",
-    )
-    create_table_artifact(
-        key="clues-per-county",
-        table=[{"排名": r["rank"], "行政区划代码": r["county"], "领取人数": r["recipients"], "线索数": r["clues"],
-                "涉及金额": f"{r['improper_amount']:.2f}", "每万人线索数": float(r["clues_per_10k"] or 0)}
-               for r in assembled["ranking"]],
-        description="测评排名：各县区线索与每万人比率",
-    )
-    create_link_artifact(key="city-outputs", link=Path(out_dir).resolve().as_uri(), link_text="市级输出文件夹")
 
 
 @flow(name="city-run")
@@ -99,6 +82,6 @@ def city_run(
     except BaseException:
         city.discard(plan)
         raise
-    publish_artifacts(assembled, city_out)
+    publish_artifacts(assembled["per_rule"], assembled["ranking"], city_out)
     return {"out_dir": city_out, "counties": county_results, "rules": manifest["rules"], "clues": assembled,
             "inputs": manifest["inputs"], "stage_seconds": seconds, "validation": {}}

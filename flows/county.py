@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows import tasks
+from flows.artifacts import publish_artifacts
 from fundwatch import run
 from fundwatch.db import EngineSettings
 from fundwatch.run import RunOptions
@@ -43,4 +44,6 @@ def county_run(
     options = RunOptions(seed, run_validation, keep_database, mask,
                          EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {})
     paths, _ = run.prepare(Path(input_dir), Path(out_dir))
-    return run.run_county(paths, options, call=as_task)
+    result = run.run_county(paths, options, call=as_task)
+    publish_artifacts(result["clues"]["per_rule"], result["clues"]["per_county"], result["out_dir"])
+    return result

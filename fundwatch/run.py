@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import logging
-import os
 import platform
 import shutil
 import time
@@ -73,16 +72,25 @@ class RunOptions:
 
 
 def prepare(input_dir: Path, out_dir: Path) -> tuple[RunPaths, RunInputs]:
-    """Find the inputs and make an empty staging folder beside the output folder."""
+    """Find the inputs, lock the output folder and make an empty staging folder beside it.
+
+    The lock (``OUT.lock``) is held until emit_stage publishes or discard() gives up, or the process
+    dies; a second run on the same output folder is refused with one line (locking.Busy). What
+    killed runs left beside the folder is cleared (emit.claim_output).
+    """
+    from fundwatch.emit import claim_output, release_output
+
     inputs = discover(Path(input_dir))
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
+    staging = claim_output(out_dir)
     paths = RunPaths(Path(input_dir).resolve(), out_dir, staging)
-    paths.work_dir.mkdir()
+    try:
+        paths.work_dir.mkdir()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        release_output(out_dir)
+        raise
     return paths, inputs
 
 
@@ -128,7 +136,12 @@ def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:
         clues = assemble_clues(con, options.registry(), county)
         per_rule = con.execute(
             "select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
-    return {"clues": clues, "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule}}
+        recipients, total = con.execute(
+            "select (select count(distinct id_number) from recipients), (select coalesce(sum(amount), 0) from clues)"
+        ).fetchone()
+    per_county = [{"county": county, "recipients": recipients, "clues": clues, "improper_amount": total}]
+    return {"clues": clues, "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule},
+            "per_county": per_county}
 
 
 def exchange_stage(paths: RunPaths, options: RunOptions) -> dict:
@@ -167,9 +180,10 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     shutil.rmtree(paths.work_dir, ignore_errors=True)
     if not options.keep_database:
         paths.database.unlink()
-    else:
-        os.chmod(paths.database, 0o600)
-    publish(paths.staging_dir, paths.out_dir)
+    publish(paths.staging_dir, paths.out_dir)  # personal-data files made 0600 there
+    from fundwatch.emit import release_output
+
+    release_output(paths.out_dir)
     return counts
 
 
@@ -224,7 +238,11 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
 
 
 def discard(paths: RunPaths) -> None:
+    """Remove the staging folder of a failed run and give back the output folder's lock."""
+    from fundwatch.emit import release_output
+
     shutil.rmtree(paths.staging_dir, ignore_errors=True)
+    release_output(paths.out_dir)
 
 
 def now_iso() -> str:

@@ -90,7 +90,7 @@ def test_artifacts_hold_no_personal_data(city):
             return await client.read_artifacts()
 
     found = asyncio.run(artifacts())
-    assert {a.key for a in found} >= {"clues-per-rule", "clues-per-county", "city-outputs"}
+    assert {a.key for a in found} >= {"clues-per-rule", "clues-per-county", "outputs"}
     text = " ".join(str(a.data) + str(a.description or "") for a in found)
     assert not re.search(r"\d{17}[\dXx]", text)
     city_clues = read_csv(root / "out" / "city" / "clues.csv")
