@@ -7,6 +7,9 @@ that a spreadsheet would read as a formula is prefixed with an apostrophe.
 from __future__ import annotations
 
 import csv
+import ctypes
+import errno
+import glob
 import json
 import os
 import re
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import run_sql
+from fundwatch.db import run_sql, table_exists
 
 BOM = b"\xef\xbb\xbf"
 PRIVATE_FILE_MODE = 0o600
@@ -63,7 +66,7 @@ def clues_query() -> str:
         elif column == "score":
             expr = "case when score is null then null else printf('%.4f', score) end"
         elif column in ("status", "finding", "rectification"):
-            expr = "null::varchar"
+            expr = f"fw_cell({column})"
         else:
             expr = column
         select.append(f'{expr} as "{header}"')
@@ -90,6 +93,17 @@ def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
             "from quarantine order by source_file, source_line"
         ),
     }
+    if table_exists(con, "clue_changes"):
+        queries["clue_changes.csv"] = (
+            'select clue_id as "线索编号", rule_id as "规则编号", region_code as "行政区划代码", '
+            'subject_type as "对象类型", change as "变化情况", last_status as "上次核查状态" '
+            "from clue_changes order by change, clue_id")
+        queries["rectification.csv"] = (
+            'select county as "行政区划代码", verified as "已核查线索数", confirmed as "属实线索数", '
+            "printf('%.2f', coalesce(confirmed_share, 0) * 100) as \"属实率(%)\", "
+            "printf('%.2f', recovered_amount) as \"追回金额\", "
+            "printf('%.2f', coalesce(rectification_rate, 0) * 100) as \"整改率(%)\" "
+            "from rectification order by county")
     counts = {}
     for name, query in queries.items():
         _copy_csv_with_bom(con, query, out_dir / name, f"writing {name}")
@@ -138,14 +152,121 @@ def write_manifest(manifest: dict, out_dir: Path) -> None:
     )
 
 
-def publish(staging_dir: Path, out_dir: Path) -> None:
-    """Move a finished output folder into place; a previous one is replaced only once the new one is whole."""
+# Output files that hold personal data (ID numbers, names, accounts): owner-only, mode 0600.
+PRIVATE_OUTPUTS = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv", "clues.xlsx", "run.duckdb")
+PREVIOUS_SUFFIX = ".previous"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def staging_path(out_dir: Path) -> Path:
+    """The hidden folder a run assembles its outputs in, beside the output folder."""
+    return out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
+
+
+def claim_output(out_dir: Path) -> Path:
+    """Lock the output folder for this process, clear what dead runs left beside it, make the staging folder.
+
+    The lock (``OUT.lock``, fundwatch.locking) is held until release_output() or the process's end,
+    so a second run on the same folder is refused at once (locking.Busy). Under the lock no other
+    live run can own a ``.OUT.partial-*`` folder, so every one found is a killed run's and removed;
+    an ``OUT.previous`` left by a publish interrupted between its two renames is put back.
+    The staging folder is mode 0700 until publish.
+    """
+    from fundwatch import locking
+
     out_dir = Path(out_dir)
-    previous = out_dir.with_name(out_dir.name + ".previous")
+    locking.hold(out_dir, f"output folder {out_dir}")
+    try:
+        recover(out_dir)
+        check_replaceable(out_dir)
+        staging = staging_path(out_dir)
+        staging.mkdir(mode=0o700)
+    except BaseException:
+        locking.give_back(out_dir)
+        raise
+    return staging
+
+
+def release_output(out_dir: Path) -> None:
+    from fundwatch import locking
+
+    locking.give_back(out_dir)
+
+
+def recover(out_dir: Path) -> list[str]:
+    """Remove the staging folders of dead runs; restore an output folder a killed publish left aside."""
+    removed = []
+    for stale in sorted(out_dir.parent.glob(f".{glob.escape(out_dir.name)}.partial-*")):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+        removed.append(stale.name)
+    previous = out_dir.with_name(out_dir.name + PREVIOUS_SUFFIX)
+    if previous.is_dir():
+        if out_dir.exists():
+            shutil.rmtree(previous)
+        else:
+            previous.rename(out_dir)
+    return removed
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse to replace anything but an earlier output folder (or an empty folder)."""
+    from fundwatch.ingest import InputError
+
+    if out_dir.is_symlink() or (out_dir.exists() and not out_dir.is_dir()):
+        raise InputError(f"{out_dir}: output path exists and is not a folder; choose another --out")
+    if out_dir.is_dir() and not (out_dir / "manifest.json").is_file() and any(out_dir.iterdir()):
+        raise InputError(f"{out_dir}: folder is not empty and is not a fundwatch output folder (no manifest.json); "
+                         "choose another --out")
+
+
+def _default_folder_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where it is not available."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def publish(staging_dir: Path, out_dir: Path) -> None:
+    """Move a finished output folder into place; a previous one is replaced only once the new one is whole.
+
+    Files holding personal data are made 0600 first. A new folder is renamed into place; an existing
+    one is swapped with the new in one atomic step where the system allows (Linux renameat2), so the
+    output folder is at every moment either the old complete one or the new complete one, and the
+    old one, now at the staging name, is removed (a kill during that removal leaves a stale
+    ``.OUT.partial-*`` that the next run clears). Elsewhere the old folder is renamed to
+    ``OUT.previous`` first; a kill between the two renames leaves ``OUT.previous``, which the next
+    run's claim_output() puts back.
+    """
+    staging_dir, out_dir = Path(staging_dir), Path(out_dir)
+    for name in PRIVATE_OUTPUTS:
+        if (staging_dir / name).exists():
+            os.chmod(staging_dir / name, PRIVATE_FILE_MODE)
+    os.chmod(staging_dir, _default_folder_mode())
+    if not out_dir.exists():
+        staging_dir.rename(out_dir)
+        return
+    check_replaceable(out_dir)
+    if _exchange(staging_dir, out_dir):
+        shutil.rmtree(staging_dir)
+        return
+    previous = out_dir.with_name(out_dir.name + PREVIOUS_SUFFIX)
     if previous.exists():
         shutil.rmtree(previous)
-    if out_dir.exists():
-        out_dir.rename(previous)
+    out_dir.rename(previous)
     staging_dir.rename(out_dir)
-    if previous.exists():
-        shutil.rmtree(previous)
+    shutil.rmtree(previous)
