@@ -21,7 +21,7 @@ def county(plan: CityPlan, options: RunOptions, county: str) -> dict:
     """One county's full run, written to OUT/<county>/, its data left in the exchange."""
     exchange = ExchangeTarget(str(plan.exchange_dir), county, plan.ordinal(county), plan.partitions)
     paths, _ = run.prepare(plan.county_dir(county), plan.county_out(county))
-    result = run.run_county(paths, replace(options, exchange=exchange))
+    result = run.run_county(paths, replace(options, exchange=exchange, history=None))
     get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
     return result
 
@@ -35,7 +35,7 @@ def cross_county(plan: CityPlan, options: RunOptions, rule_key: str, bucket: int
 @task(name="assemble-city", cache_policy=NO_CACHE)
 def assemble_city(plan: CityPlan, options: RunOptions) -> dict:
     """Every county's clues plus the cross-county ones, and the county ranking."""
-    return city.assemble_city(plan, options.registry())
+    return city.assemble_city(plan, options.registry(), options.history)
 
 
 @task(name="emit-city", cache_policy=NO_CACHE)
@@ -57,11 +57,13 @@ def city_run(
     temp_directory: str | None = None,
     rule_parameters: dict | None = None,
     partitions: int = 8,
+    history: str | None = None,
 ) -> dict:
     """Run every county of a city folder in parallel, then the cross-county rules, into out_dir."""
     started_at, started = run.now_iso(), time.perf_counter()
     options = RunOptions(seed, run_validation, keep_database, mask,
-                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {})
+                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
+                         history=history)
     plan = city.plan_city(Path(input_dir), Path(out_dir), partitions)
     seconds: dict[str, float] = {}
     try:

@@ -119,6 +119,8 @@ def run(
     dask_address: Annotated[str | None, typer.Option(
         help="city runs: run counties and partitions on this Dask scheduler (tcp://host:8786)")] = None,
     partitions: Annotated[int, typer.Option(help="city runs: partitions of the cross-county rules")] = 8,
+    history: Annotated[Path | None, typer.Option(
+        help="history database: compare with the previous run, carry 核查结果 forward (see `feedback`)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Run every check on a county folder, or on a city folder of county folders (市县联动), into OUT."""
@@ -129,7 +131,8 @@ def run(
     try:
         result = _run_with_progress(input_dir, out, seed=seed, run_validation=validate, keep_database=keep_database,
                                     memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
-                                    mask=mask, dask_address=dask_address, partitions=partitions)
+                                    mask=mask, dask_address=dask_address, partitions=partitions,
+                                    history=str(history) if history else None)
     except InputError as error:
         _fail(str(error))
     except SqlError as error:
@@ -176,6 +179,35 @@ def demo(
     _summary(result)
     console.print(f"inputs: {inputs}\noutputs: {out} (clues.csv, clue_evidence.csv, scores.csv, quarantine.csv, "
                   "manifest.json, data_docs/)")
+
+
+@app.command()
+def feedback(
+    file: Annotated[Path, typer.Argument(help="a clue list the team filled in (clues.xlsx or clues.csv)")],
+    history: Annotated[Path, typer.Option("--history", help="the history database (a DuckDB file)")],
+) -> None:
+    """Store what verification found (核查状态, 核查结果, 整改情况, 追回金额) in the history database."""
+    from fundwatch.history import import_feedback
+    from fundwatch.ingest import InputError
+
+    if not file.is_file():
+        _fail(f"{file}: no such file")
+    try:
+        report = import_feedback(file, history)
+    except InputError as error:
+        _fail(str(error))
+    if not report.accepted:
+        table = Table(title=f"{file.name}: rows that cannot be stored (nothing was stored)")
+        for column in ("sheet", "row", "线索编号", "problem"):
+            table.add_column(column)
+        for sheet, row, clue, problem in report.problems:
+            table.add_row(str(sheet), str(row), clue, problem)
+        console.print(table)
+        _fail(f"{file}: {len(report.problems)} rows rejected; correct them and import the file again", 1)
+    console.print(f"{report.rows} filled rows: {report.new} new, {len(report.updated)} updated, "
+                  f"{report.unchanged} unchanged → {history}")
+    for clue, old, new in report.updated:
+        console.print(f"  {clue}: {old} → {new}")
 
 
 @app.command()

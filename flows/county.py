@@ -18,6 +18,7 @@ STAGE_TASKS = {
     "rules": tasks.apply_rule,
     "score": tasks.score,
     "assemble": tasks.assemble,
+    "history": tasks.history,
     "exchange": tasks.exchange,
     "emit": tasks.emit,
 }
@@ -39,10 +40,12 @@ def county_run(
     temp_directory: str | None = None,
     rule_parameters: dict | None = None,
     mask: bool = False,
+    history: str | None = None,
 ) -> dict:
     """Find improper payments in one county's exports and write its clue list to out_dir."""
     options = RunOptions(seed, run_validation, keep_database, mask,
-                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {})
+                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
+                         history=history)
     paths, _ = run.prepare(Path(input_dir), Path(out_dir))
     result = run.run_county(paths, options, call=as_task)
     publish_artifacts(result["clues"]["per_rule"], result["clues"]["per_county"], result["out_dir"])

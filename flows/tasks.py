@@ -60,6 +60,13 @@ def assemble(paths: RunPaths, options: RunOptions, county: str) -> dict:
     return run.assemble_stage(paths, options, county)
 
 
+@task(name="history", cache_policy=NO_CACHE)
+def history(paths: RunPaths, options: RunOptions, scope: str) -> dict:
+    """Compare the clues with the previous run and carry the teams' findings forward."""
+    progress.report("history", "比对历史核查结果")
+    return run.history_stage(paths, options, scope)
+
+
 @task(name="exchange", cache_policy=NO_CACHE)
 def exchange(paths: RunPaths, options: RunOptions) -> dict:
     """Leave the county's payments and results, partitioned, for the cross-county rules."""

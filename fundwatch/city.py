@@ -142,7 +142,11 @@ def _union_view(con, name: str, files: list[str], empty_like: str) -> None:
         con.execute(f"create or replace table {name} as {empty_like}")
 
 
-def assemble_city(plan: CityPlan, registry: Registry) -> dict:
+def city_scope(plan: CityPlan) -> str:
+    return "city:" + ";".join(plan.counties)
+
+
+def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None) -> dict:
     """The city database: county results plus the cross-county clues, and the county ranking."""
     exchange = plan.exchange_dir
     with connect(plan.database) as con:
@@ -175,12 +179,17 @@ def assemble_city(plan: CityPlan, registry: Registry) -> dict:
         con.execute("insert into clue_evidence by name select * from read_parquet(?)",
                     [_county_parquet(exchange, "clue_evidence")])
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
+        history_summary = None
+        if history:
+            from fundwatch.history import apply_history
+
+            history_summary = apply_history(con, Path(history), city_scope(plan))
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
         per_rule = con.execute("select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
         ranking = con.execute("select * from county_ranking order by rank").fetchall()
         ranking_columns = [d[0] for d in con.description]
-    return {"clues": sum(n for _, n, _ in per_rule), "cross_county_clues": city_clues,
+    return {"clues": sum(n for _, n, _ in per_rule), "cross_county_clues": city_clues, "history": history_summary,
             "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule},
             "ranking": [dict(zip(ranking_columns, row)) for row in ranking]}
 
@@ -224,6 +233,10 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
         if options.mask:
             counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
             write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
+        if options.history:
+            from fundwatch.history import record_run
+
+            record_run(con, Path(options.history), city_scope(plan), manifest["started_at"], plan.out_dir / CITY_FOLDER)
     write_manifest(manifest, out)
     if not options.keep_database:
         plan.database.unlink()

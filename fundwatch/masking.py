@@ -69,7 +69,7 @@ def mask_text(text: str | None, *, ids=(), names=(), accounts=(), person_ids=())
 
 def clue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every clue as a dict, sorted like clues.csv, with the people behind it (for masking)."""
-    columns = [c for _, c in CLUE_COLUMNS if c not in ("status", "finding", "rectification")]
+    columns = [c for _, c in CLUE_COLUMNS] + ["recovered_amount", "change"]
     people = (
         "select e.clue_id, list(distinct p.id_number) as ids, list(distinct p.name) as names, "
         "list(distinct p.bank_account) as accounts, list(distinct p.person_id) as person_ids "

@@ -66,6 +66,7 @@ class RunOptions:
     engine: EngineSettings = field(default_factory=EngineSettings)
     rule_parameters: dict = field(default_factory=dict)
     exchange: ExchangeTarget | None = None
+    history: str | None = None  # the history database (核查结果 and earlier runs), if any
 
     def registry(self) -> Registry:
         return load_registry(overrides=self.rule_parameters)
@@ -144,6 +145,13 @@ def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:
             "per_county": per_county}
 
 
+def history_stage(paths: RunPaths, options: RunOptions, scope: str) -> dict:
+    from fundwatch.history import apply_history
+
+    with connect(paths.database, options.engine) as con:
+        return apply_history(con, Path(options.history), scope)
+
+
 def exchange_stage(paths: RunPaths, options: RunOptions) -> dict:
     from fundwatch.city import export_county
 
@@ -176,6 +184,10 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
         if options.mask:
             counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
             write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
+        if options.history:
+            from fundwatch.history import record_run
+
+            record_run(con, Path(options.history), manifest["history"]["scope"], manifest["started_at"], paths.out_dir)
     write_manifest(manifest, out)
     shutil.rmtree(paths.work_dir, ignore_errors=True)
     if not options.keep_database:
@@ -213,6 +225,9 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
         rule_results += [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if r.needs_scores]
         county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
         clues = timed("assemble", assemble_stage, paths, options, county)
+        history = None
+        if options.history:
+            history = timed("history", history_stage, paths, options, f"county:{county}")
         if options.exchange is not None:
             timed("exchange", exchange_stage, paths, options)
         manifest = {
@@ -224,6 +239,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
             "rules": rule_results,
             "scoring": scoring,
             "clues": clues,
+            "history": history,
             "parameters": options_for_manifest(options),
             "versions": versions(),
             "stage_seconds": seconds,
@@ -234,7 +250,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
         discard(paths)
         raise
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
-            "clues": clues, "stage_seconds": seconds, "validation": validation}
+            "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history}
 
 
 def discard(paths: RunPaths) -> None:

@@ -28,6 +28,7 @@ from fundwatch.rules import TABLE_TITLES
 
 SUMMARY_SHEET = "汇总"
 RECOVERED_HEADER = "追回金额"
+CHANGE_HEADER = "变化情况"
 STATUS_CHOICES = ["待核查", "核查中", "属实", "部分属实", "不属实"]
 PRIVATE_FILE_MODE = 0o600
 MAX_CELL_CHARS = 32767
@@ -129,9 +130,10 @@ class _Formats:
 
 def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> None:
     sheet = book.add_worksheet(name)
-    headers = [h for h, _ in CLUE_COLUMNS] + [RECOVERED_HEADER]
-    keys = [c for _, c in CLUE_COLUMNS] + ["recovered"]
-    verify_keys = {"status", "finding", "rectification", "recovered"}
+    with_changes = any(c.get("change") for c in clues)
+    headers = [h for h, _ in CLUE_COLUMNS] + [RECOVERED_HEADER] + ([CHANGE_HEADER] if with_changes else [])
+    keys = [c for _, c in CLUE_COLUMNS] + ["recovered_amount"] + (["change"] if with_changes else [])
+    verify_keys = {"status", "finding", "rectification", "recovered_amount"}
     widths = [display_width(h) + 2 for h in headers]
     for col, (header, key) in enumerate(zip(headers, keys)):
         sheet.write_string(0, col, header, formats.verify_header if key in verify_keys else formats.header)
@@ -139,10 +141,13 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
         for col, key in enumerate(keys):
             value = clue.get(key)
             if key in verify_keys:
-                if key == "recovered":
-                    sheet.write_blank(row_index, col, None, formats.verify_amount)
+                if value is None or value == "":
+                    sheet.write_blank(row_index, col, None,
+                                      formats.verify_amount if key == "recovered_amount" else formats.verify)
+                elif key == "recovered_amount":
+                    sheet.write_number(row_index, col, float(value), formats.verify_amount)
                 else:
-                    sheet.write_blank(row_index, col, None, formats.verify)
+                    sheet.write_string(row_index, col, _text(value), formats.verify)
                 continue
             if value is None:
                 sheet.write_blank(row_index, col, None, formats.text)
@@ -163,7 +168,7 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
     for col, key in enumerate(keys):
         cap = WIDE_COLUMNS.get(key, 28)
         width = min(max(widths[col], MIN_WIDTHS.get(key, 8)), cap)
-        if key in ("status", "recovered"):
+        if key in ("status", "recovered_amount", "change"):
             width = max(width, 12)
         sheet.set_column(col, col, width, None)
     sheet.set_row(0, 30)
@@ -176,7 +181,7 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
         "input_title": "核查状态", "input_message": "请选择：" + "/".join(STATUS_CHOICES),
         "error_title": "核查状态", "error_message": "请从下拉列表中选择：" + "/".join(STATUS_CHOICES),
     })
-    recovered_col = keys.index("recovered")
+    recovered_col = keys.index("recovered_amount")
     sheet.data_validation(1, recovered_col, last_row, recovered_col, {
         "validate": "decimal", "criteria": ">=", "value": 0,
         "error_title": "追回金额", "error_message": "请输入追回金额（元，数字）",

@@ -55,7 +55,12 @@ select s.rule_id || '-' || upper(left(md5(s.rule_id || '|' || case when s.scope 
        sc.score,
        s.evidence,
        s.policy as policy_basis,
-       s.suggestion
+       s.suggestion,
+       null::varchar as status,           -- 核查状态, 核查结果, 整改情况, 追回金额: filled from the
+       null::varchar as finding,          -- history database when the run has one, else by the team
+       null::varchar as rectification,
+       null::decimal(18, 2) as recovered_amount,
+       null::varchar as change            -- 新增 / 持续 against the previous run (history)
 from scored as s
 left join recipient_facts as r on s.subject = '人员' and r.id_number = s.subject_key
 left join (select id_number, max(score) as score from scores group by id_number) as sc on s.subject = '人员' and sc.id_number = s.subject_key
