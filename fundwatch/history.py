@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import connect, run_sql
+from fundwatch.db import run_sql
 from fundwatch.locking import exclusive
 from fundwatch.paths import sql_file
 from fundwatch.workbook import RECOVERED_HEADER, STATUS_CHOICES, SUMMARY_SHEET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -17,3 +18,9 @@ def assert_outputs_pass_contract(out_dir: Path) -> None:
     result = subprocess.run([sys.executable, str(CHECKER), str(out_dir)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("formats: 0 problems")
+
+
+def read_csv(path: Path) -> list[dict]:
+    """An output CSV as the team's spreadsheet reads it: UTF-8 with BOM, one dict per row."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))

@@ -1,9 +1,7 @@
 """The city run (市县联动): parallel counties, cross-county rules, ranking, Dask, artifacts."""
 
 import asyncio
-import csv
 import re
-from pathlib import Path
 
 import pytest
 
@@ -12,15 +10,11 @@ from fundwatch import run
 from fundwatch.run import RunOptions
 from fundwatch.synth import synth
 from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
-from tests.contract import assert_outputs_pass_contract
+from tests.contract import assert_outputs_pass_contract, read_csv
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 OUTPUT_FILES = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv")
 
-
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 @pytest.fixture(scope="module")

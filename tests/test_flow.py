@@ -1,6 +1,5 @@
 """The county flow as a real Prefect flow run (temporary server from the test harness)."""
 
-import csv
 import json
 import os
 import stat
@@ -10,7 +9,7 @@ import pytest
 from flows.county import county_run
 from fundwatch.ingest import InputError
 from tests.builders import Person
-from tests.contract import assert_outputs_pass_contract
+from tests.contract import assert_outputs_pass_contract, read_csv
 from tests.builders import write_county
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -24,10 +23,6 @@ def small_county(tmp_path):
     payments.append({**payments[0]})  # exact duplicate export row: quarantined, not P01
     return write_county(tmp_path / "in", payments, [p.recipient() for p in people], deaths=deaths), people
 
-
-def read_csv(path):
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_county_flow_writes_every_output(tmp_path):

@@ -1,22 +1,16 @@
 """End to end on synthetic exports: every planted case found, nothing else, every near-miss unflagged."""
 
-import csv
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from fundwatch import run
 from fundwatch.run import RunOptions
 from fundwatch.synth import synth
-from tests.contract import assert_outputs_pass_contract
+from tests.contract import assert_outputs_pass_contract, read_csv
 
 COUNTY_RULES = ("D01", "P01", "P02", "E01", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
 
-
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """The verification loop: two runs with feedback in between (新增/持续/已消除, 不属实 suppression)."""
 
-import csv
 from pathlib import Path
 
 import duckdb
@@ -10,6 +9,7 @@ import pytest
 from fundwatch import run
 from fundwatch.history import import_feedback
 from fundwatch.run import RunOptions
+from tests.contract import read_csv
 from tests.builders import Person, write_county
 
 DEAD, DOUBLE, SELF = Person(1), Person(2), Person(3)
@@ -35,10 +35,6 @@ def run_once(root: Path, name: str, history: Path, **kwargs) -> Path:
     run.run_county(paths, RunOptions(validate=False, history=str(history)))
     return root / f"out-{name}"
 
-
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def clue_of(out: Path, rule: str) -> dict:

@@ -20,7 +20,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from fundwatch import idnumber
-from fundwatch.synth import build_city, layout_for, synth, write_city
+from fundwatch.synth import build_city, synth, write_city
 
 SMALL = dict(counties=3, persons=900, months=15, seed=7, start_period="202303")
 RULES = ("D01", "P01", "P02", "P03", "E01", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
