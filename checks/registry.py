@@ -47,6 +47,11 @@ class Rule:
     def needs_scores(self) -> bool:
         return "scores" in self.requires
 
+    @property
+    def reads_other_rules(self) -> bool:
+        """The rule's SQL reads clue_hits (the other rules' hits so far), as M01 does."""
+        return "clue_hits" in _without_comments(sql_file(f"rules/{self.sql}"))
+
     def statement(self, shared_parameters: dict) -> tuple[str, dict]:
         """CREATE TABLE hits_<id> AS <the rule's SQL>, with the parameters it names."""
         body = sql_file(f"rules/{self.sql}")

@@ -99,6 +99,7 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
     inputs = discover(paths.input_dir)
     with connect(paths.database, options.engine) as con:
         reconciliation = load_inputs(con, inputs, paths.work_dir)
+        write_catalogue(con, options.registry())
         tables = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
                   for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment")}
     shutil.rmtree(paths.work_dir, ignore_errors=True)
@@ -121,10 +122,11 @@ def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
 
 def rule_stage(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
     registry = options.registry()
+    rule = registry.rule(rule_key)
     with connect(paths.database, options.engine) as con:
-        write_catalogue(con, registry)
-        refresh_hits_view(con, registry)
-        return run_rule(con, registry, registry.rule(rule_key)).as_manifest()
+        if rule.reads_other_rules:
+            refresh_hits_view(con, registry)
+        return run_rule(con, registry, rule).as_manifest()
 
 
 def score_stage(paths: RunPaths, options: RunOptions) -> dict:
