@@ -89,7 +89,7 @@ def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
         ),
         "quarantine.csv": (
             'select fw_cell(source_file) as "文件", source_line as "行号", column_name as "列", '
-            'fw_cell(value) as "值", reason as "原因", table_name as "表" '
+            'fw_cell(replace(value, chr(0), \'\u2400\')) as "值", reason as "原因", table_name as "表" '
             "from quarantine order by source_file, source_line"
         ),
     }

@@ -152,13 +152,18 @@ def _candidate_files(folder: Path) -> list[Path]:
 def _collect(folder: Path, scope: str, county: str | None, root: Path, specs, files, ignored) -> None:
     for path in _candidate_files(folder):
         rel = _relative(path, root)
+        tables = match_table(path.name, specs)
         if path.is_dir():
+            if tables:
+                raise InputError(f"{rel}: is a folder, not a file")
+            ignored.append(f"{rel}: a folder; files in subfolders are not read")
             continue
         if not path.exists():
             raise InputError(f"{rel}: broken link or unreadable file")
+        if not path.is_file():
+            raise InputError(f"{rel}: not a regular file")
         if path.suffix.lower() == ".xls":
             raise InputError(f"{rel}: legacy .xls workbooks are not supported; save it as .xlsx")
-        tables = match_table(path.name, specs)
         if len(tables) > 1:
             raise InputError(f"{rel}: file name matches several tables ({', '.join(tables)}); rename it")
         if not tables:
@@ -225,62 +230,122 @@ def map_headers(headers: list[object], spec: TableSpec, rel: str) -> tuple[list[
     return raw_names, mapping
 
 
-def _sha256_and_encoding(path: Path, rel: str) -> tuple[str, str, int]:
-    """sha256 of the bytes, the text encoding (utf-8 or gb18030) and the physical line count."""
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+ZIP_MAGIC = b"PK\x03\x04"
+REPLACEMENT = "\ufffd"
+UNDECODABLE_REASON = "含有无法解码的字节（与文件其余部分的编码不同）"
+
+
+@dataclass
+class _ByteScan:
+    sha256: str
+    size: int
+    head: bytes
+    utf8_ok: bool
+    utf8_error_at: int | None  # offset (near) the first byte that is not UTF-8
+    lines: int  # physical lines: \n, \r\n and lone \r end a line
+
+
+def _scan_bytes(path: Path) -> _ByteScan:
+    """One streaming pass: sha256, UTF-8 validity, and the physical line count."""
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    utf8_ok = True
-    newlines = 0
-    last_byte = b""
-    size = 0
+    utf8_ok, error_at = True, None
+    size = newlines = lone_cr = 0
+    head = previous_last = b""
     with open(path, "rb") as fh:
         while chunk := fh.read(READ_CHUNK_BYTES):
+            head = head or chunk[:8]
             digest.update(chunk)
-            size += len(chunk)
             newlines += chunk.count(b"\n")
-            last_byte = chunk[-1:]
+            lone_cr += chunk.count(b"\r") - chunk.count(b"\r\n") - (previous_last == b"\r" and chunk[:1] == b"\n")
             if utf8_ok:
                 try:
                     utf8.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8_ok = False
-    if size == 0:
-        raise InputError(f"{rel}: file is empty")
-    lines = newlines + (0 if last_byte == b"\n" else 1)
+                except UnicodeDecodeError as error:
+                    utf8_ok, error_at = False, max(size + error.start - 3, 0)
+            size += len(chunk)
+            previous_last = chunk[-1:]
     if utf8_ok:
         try:
             utf8.decode(b"", final=True)
         except UnicodeDecodeError:
-            utf8_ok = False
-    if utf8_ok:
-        return digest.hexdigest(), "utf-8", lines
-    gb = codecs.getincrementaldecoder("gb18030")()
+            utf8_ok, error_at = False, max(size - 3, 0)
+    lines = newlines + lone_cr + (0 if previous_last in (b"\n", b"\r") else 1)
+    return _ByteScan(digest.hexdigest(), size, head, utf8_ok, error_at, lines)
+
+
+def _replacements(path: Path, codec: str, skip_bom: bool = False) -> int:
+    """How many characters of the file cannot be decoded with `codec`."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    count = 0
     with open(path, "rb") as fh:
-        offset = 0
-        while chunk := fh.read(READ_CHUNK_BYTES):
-            try:
-                gb.decode(chunk)
-            except UnicodeDecodeError as error:
-                raise InputError(
-                    f"{rel}: cannot be decoded as UTF-8 or GBK/GB18030 (bad bytes near byte {offset + error.start})"
-                ) from None
-            offset += len(chunk)
-        try:
-            gb.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise InputError(f"{rel}: cannot be decoded as UTF-8 or GBK/GB18030 (truncated at the end)") from None
-    return digest.hexdigest(), "gb18030", lines
+        if skip_bom and fh.read(3) != UTF8_BOM:
+            fh.seek(0)
+        while True:
+            data = fh.read(READ_CHUNK_BYTES)
+            count += decoder.decode(data, final=not data).count(REPLACEMENT)
+            if not data:
+                return count
 
 
-def _transcode_to_utf8(path: Path, target: Path) -> None:
-    with open(path, encoding="gb18030", newline="") as src, open(target, "w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(READ_CHUNK_BYTES):
-            dst.write(chunk)
+def _text_encoding(path: Path, scan: _ByteScan, rel: str) -> tuple[str, str]:
+    """(Python codec to read the file with, name for the manifest).
+
+    Not valid UTF-8: GBK/GB18030, unless UTF-8 leaves fewer bytes undecoded (a UTF-8 file with a
+    few foreign bytes: a pasted GBK row, a character cut at the end). Either way the bytes that stay
+    undecodable become U+FFFD and their rows go to quarantine.
+    """
+    if scan.size == 0:
+        raise InputError(f"{rel}: file is empty")
+    if scan.head.startswith(ZIP_MAGIC):
+        raise InputError(f"{rel}: is an Excel workbook (zip), not CSV text; give it the .xlsx extension")
+    if scan.head.startswith(UTF16_BOMS):
+        return "utf-16", "utf-16"
+    if scan.utf8_ok:
+        return "utf-8-sig", "utf-8"
+    if _replacements(path, "utf-8") < _replacements(path, "gb18030", skip_bom=True):
+        return "utf-8-sig", "utf-8 (with bytes that are not UTF-8)"
+    if scan.head.startswith(UTF8_BOM):
+        return "gb18030", "gb18030 (after a UTF-8 byte-order mark)"
+    return "gb18030", "gb18030"
 
 
-def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return fh.readline()
+def _transcode_to_utf8(path: Path, codec: str, target: Path) -> tuple[bool, int]:
+    """Write the file as UTF-8 (undecodable bytes as U+FFFD); (any replaced, physical lines)."""
+    lossy, newlines, lone_cr, previous_last, last = False, 0, 0, "", ""
+    skip_bom = codec == "gb18030"
+    with open(path, "rb") as raw, open(target, "w", encoding="utf-8", newline="") as dst:
+        if skip_bom and raw.read(3) != UTF8_BOM:
+            raw.seek(0)
+        decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        while True:
+            data = raw.read(READ_CHUNK_BYTES)
+            chunk = decoder.decode(data, final=not data)
+            if chunk:
+                lossy = lossy or REPLACEMENT in chunk
+                newlines += chunk.count("\n")
+                lone_cr += chunk.count("\r") - chunk.count("\r\n") - (previous_last == "\r" and chunk[0] == "\n")
+                previous_last = last = chunk[-1]
+                dst.write(chunk)
+            if not data:
+                break
+    return lossy, newlines + lone_cr + (0 if last in ("\n", "\r") else 1)
+
+
+def _header_candidates(text_path: Path) -> list[str]:
+    lines = []
+    with open(text_path, encoding="utf-8-sig", newline="") as fh:
+        for line in fh:
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) >= HEADER_SEARCH_ROWS:
+                break
+    return lines
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -289,23 +354,51 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _find_csv_header(lines: list[str], spec: TableSpec, f: InputFile, lossy: bool, error_at: int | None):
+    """(line index, delimiter, header cells) of the header row among the first lines."""
+    best = None
+    for index, line in enumerate(lines):
+        for delimiter in DELIMITERS:
+            if delimiter not in line and delimiter != ",":
+                continue
+            cells = _split(line, delimiter)
+            score = _header_score(cells, spec)
+            if score and (best is None or score > best[0]):
+                best = (score, index, delimiter, cells)
+    if best is not None:
+        return best[1:]
+    where = f" (bad bytes near byte {error_at})" if error_at is not None else ""
+    if lossy or f.encoding == "utf-16":
+        raise InputError(f"{f.rel}: cannot be decoded as UTF-8 or GBK/GB18030{where}; no header row found")
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise InputError(f"{f.rel}: holds only blank lines; expected a header row")
+    delimiter = _sniff_delimiter(first)
+    cells = _split(first, delimiter)
+    if len(cells) == 1 and re.search(r"[;；:：\s]", first.strip()):
+        raise InputError(f"{f.rel}: the header row has one column; the separator must be comma, tab or |")
+    map_headers(cells, spec, f.rel)  # raises: required columns missing
+    raise InputError(f"{f.rel}: no header row of a {spec.name} ({spec.title}) table in the first lines")
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, f: InputFile, spec: TableSpec, work_dir: Path) -> None:
-    f.sha256, f.encoding, physical_lines = _sha256_and_encoding(f.path, f.rel)
-    text_path = f.path
-    if f.encoding != "utf-8":
+    scan = _scan_bytes(f.path)
+    f.sha256 = scan.sha256
+    codec, f.encoding = _text_encoding(f.path, scan, f.rel)
+    text_path, physical_lines, lossy = f.path, scan.lines, False
+    if codec != "utf-8-sig" or not scan.utf8_ok:
         text_path = work_dir / f"transcoded_{f.index:04d}.csv"
-        _transcode_to_utf8(f.path, text_path)
-    header_line = _first_line(text_path)
-    if not header_line.strip():
-        raise InputError(f"{f.rel}: first line is empty; expected the header row")
-    delimiter = _sniff_delimiter(header_line)
-    headers = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))
+        lossy, physical_lines = _transcode_to_utf8(f.path, codec, text_path)
+    header_index, delimiter, headers = _find_csv_header(_header_candidates(text_path), spec, f, lossy,
+                                                        scan.utf8_error_at)
     raw_names, f.columns = map_headers(headers, spec, f.rel)
-    if physical_lines == 1:
+    if physical_lines <= header_index + 1:
         _create_raw_from_rows(con, f, raw_names, [], [])
         return
-    if not _read_csv_with_duckdb(con, f, text_path, raw_names, delimiter, physical_lines):
-        _read_csv_with_python(con, f, text_path, raw_names, delimiter)
+    if header_index == 0 and not lossy and _read_csv_with_duckdb(con, f, text_path, raw_names, delimiter,
+                                                                 physical_lines):
+        return
+    _read_csv_with_python(con, f, text_path, raw_names, delimiter, header_index, lossy)
 
 
 def _read_csv_with_duckdb(con, f: InputFile, text_path: Path, raw_names, delimiter, physical_lines) -> bool:
@@ -333,37 +426,69 @@ def _read_csv_with_duckdb(con, f: InputFile, text_path: Path, raw_names, delimit
     return True
 
 
-def _read_csv_with_python(con, f: InputFile, text_path: Path, raw_names, delimiter) -> None:
+def _swallowed_lines(record: list[str], delimiter: str, width: int) -> bool:
+    """A quoted field that holds whole rows: a quote opened and closed lines later."""
+    for value in record:
+        if "\n" in value or "\r" in value:
+            for line in value.splitlines()[1:]:
+                if line.count(delimiter) >= width - 1:
+                    return True
+    return False
+
+
+def _read_csv_with_python(con, f: InputFile, text_path: Path, raw_names, delimiter, header_index: int = 0,
+                          lossy: bool = False) -> None:
     """The exact path: physical line numbers across quoted newlines, short and long rows quarantined."""
     csv.field_size_limit(1 << 30)
     width = len(raw_names)
     lines, rows = [], []
-    batches: list[pa.RecordBatch] = []
+    writer = _RawWriter(con, f, raw_names)
     with open(text_path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         try:
-            next(reader)
+            for _ in range(header_index + 1):
+                next(reader)
             previous_end = reader.line_num
             for record in reader:
                 start_line, previous_end = previous_end + 1, reader.line_num
                 if not any(field.strip() for field in record):
                     continue
                 f.rows_read += 1
-                if len(record) != width:
+                reason = ""
+                if previous_end > start_line and _swallowed_lines(record, delimiter, width):
+                    reason = f"引号不配对：第{start_line}至{previous_end}行被读成一条记录"
+                elif len(record) != width:
+                    reason = f"字段数为{len(record)}，与表头的{width}列不符"
+                elif lossy and any(REPLACEMENT in field for field in record):
+                    reason = UNDECODABLE_REASON
+                if reason:
                     value = delimiter.join(record)[:QUARANTINE_VALUE_CHARS]
-                    f.early_quarantine.append(
-                        (start_line, "", value, f"字段数为{len(record)}，与表头的{width}列不符")
-                    )
+                    f.early_quarantine.append((start_line, None, value, reason))
                     continue
                 lines.append(start_line)
                 rows.append(record)
                 if len(rows) >= ARROW_BATCH_ROWS:
-                    batches.append(_batch(raw_names, lines, rows))
+                    writer.add(_batch(raw_names, lines, rows))
                     lines, rows = [], []
         except csv.Error as error:
             raise InputError(f"{f.rel}: not a readable CSV near line {reader.line_num}: {error}") from None
-    batches.append(_batch(raw_names, lines, rows))
-    _create_raw_from_batches(con, f, raw_names, batches)
+    writer.add(_batch(raw_names, lines, rows))
+
+
+class _RawWriter:
+    """Appends Arrow batches to raw.fNNNN as they are read, so a large file never sits in memory whole."""
+
+    def __init__(self, con, f: InputFile, raw_names: list[str]):
+        self.con, self.table, self.created = con, f"raw.f{f.index:04d}", False
+        f.raw_table = self.table
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        arrow_batch = pa.Table.from_batches([batch])  # noqa: F841 - read by DuckDB below
+        if self.created:
+            self.con.execute(f"insert into {self.table} select * from arrow_batch")
+        else:
+            self.con.execute(f"create or replace table {self.table} as select * from arrow_batch")
+            self.created = True
 
 
 def _batch(raw_names: list[str], lines: list[int], rows: list[list[str]]) -> pa.RecordBatch:
@@ -372,15 +497,8 @@ def _batch(raw_names: list[str], lines: list[int], rows: list[list[str]]) -> pa.
     return pa.RecordBatch.from_arrays(arrays, names=["source_line", *raw_names])
 
 
-def _create_raw_from_batches(con, f: InputFile, raw_names: list[str], batches: list[pa.RecordBatch]) -> None:
-    table = f"raw.f{f.index:04d}"
-    arrow_table = pa.Table.from_batches(batches)  # noqa: F841 - read by DuckDB below
-    con.execute(f"create or replace table {table} as select * from arrow_table")
-    f.raw_table = table
-
-
 def _create_raw_from_rows(con, f: InputFile, raw_names, lines, rows) -> None:
-    _create_raw_from_batches(con, f, raw_names, [_batch(raw_names, lines, rows)])
+    _RawWriter(con, f, raw_names).add(_batch(raw_names, lines, rows))
 
 
 def _cell_text(value: object) -> str | None:
@@ -402,39 +520,86 @@ def _header_score(row: list[object], spec: TableSpec) -> int:
     return sum(1 for cell in row if _normalise_header(cell) in known)
 
 
+def _maps_required(row: list[object], spec: TableSpec) -> bool:
+    try:
+        map_headers(row, spec, "")
+    except InputError:
+        return False
+    return True
+
+
 def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
+    """The sheet holding the table (header row within its first rows); merged cells quarantined."""
     from python_calamine import CalamineWorkbook
 
     f.sha256 = hashlib.sha256(f.path.read_bytes()).hexdigest()
     f.encoding = "xlsx"
+    candidates = []  # (score, holds every required column, sheet name, header row index, sheet)
     try:
         workbook = CalamineWorkbook.from_path(str(f.path))
-        sheets = [(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                  for name in workbook.sheet_names]
+        for sheet_name in workbook.sheet_names:
+            sheet = workbook.get_sheet_by_name(sheet_name)
+            first_row = sheet.start[0] if sheet.start else 0
+            for offset, row in enumerate(sheet.iter_rows()):
+                if offset >= HEADER_SEARCH_ROWS:
+                    break
+                score = _header_score(row, spec)
+                if score:
+                    candidates.append((score, _maps_required(row, spec), sheet_name, first_row + offset, sheet))
     except Exception as error:  # calamine raises several unrelated types for damaged workbooks
         raise InputError(f"{f.rel}: not a readable .xlsx workbook ({type(error).__name__})") from None
-    best = None
-    for sheet_name, rows in sheets:
-        for row_index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-            score = _header_score(row, spec)
-            if score and (best is None or score > best[0]):
-                best = (score, sheet_name, row_index, rows)
-    if best is None:
+    if not candidates:
         raise InputError(f"{f.rel}: no sheet has a header row of a {spec.name} ({spec.title}) table")
-    _, sheet_name, header_index, rows = best
+    complete = list(dict.fromkeys(c[2] for c in candidates if c[1]))
+    if len(complete) > 1:
+        names = " and ".join(f"'{n}'" for n in complete[:3])
+        raise InputError(f"{f.rel}: sheets {names} both hold a {spec.name} table; save each sheet as its own file")
+    _, _, sheet_name, header_index, sheet = max(candidates, key=lambda c: (c[1], c[0]))
+    try:
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+    except Exception as error:
+        raise InputError(f"{f.rel}: sheet '{sheet_name}' cannot be read ({type(error).__name__})") from None
     headers = rows[header_index]
     raw_names, f.columns = map_headers(headers, spec, f"{f.rel} (sheet {sheet_name})")
     width = len(raw_names)
+    covered = _merged_cells(merged, header_index, {int(raw[1:]): name for name, raw in f.columns.items()}, rows)
     lines, texts = [], []
     for row_index in range(header_index + 1, len(rows)):
         cells = [_cell_text(v) for v in rows[row_index][:width]]
         cells += [None] * (width - len(cells))
-        if all(c is None or not c.strip() for c in cells):
+        if all(c is None or not c.strip() for c in cells) and row_index not in covered:
+            continue
+        f.rows_read += 1
+        if row_index in covered:
+            columns, values, reasons = zip(*covered[row_index])
+            f.early_quarantine.append((row_index + 1, ";".join(columns), ";".join(values)[:QUARANTINE_VALUE_CHARS],
+                                       ";".join(dict.fromkeys(reasons))))
             continue
         lines.append(row_index + 1)
         texts.append(cells)
-    f.rows_read = len(texts)
     _create_raw_from_rows(con, f, raw_names, lines, texts)
+
+
+def _merged_cells(ranges, header_index: int, known: dict[int, str], rows) -> dict[int, list[tuple[str, str, str]]]:
+    """Data rows with a known column inside a merged range but not its first cell: (column, value, reason).
+
+    Excel shows a merged value across the range but stores it only in the first cell; copying it
+    into the other rows would be a guess (a merged amount would be counted once per row).
+    """
+    covered: dict[int, list[tuple[str, str, str]]] = {}
+    for (first_row, first_col), (last_row, last_col) in ranges:
+        value = _cell_text(rows[first_row][first_col]) if first_row < len(rows) and first_col < len(
+            rows[first_row]) else None
+        if first_row == last_row:
+            reason = f"合并单元格：第{first_col + 1}至{last_col + 1}列合并，值只在第{first_col + 1}列"
+        else:
+            reason = f"合并单元格：第{first_row + 1}至{last_row + 1}行合并，值只在第{first_row + 1}行"
+        for row in range(max(first_row, header_index + 1), last_row + 1):
+            for col in range(first_col, last_col + 1):
+                if (row, col) != (first_row, first_col) and col in known:
+                    covered.setdefault(row, []).append((known[col], value or "", reason))
+    return covered
 
 
 def _read_parquet(con, f: InputFile, spec: TableSpec) -> None:
@@ -443,11 +608,14 @@ def _read_parquet(con, f: InputFile, spec: TableSpec) -> None:
     try:
         headers = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(f.path)]).fetchall()]
     except duckdb.Error as error:
-        raise InputError(f"{f.rel}: not a readable Parquet file ({str(error).splitlines()[0]})") from None
+        raise InputError(f"{f.rel}: not a readable Parquet file ({str(error).splitlines()[0][:200]})") from None
     raw_names, f.columns = map_headers(headers, spec, f.rel)
     table = f"raw.f{f.index:04d}"
     casts = ", ".join(f'cast("{h.replace(chr(34), chr(34) * 2)}" as varchar) as {n}' for h, n in zip(headers, raw_names))
-    con.execute(f"create or replace table {table}_scan as select {casts} from read_parquet(?)", [str(f.path)])
+    try:
+        con.execute(f"create or replace table {table}_scan as select {casts} from read_parquet(?)", [str(f.path)])
+    except duckdb.Error as error:
+        raise InputError(f"{f.rel}: not a readable Parquet file ({str(error).splitlines()[0][:200]})") from None
     con.execute(f"create or replace view {table} as select rowid + 2 as source_line, * from {table}_scan")
     f.raw_table = table
     f.rows_read = con.execute(f"select count(*) from {table}").fetchone()[0]

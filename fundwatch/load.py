@@ -12,11 +12,18 @@ from pathlib import Path
 import duckdb
 
 from fundwatch.db import run_sql
-from fundwatch.ingest import InputFile, RunInputs, TableSpec, TypeSpec, read_raw, table_specs, type_specs
+from fundwatch.ingest import (InputError, InputFile, RunInputs, TableSpec, TypeSpec, read_raw, table_specs,
+                              type_specs)
 from fundwatch.paths import sql_file
 
 MISSING_REASON = "必填项为空"
 DUPLICATE_REASON = "完全重复行"
+MAX_FIELD_CHARS = 10_000
+LONG_REASON = f"字段过长（超过{MAX_FIELD_CHARS}个字符）"
+NUL_REASON = "含有NUL字符"
+QUARANTINE_VALUE_CHARS = 200
+# Tables a county cannot be checked without: a county whose files of them hold no row stops the run.
+COUNTY_TABLES_WITH_ROWS = ("payments", "recipients")
 ROW_KEY_FILE_FACTOR = 10_000_000_000
 
 
@@ -41,14 +48,13 @@ def _raw_rows_sql(spec: TableSpec, files: list[InputFile]) -> str:
 def _problem_expr(column, type_spec: TypeSpec) -> str:
     """The struct naming what is wrong with one cell (reason null when nothing is), on typed values."""
     raw = f"raw_{column.name}"
-    branches = []
+    branches = [f"when length({raw}) > {MAX_FIELD_CHARS} then {_quote(LONG_REASON)}",
+                f"when contains({raw}, chr(0)) then {_quote(NUL_REASON)}"]
     if column.required:
         branches.append(f"when fw_clean({raw}) is null then {_quote(MISSING_REASON)}")
     if type_spec.reason:
         branches.append(f"when {column.name} is null and fw_clean({raw}) is not null then {_quote(type_spec.reason)}")
-    if not branches:
-        return ""
-    return (f"{{'column': {_quote(column.name)}, 'value': left({raw}, 200), "
+    return (f"{{'column': {_quote(column.name)}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
             f"'reason': case {' '.join(branches)} end}}")
 
 
@@ -119,11 +125,13 @@ def _clean_conditions(spec: TableSpec, types: dict[str, TypeSpec]) -> list[str]:
     """Cheap tests that a row has no problem; rows failing them get the full problem list."""
     conditions = []
     for column in spec.columns:
+        raw = f"raw_{column.name}"
         if column.required:
             conditions.append(f"{column.name} is not null")
         elif types[column.type].reason:
-            conditions.append(f"({column.name} is not null or raw_{column.name} is null)")
-    return conditions or ["true"]
+            conditions.append(f"({column.name} is not null or {raw} is null)")
+        conditions.append(f"coalesce(length({raw}) <= {MAX_FIELD_CHARS} and not contains({raw}, chr(0)), true)")
+    return conditions
 
 
 def _target_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -199,6 +207,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
         read_raw(con, f, specs[f.table], work_dir)
         for line, column, value, reason in f.early_quarantine:
             con.execute("insert into quarantine values (?, ?, ?, ?, ?, ?)", [f.rel, line, f.table, column, value, reason])
+    require_rows(inputs, specs)
     for table, spec in specs.items():
         files = [f for f in inputs.files if f.table == table]
         if not files:
@@ -208,6 +217,21 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
         run_sql(con, f"quarantining {table}", build_quarantine_sql(spec))
         con.execute(f"drop table stg_{table}; drop table dup_{table}")
     return reconcile(con, inputs)
+
+
+def require_rows(inputs: RunInputs, specs: dict[str, TableSpec]) -> None:
+    """Stop when a county's payments or recipients files hold no row at all.
+
+    An empty export would give an empty clue list that looks like a clean county. One empty file of
+    a split table, or an empty reference list, is fine.
+    """
+    for county in inputs.counties:
+        for table in COUNTY_TABLES_WITH_ROWS:
+            files = [f for f in inputs.files if f.table == table and f.county == county]
+            if files and not any(f.rows_read for f in files):
+                others = f" (nor any other {table} file of {county})" if len(files) > 1 else ""
+                raise InputError(f"{files[0].rel}: header only, no data rows{others}; "
+                                 f"a county cannot be checked without its {specs[table].title}")
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, inputs: RunInputs) -> list[dict]:
