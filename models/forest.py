@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from models.features import FEATURES, FeatureMatrix
 
@@ -34,6 +33,8 @@ def fit_and_score(matrix: FeatureMatrix, *, seed: int, trees: int = 200) -> Scor
     n = len(matrix)
     if n < MIN_RECIPIENTS:
         return Scores(np.full(n, NEUTRAL_SCORE), np.zeros_like(x), np.zeros(x.shape[1]))
+    from sklearn.ensemble import IsolationForest  # imported here: it costs seconds at start-up
+
     forest = IsolationForest(n_estimators=trees, max_samples=min(256, n), random_state=seed)
     forest.fit(x)
     score = -forest.score_samples(x)
