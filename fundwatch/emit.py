@@ -1,7 +1,8 @@
 """Writing a run's output files: the CSVs inspection teams open in Excel/WPS, and manifest.json.
 
 CSV files are UTF-8 with a BOM (so Excel shows Chinese), with Chinese headers, and every text cell
-that a spreadsheet would read as a formula is prefixed with an apostrophe.
+that a spreadsheet would read as a formula is prefixed with an apostrophe: one starting with =, +,
+@, tab or CR, or with - unless it is a plain number (-300, -1.5; "-2+3" is a formula).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ SPREADSHEET_SAFE_MACRO = """
 create or replace macro fw_cell(s) as
     case when s is null then null
          when left(s, 1) in ('=', '+', '@', chr(9), chr(13)) then '''' || s
-         when left(s, 1) = '-' and not regexp_matches(s, '^-?[0-9]') then '''' || s
+         when left(s, 1) = '-' and not regexp_full_match(s, '-[0-9]+(\.[0-9]+)?') then '''' || s
          else s end;
 """
 
@@ -117,7 +118,7 @@ def spreadsheet_safe(value: object) -> object:
     """The Python twin of the fw_cell macro, for files written from Python."""
     if not isinstance(value, str) or not value:
         return value
-    if value[0] in "=+@\t\r" or (value[0] == "-" and not re.match(r"-?[0-9]", value)):
+    if value[0] in "=+@\t\r" or (value[0] == "-" and not re.fullmatch(r"-[0-9]+(\.[0-9]+)?", value)):
         return "'" + value
     return value
 
