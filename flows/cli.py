@@ -200,8 +200,8 @@ def demo(
     out = folder / "out" / county.name
     result = _run_with_progress(county, out)
     _summary(result)
-    console.print(f"inputs: {inputs}\noutputs: {out} (clues.csv, clue_evidence.csv, scores.csv, quarantine.csv, "
-                  "manifest.json, data_docs/)")
+    console.print(f"inputs: {inputs}\noutputs: {out} (clues.csv, clues.xlsx, clue_evidence.csv, scores.csv, "
+                  "quarantine.csv, report.html, manifest.json, data_docs/)")
 
 
 @app.command()

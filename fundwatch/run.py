@@ -111,8 +111,11 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
 def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
     if not options.validate:
         return {"skipped": "validation turned off (--no-validate)"}
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     from checks.validation import validate_database
+
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
     summary = validate_database(paths.database, paths.docs_dir)
     if summary.get("docs"):
