@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,23 @@ class EngineSettings:
     temp_directory: str | None = None
 
 
+def redact(message: str) -> str:
+    """A database error message without the values it quotes (they can be ID numbers or names)."""
+    message = re.sub(r"'(?:[^']|'')*'", "'…'", message)
+    return re.sub(r"\d{10,}", "…", message)
+
+
 class SqlError(Exception):
-    """A statement failed; names the step and keeps the SQL for the log."""
+    """A statement failed; names the step, keeps the SQL for the log.
+
+    The message (what users, logs and Prefect see) is DuckDB's first line with quoted values and long
+    numbers redacted; the unredacted error is kept in `detail` only, not chained into tracebacks.
+    """
 
     def __init__(self, step: str, error: Exception, sql: str):
-        super().__init__(f"{step}: {str(error).splitlines()[0]}")
+        super().__init__(f"{step}: {redact(str(error).splitlines()[0] if str(error) else type(error).__name__)}")
         self.sql = sql
+        self.detail = str(error)
 
 
 def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
@@ -48,7 +60,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, step: str, sql: str, params: dict | 
     try:
         return con.execute(sql, params) if params is not None else con.execute(sql)
     except duckdb.Error as error:
-        raise SqlError(step, error, sql) from error
+        raise SqlError(step, error, sql) from None
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str, schema: str = "main") -> bool:
