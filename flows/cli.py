@@ -24,6 +24,9 @@ def _quiet_libraries(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # a failed task's traceback would reach the terminal; the CLI prints one line instead and
+        # keeps the traceback of an unexpected failure in OUT.error.log
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
 def _preload_heavy_libraries() -> None:
@@ -43,6 +46,18 @@ def _preload_heavy_libraries() -> None:
                 return
 
     threading.Thread(target=load, name="preload", daemon=True).start()
+
+
+def _quiet_prefect_console() -> None:
+    """The same as PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL, for when Prefect configured logging already."""
+    import logging
+
+    if os.environ.get("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL") != "CRITICAL":
+        return
+    for logger in (logging.getLogger(), logging.getLogger("prefect")):
+        for handler in logger.handlers:
+            if type(handler).__name__ == "PrefectConsoleHandler":
+                handler.setLevel(logging.CRITICAL)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -95,6 +110,9 @@ def _run_with_progress(input_dir: Path, out: Path, dask_address: str | None = No
 
         progress.subscribe(show)
         try:
+            import prefect  # noqa: F401 - configures logging, which _quiet_prefect_console then adjusts
+
+            _quiet_prefect_console()
             if _is_city(input_dir):
                 from flows.city import city_run
 

@@ -95,8 +95,6 @@ def test_unusable_file_stops_the_real_cli_with_exit_2(cli, tmp_path, case_id):
     assert not (tmp_path / "out.error.log").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="flows/cli.py lets Prefect print the failed task's traceback on stderr; "
-                   "fix: PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=CRITICAL in _quiet_libraries unless --verbose")
 def test_unusable_file_is_one_line_on_stderr_without_traceback(cli, tmp_path):
     child, code, _ = _stop_through_cli(cli, tmp_path, next(c for c in CASES if c.id == "empty-file"))
     assert code == 2
