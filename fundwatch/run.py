@@ -102,9 +102,12 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
         write_catalogue(con, options.registry())
         tables = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
                   for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment")}
+        # a county folder not named by its code: the county is the region code most payments carry
+        counties = sorted(code or con.execute("select mode(region_code) from payments").fetchone()[0] or ""
+                          for code in inputs.counties)
     shutil.rmtree(paths.work_dir, ignore_errors=True)
     paths.work_dir.mkdir(exist_ok=True)
-    return {"kind": inputs.kind, "counties": sorted(inputs.counties), "inputs": reconciliation,
+    return {"kind": inputs.kind, "counties": counties, "inputs": reconciliation,
             "ignored_files": inputs.ignored, "table_rows": tables}
 
 
