@@ -137,7 +137,8 @@ def rule_stage(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
 
 def score_stage(paths: RunPaths, options: RunOptions) -> dict:
     with connect(paths.database, options.engine) as con:
-        return score_recipients(con, seed=options.seed)
+        return score_recipients(con, seed=options.seed,
+                                death_one_off_benefits=options.registry().parameters["death_one_off_benefits"])
 
 
 def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:

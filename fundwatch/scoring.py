@@ -9,8 +9,8 @@ from models.features import FEATURES, build_features
 from models.forest import explain, fit_and_score
 
 
-def score_recipients(con: duckdb.DuckDBPyConnection, *, seed: int) -> dict:
-    matrix = build_features(con)
+def score_recipients(con: duckdb.DuckDBPyConnection, *, seed: int, death_one_off_benefits: list[str]) -> dict:
+    matrix = build_features(con, death_one_off_benefits)
     scores = fit_and_score(matrix, seed=seed)
     reasons = [explain(matrix.values[i], scores.contributions[i], scores.medians) for i in range(len(matrix))]
     scores_table = pa.table({  # noqa: F841 - read by DuckDB below

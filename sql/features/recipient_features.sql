@@ -1,24 +1,27 @@
 -- One row per recipient (ID number) with payments: the payment-pattern features the isolation
 -- forest scores. Nothing about who the person is (no gender, age or birthplace): only how and how
 -- much they were paid. Amounts are in 元 as DOUBLE here, since the model works in floating point.
+-- Monthly features leave out back pay and the one-off benefits paid because of a death (a funeral
+-- grant is large but legitimate, and would otherwise make every deceased recipient an outlier).
 
 with regular as (
     select *,
-           benefit_type like '%补发%' as is_back_pay
+           benefit_type like '%补发%' as is_back_pay,
+           list_contains($death_one_off_benefits, benefit_type) as is_death_one_off
     from payments
 ),
 
 monthly as (
     select id_number, period, sum(amount)::double as month_amount, count(*) as month_payments
     from regular
-    where not is_back_pay
+    where not is_back_pay and not is_death_one_off
     group by id_number, period
 ),
 
 peer_median as (
     select scheme, benefit_type, median(amount)::double as peer_amount
     from regular
-    where not is_back_pay
+    where not is_back_pay and not is_death_one_off
     group by scheme, benefit_type
 ),
 
@@ -28,7 +31,7 @@ main_benefit as (
            arg_max(benefit_type, amount) as benefit_type,
            median(amount)::double as own_amount
     from regular
-    where not is_back_pay
+    where not is_back_pay and not is_death_one_off
     group by id_number
 ),
 
@@ -45,9 +48,11 @@ per_person as (
            arg_min(person_id, (period, row_key)) as person_id,
            arg_min(region_code, (period, row_key)) as region_code,
            count(distinct period) as months_paid,
-           sum(amount)::double / count(distinct period) as mean_monthly_amount,
-           max(amount)::double as max_payment,
-           count(*)::double / count(distinct period) as payments_per_period,
+           coalesce(sum(amount) filter (not is_back_pay and not is_death_one_off), 0)::double
+               / count(distinct period) as mean_monthly_amount,
+           coalesce(max(amount) filter (not is_back_pay and not is_death_one_off), 0)::double as max_payment,
+           count(*) filter (not is_back_pay and not is_death_one_off)::double / count(distinct period)
+               as payments_per_period,
            count(distinct bank_account) as accounts_used,
            count(distinct scheme) as schemes,
            coalesce(sum(amount) filter (is_back_pay), 0)::double / nullif(sum(abs(amount)), 0)::double
