@@ -276,18 +276,21 @@ def _scan_bytes(path: Path) -> _ByteScan:
     return _ByteScan(digest.hexdigest(), size, head, utf8_ok, error_at, lines)
 
 
-def _replacements(path: Path, codec: str, skip_bom: bool = False) -> int:
-    """How many characters of the file cannot be decoded with `codec`."""
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
-    count = 0
+def _replacements(path: Path) -> tuple[int, int]:
+    """How many characters of the file cannot be decoded as UTF-8, and as GB18030 (after a UTF-8 BOM)."""
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    gb = codecs.getincrementaldecoder("gb18030")(errors="replace")
+    counts = [0, 0]
     with open(path, "rb") as fh:
-        if skip_bom and fh.read(3) != UTF8_BOM:
-            fh.seek(0)
+        first = True
         while True:
             data = fh.read(READ_CHUNK_BYTES)
-            count += decoder.decode(data, final=not data).count(REPLACEMENT)
+            counts[0] += utf8.decode(data, final=not data).count(REPLACEMENT)
+            counts[1] += gb.decode(data[3:] if first and data.startswith(UTF8_BOM) else data,
+                                   final=not data).count(REPLACEMENT)
+            first = False
             if not data:
-                return count
+                return counts[0], counts[1]
 
 
 def _text_encoding(path: Path, scan: _ByteScan, rel: str) -> tuple[str, str]:
@@ -305,7 +308,8 @@ def _text_encoding(path: Path, scan: _ByteScan, rel: str) -> tuple[str, str]:
         return "utf-16", "utf-16"
     if scan.utf8_ok:
         return "utf-8-sig", "utf-8"
-    if _replacements(path, "utf-8") < _replacements(path, "gb18030", skip_bom=True):
+    utf8_errors, gb_errors = _replacements(path)
+    if utf8_errors < gb_errors:
         return "utf-8-sig", "utf-8 (with bytes that are not UTF-8)"
     if scan.head.startswith(UTF8_BOM):
         return "gb18030", "gb18030 (after a UTF-8 byte-order mark)"
@@ -537,7 +541,11 @@ def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
     candidates = []  # (score, holds every required column, sheet name, header row index, sheet)
     try:
         workbook = CalamineWorkbook.from_path(str(f.path))
-        for sheet_name in workbook.sheet_names:
+        sheet_names = workbook.sheet_names
+    except Exception as error:  # calamine raises several unrelated types for damaged workbooks
+        raise InputError(f"{f.rel}: not a readable .xlsx workbook ({type(error).__name__})") from None
+    for sheet_name in sheet_names:
+        try:
             sheet = workbook.get_sheet_by_name(sheet_name)
             first_row = sheet.start[0] if sheet.start else 0
             for offset, row in enumerate(sheet.iter_rows()):
@@ -546,8 +554,8 @@ def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
                 score = _header_score(row, spec)
                 if score:
                     candidates.append((score, _maps_required(row, spec), sheet_name, first_row + offset, sheet))
-    except Exception as error:  # calamine raises several unrelated types for damaged workbooks
-        raise InputError(f"{f.rel}: not a readable .xlsx workbook ({type(error).__name__})") from None
+        except Exception:  # a chart sheet or a damaged sheet: not the table's
+            continue
     if not candidates:
         raise InputError(f"{f.rel}: no sheet has a header row of a {spec.name} ({spec.title}) table")
     complete = list(dict.fromkeys(c[2] for c in candidates if c[1]))
