@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_artifacts
@@ -44,7 +46,12 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> str:
     return str(city.emit_city(plan, options, manifest))
 
 
-@flow(name="city-run")
+# Counties run in threads of this process by default: as many at once as there are cores (each county
+# run is itself parallel inside DuckDB), which keeps memory to a few counties' worth.
+LOCAL_RUNNER = ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
+
+
+@flow(name="city-run", task_runner=LOCAL_RUNNER)
 def city_run(
     input_dir: str,
     out_dir: str,
