@@ -6,7 +6,7 @@ with memory_limit 200MB and 2 threads. A watcher samples the temp folder while t
 spill files must appear there (they would not without the limit, nor anywhere else without the
 folder setting), and the run must finish with every row loaded. The limit is as low as today's
 pipeline allows: the recipient features query (sql/features/recipient_features.sql) uses `median`,
-a holistic aggregate DuckDB keeps in memory, and needs about 200MB per million payments (see
+a holistic aggregate DuckDB keeps in memory, and needs about 200MB for this data (see
 docs/resources.md).
 """
 
