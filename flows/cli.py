@@ -168,6 +168,9 @@ def run(
     from fundwatch.db import SqlError
     from fundwatch.ingest import InputError
 
+    if dask_address and not os.environ.get("PREFECT_API_URL"):
+        _fail("--dask-address needs a Prefect server the Dask workers can reach: start one "
+              "(prefect server start) and set PREFECT_API_URL")
     try:
         result = _run_with_progress(input_dir, out, seed=seed, run_validation=validate, keep_database=keep_database,
                                     memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
