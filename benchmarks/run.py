@@ -123,11 +123,20 @@ class Timed:
     def __exit__(self, *exc):
         return self._con.__exit__(*exc)
     def execute(self, sql, *args, **kwargs):
+        # DuckDB finds Arrow/pandas/polars objects named in SQL in the frame that calls execute, which is
+        # now this one: register the caller's for the statement
+        caller, text, registered = sys._getframe(1).f_locals, str(sql), []
+        for name, value in caller.items():
+            if name in text and type(value).__module__.split(".")[0] in ("pyarrow", "pandas", "polars"):
+                self._con.register(name, value)
+                registered.append(name)
         started = time.perf_counter()
         try:
             return self._con.execute(sql, *args, **kwargs)
         finally:
-            record(statements, " ".join(str(sql).split())[:200], started)
+            record(statements, " ".join(text.split())[:200], started)
+            for name in registered:
+                self._con.unregister(name)
 
 original_connect, original_run_sql = db.connect, db.run_sql
 
@@ -530,16 +539,22 @@ def profile(county: Path, work: Path, env: dict, log: Path) -> dict:
     if spy:  # the same direct run, sampled
         command = [spy, "record", "--rate", "25", "--idle", "--threads", "--format", "raw", "--output", str(raw), "--",
                    *command]
+    target.unlink(missing_ok=True)
     found["direct_stages"] = measure(command, env, log, "profile: direct stages")
+    if not target.exists():  # py-spy exits 0 whatever its child did
+        raise MeasureFailed(f"profile: direct stages wrote no {target.name}; see {log}")
     found["direct_stages"].update(json.loads(target.read_text(encoding="utf-8")))
     if spy:
         found["direct_stages"]["py_spy"] = collapse(raw)
         raw_cli = work / "profile_cli.txt"
         shutil.rmtree(out, ignore_errors=True)
         stages = work / "profile_cli_stages.json"
+        stages.unlink(missing_ok=True)
         command = [spy, "record", "--rate", "25", "--idle", "--threads", "--format", "raw", "--output", str(raw_cli), "--",
                    sys.executable, "-c", FUNDWATCH_CLI, "run", str(county), "--out", str(out)]
         found["cli"] = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, "profile: CLI run")
+        if not stages.exists():
+            raise MeasureFailed(f"profile: the CLI run did not finish; see {log}")
         found["cli"]["stage_seconds"] = json.loads(stages.read_text())
         found["cli"]["py_spy"] = collapse(raw_cli)
     else:
@@ -764,7 +779,7 @@ def main() -> None:
     print(f"work folder {work}; child output in {log}", flush=True)
     inputs = args.inputs or work / "inputs"
     try:
-        results = benchmark(args, only, work, inputs, log)
+        results = benchmark(args, only, work, inputs, log, args.results)
     finally:
         for folder in (work / "out", work / "tiny", work / "prefect-home", work / "prefect-server-home"):
             shutil.rmtree(folder, ignore_errors=True)
@@ -773,10 +788,7 @@ def main() -> None:
         if not args.work and not args.keep_inputs:
             shutil.rmtree(work, ignore_errors=True)
     report(results)
-    target = args.results or RESULTS / f"rows-{rows_label(results['inputs']['payment_rows'])}-{dt.date.today()}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"results written to {target}")
+    print(f"results written to {results['results_file']}")
 
 
 def make_inputs(folder: Path, rows: int, months: int, seed: int, log: Path, persons: int | None = None) -> dict:
@@ -793,13 +805,15 @@ def make_inputs(folder: Path, rows: int, months: int, seed: int, log: Path, pers
     return meta
 
 
-def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path) -> dict:
+def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target: Path | None) -> dict:
     results = {"command": " ".join(["benchmarks/run.py", *sys.argv[1:]]), "date": dt.datetime.now().isoformat(
         timespec="seconds"), "code": code_version(), "machine": machine(), "repeat": args.repeat,
                "targets": TARGETS}
     meta = make_inputs(inputs, args.rows, args.months, args.seed, log)
     results["inputs"] = meta
     rows = meta["payment_rows"]
+    target = target or RESULTS / f"rows-{rows_label(rows)}-{dt.date.today()}.json"
+    results["results_file"] = str(target)
     county = inputs / meta["county"]
     payment_files = sorted(str(p) for p in county.glob("payments*.csv"))
     with open(payment_files[0], encoding="utf-8") as f:
@@ -905,16 +919,25 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path) -> dict
     results["verdicts"] = verdicts(results)
     if pandas_json.exists() and clues_csv.exists():
         results["agreement"] = compare(pandas_json, clues_csv, inputs / "ground_truth.csv")
+    save(results, target)  # a checkpoint: what follows may fail or be interrupted
     if "profile" in only:
         print("profiling one fundwatch run ...", flush=True)
         try:
             results["profile"] = profile(county, work, env, log)
-        except MeasureFailed as error:
-            errors.append({"measurement": "profile", "error": str(error)[-2000:]})
+        except Exception as error:  # noqa: BLE001 - the measurements above stand without it
+            errors.append({"measurement": "profile", "error": f"{type(error).__name__}: {str(error)[-2000:]}"})
+            print(f"  profile FAILED: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        save(results, target)
     if "imports" in only:
         print("import times ...", flush=True)
         results["imports"] = import_times(max(args.repeat, 3), log)
+        save(results, target)
     return results
+
+
+def save(results: dict, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
