@@ -4,7 +4,8 @@
 -- Monthly features leave out back pay and the one-off benefits paid because of a death (a funeral
 -- grant is large but legitimate, and would otherwise make every deceased recipient an outlier).
 
-with regular as (
+-- `not materialized` and list_median(list(...)) keep the query's memory bounded (docs/resources.md).
+with regular as not materialized (
     select *,
            benefit_type like '%补发%' as is_back_pay,
            list_contains($death_one_off_benefits, benefit_type) as is_death_one_off
@@ -19,7 +20,7 @@ monthly as (
 ),
 
 peer_median as (
-    select scheme, benefit_type, median(amount)::double as peer_amount
+    select scheme, benefit_type, list_median(list(amount))::double as peer_amount
     from regular
     where not is_back_pay and not is_death_one_off
     group by scheme, benefit_type
@@ -29,7 +30,7 @@ main_benefit as (
     select id_number,
            arg_max(scheme, amount) as scheme,
            arg_max(benefit_type, amount) as benefit_type,
-           median(amount)::double as own_amount
+           list_median(list(amount))::double as own_amount
     from regular
     where not is_back_pay and not is_death_one_off
     group by id_number
@@ -77,7 +78,7 @@ select p.id_number,
        coalesce(p.back_pay_share, 0) as back_pay_share,
        greatest(p.max_pay_lag_months, 0) as max_pay_lag_months
 from per_person as p
-left join (select id_number, max(month_amount) as max_month, median(month_amount) as median_month
+left join (select id_number, max(month_amount) as max_month, list_median(list(month_amount)) as median_month
            from monthly group by id_number) as m using (id_number)
 left join main_benefit as b using (id_number)
 left join peer_median as pm on pm.scheme = b.scheme and pm.benefit_type = b.benefit_type
