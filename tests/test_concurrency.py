@@ -1,12 +1,13 @@
 """Two runs on one output folder: the second is refused with one line, nothing is corrupted.
 
-The lock is an OS file lock (fundwatch.locking) held by real processes: a `fundwatch run` stopped
-mid-run (tests/cli_processes.py), and a plain Python process holding the helper other stages use
-for a history database.
+The lock is an OS file lock (fundwatch.locking) held by real processes: the test process in the
+middle of a run, refusing a real `fundwatch run` (tests/cli_processes.py); and a plain Python
+process holding the helper other stages use for a history database, killed with SIGKILL.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -34,24 +35,17 @@ def test_second_run_on_the_same_output_folder_is_refused(cli, tmp_path):
     run.run_county(paths, RunOptions(validate=False))
     before = snapshot(out)
 
-    first = cli.run(["run", county, "--out", out, "--no-validate"], cwd=tmp_path, pause="rules")
-    first.wait_for_marker()  # holds the lock, halfway through its rules
-    second = cli.run(["run", county, "--out", out, "--no-validate"], cwd=tmp_path)
+    paths, _ = run.prepare(county, out)  # this process starts a run on `out` and holds its lock
+    second = cli.run(["run", county, "--out", out, "--no-validate"], cwd=tmp_path)  # a real `fundwatch run`
     assert second.wait() == 2
-    last_line = second.err().strip().splitlines()[-1]
-    assert last_line == (f"error: output folder {out} is in use by another fundwatch run (pid {first.pid}); "
-                         "wait for it to finish or choose another")
+    assert second.err().strip() == (f"error: output folder {out} is in use by another fundwatch run "
+                                     f"(pid {os.getpid()}); wait for it to finish or choose another")
     # the refused run touched nothing: no staging folder of its own, the old output as it was
-    assert partials(out) == [out.with_name(f".out.partial-{first.pid}")] and snapshot(out) == before
+    assert partials(out) == [paths.staging_dir] and snapshot(out) == before
 
-    first.go_on()
-    assert first.wait() == 0, first.err()
+    run.run_county(paths, RunOptions(validate=False))  # the first run goes on undisturbed
     assert_outputs_pass_contract(out)
     assert snapshot(out) != before and partials(out) == [] and not locking.lock_path(out).exists()
-
-    with pytest.raises(locking.Busy):  # and in-process callers get the same refusal
-        with locking.exclusive(out, "output folder"):
-            run.prepare(county, out)
 
 
 HOLDER = """
@@ -78,7 +72,7 @@ def test_lock_helper_refuses_a_second_process_and_frees_on_process_death(tmp_pat
         holder.wait()
         assert locking.lock_path(database).exists()  # a dead holder's lock file stays, unlocked
         with locking.exclusive(database, "history database") as lock:
-            assert lock.held and locking.lock_path(database).read_text().strip() == str(__import__("os").getpid())
+            assert lock.held and locking.lock_path(database).read_text().strip() == str(os.getpid())
         assert not locking.lock_path(database).exists()
     finally:
         if holder.poll() is None:

@@ -1,16 +1,17 @@
 """A `fundwatch run` killed with SIGKILL at any stage leaves no output folder that looks complete,
 and the next run succeeds.
 
-Real CLI processes (tests/cli_processes.py) are stopped at a named point and killed there. One
-output folder goes through every kill in turn, so each next run also starts on what the killed one
-left behind: a stale `.out.partial-<pid>` staging folder, the old output at a staging name (killed
-mid-publish), or `out.previous` with no `out` (killed between the renames of the fallback publish).
+Real CLI processes (tests/cli_processes.py) are stopped at a named point and killed there. Each
+next run starts on what the killed one left behind: a stale `.out.partial-<pid>` staging folder,
+the old output at a staging name (killed mid-publish), or `out.previous` with no `out` (killed
+between the two renames of the publish used where renameat2 is missing).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -57,45 +58,53 @@ def test_killed_runs_leave_no_complete_looking_output_and_the_next_run_succeeds(
     run.run_county(paths, RunOptions(validate=False))
     first = snapshot(out)
     assert "manifest.json" in first
+    other = tmp_path / "other"  # the same finished output, for the fallback publish below
+    shutil.copytree(out, other)
 
-    def killed_at(point: str) -> Path:
-        child = cli.run(["run", county, "--out", out, "--no-validate"], cwd=tmp_path, pause=point)
+    def start(point: str, target: Path):
+        return cli.run(["run", county, "--out", target, "--no-validate"], cwd=tmp_path, pause=point)
+
+    def kill(child, target: Path) -> Path:
         child.wait_for_marker()
-        staging = out.with_name(f".{out.name}.partial-{child.pid}")
         assert child.kill() == -9
-        assert_lock_is_free(out)  # the kernel released the dead run's lock
-        return staging
+        assert_lock_is_free(target)  # the kernel released the dead run's lock
+        return target.with_name(f".{target.name}.partial-{child.pid}")
 
     # Killed while loading (DuckDB open) and between two rules: the old output is untouched and
     # the dead run's staging folder is all that is left.
-    staging = killed_at("load")
+    staging = kill(start("load", out), out)
     assert snapshot(out) == first and partials(out) == [staging] and (staging / "run.duckdb").exists()
-    staging = killed_at("rules")
+    staging = kill(start("rules", out), out)
     assert snapshot(out) == first and partials(out) == [staging]  # the stale one of the load kill is gone
 
-    # Killed just after the atomic swap of publish: the output folder is the new, complete one;
-    # the old one waits at the staging name for the next run to remove.
-    staging = killed_at("publish")
+    # Two runs killed during publish, one on each folder at once:
+    # - just after the atomic swap: `out` is the new, complete output; the old one waits at the
+    #   staging name for the next run to remove;
+    # - without renameat2, between "other -> other.previous" and "staging -> other": no `other` at
+    #   all (nothing that looks complete), the previous output whole under other.previous.
+    swapped, fallback = start("publish", out), start("publish-fallback", other)
+    staging, other_staging = kill(swapped, out), kill(fallback, other)
     second = snapshot(out)
     assert second != first and partials(out) == [staging] and snapshot(staging) == first
     assert_outputs_pass_contract(out)
+    previous = other.with_name("other.previous")
+    assert not other.exists() and snapshot(previous) == first and partials(other) == [other_staging]
+    assert sorted(snapshot(other_staging)) == sorted(first)  # the new output, complete but never moved into place
 
-    # Without renameat2, killed between "out -> out.previous" and "staging -> out": no `out` at all
-    # (nothing that looks complete), the previous output whole under out.previous.
-    staging = killed_at("publish-fallback")
-    previous = out.with_name("out.previous")
-    assert not out.exists() and snapshot(previous) == second and partials(out) == [staging]
-    assert sorted(snapshot(staging)) == sorted(second)  # the new output, complete but never moved into place
-
-    # The next run puts out.previous back before it starts, clears the stale staging folder, and completes.
+    # The next run clears the old output left at the staging name ...
     paths, _ = run.prepare(county, out)
-    assert snapshot(out) == second and not previous.exists() and partials(out) == [paths.staging_dir]
+    assert snapshot(out) == second and partials(out) == [paths.staging_dir]
+    run.discard(paths)
+    assert partials(out) == [] and not locking.lock_path(out).exists()
+
+    # ... and puts other.previous back before it starts, clears the stale staging folder, and completes.
+    paths, _ = run.prepare(county, other)
+    assert snapshot(other) == first and not previous.exists() and partials(other) == [paths.staging_dir]
     run.run_county(paths, RunOptions(validate=False))
-    assert_outputs_pass_contract(out)
-    assert partials(out) == [] and not previous.exists() and not locking.lock_path(out).exists()
-    clues = (out / "clues.csv").read_bytes()
-    assert b"D01" in clues
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert_outputs_pass_contract(other)
+    assert partials(other) == [] and not previous.exists() and not locking.lock_path(other).exists()
+    assert b"D01" in (other / "clues.csv").read_bytes()
+    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
     assert {i["path"]: i["rows_loaded"] for i in manifest["inputs"]}["payments.csv"] == 48
 
 
