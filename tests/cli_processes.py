@@ -35,7 +35,10 @@ import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load
 def wait_here(marker, release):
     with open(marker, "w") as fh:
         fh.write(str(os.getpid()))
+    deadline = time.monotonic() + 300  # never outlive a test that forgot us
     while not (release and os.path.exists(release)):
+        if time.monotonic() > deadline:
+            os._exit(99)
         time.sleep(0.02)
 
 def around(module, name, marker, release, after=False, nth=1):
@@ -162,7 +165,7 @@ class Zygote:
             [sys.executable, "-c", ZYGOTE], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=open(log_dir / "zygote.stderr", "wb"), text=True, bufsize=1)
         self._reply()
-        self._reaped: dict[int, int] = {}
+        self.children: list[Child] = []
 
     def _send(self, message: dict) -> dict:
         self.process.stdin.write(json.dumps(message) + "\n")
@@ -186,7 +189,9 @@ class Zygote:
         reply = self._send({"op": "run", "args": [str(a) for a in args], "cwd": str(cwd), "stdout": str(stdout),
                             "stderr": str(stderr), "pause": pause, "marker": str(marker) if marker else None,
                             "release": str(release) if release else None, "env": env or {}})
-        return Child(reply["pid"], stdout, stderr, marker, release, self)
+        child = Child(reply["pid"], stdout, stderr, marker, release, self)
+        self.children.append(child)
+        return child
 
     def _exited(self, pid: int) -> bool:
         try:
@@ -206,6 +211,13 @@ class Zygote:
         return self._send({"op": "wait", "pid": pid})["code"]
 
     def close(self) -> None:
+        """Kill what is still running (a test that failed before its kill), then end the zygote."""
+        for child in self.children:
+            if child.code is None and self.process.poll() is None:
+                try:
+                    child.kill()
+                except (ProcessLookupError, TimeoutError, RuntimeError):
+                    pass
         if self.process.poll() is None:
             self.process.stdin.close()
             try:
