@@ -10,7 +10,6 @@ import duckdb
 
 from fundwatch.paths import sql_file
 
-
 MACRO_FILES = ("load/macros.sql", "clues/macros.sql")
 
 

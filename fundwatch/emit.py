@@ -41,7 +41,7 @@ SPREADSHEET_SAFE_MACRO = """
 create or replace macro fw_cell(s) as
     case when s is null then null
          when left(s, 1) in ('=', '+', '@', chr(9), chr(13)) then '''' || s
-         when left(s, 1) = '-' and not regexp_full_match(s, '-[0-9]+(\.[0-9]+)?') then '''' || s
+         when left(s, 1) = '-' and not regexp_full_match(s, '-[0-9]+(\\.[0-9]+)?') then '''' || s
          else s end;
 """
 

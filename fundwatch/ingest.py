@@ -542,7 +542,7 @@ def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
     try:
         workbook = CalamineWorkbook.from_path(str(f.path))
         sheet_names = workbook.sheet_names
-    except Exception as error:  # calamine raises several unrelated types for damaged workbooks
+    except Exception as error:  # noqa: BLE001 - calamine raises several unrelated types for damaged workbooks
         raise InputError(f"{f.rel}: not a readable .xlsx workbook ({type(error).__name__})") from None
     for sheet_name in sheet_names:
         try:
@@ -554,7 +554,7 @@ def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
                 score = _header_score(row, spec)
                 if score:
                     candidates.append((score, _maps_required(row, spec), sheet_name, first_row + offset, sheet))
-        except Exception:  # a chart sheet or a damaged sheet: not the table's
+        except Exception:  # noqa: BLE001, S112 - a chart sheet or a damaged sheet: not the table's
             continue
     if not candidates:
         raise InputError(f"{f.rel}: no sheet has a header row of a {spec.name} ({spec.title}) table")
@@ -566,7 +566,7 @@ def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
     try:
         rows = sheet.to_python(skip_empty_area=False)
         merged = sheet.merged_cell_ranges or []
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - as above
         raise InputError(f"{f.rel}: sheet '{sheet_name}' cannot be read ({type(error).__name__})") from None
     headers = rows[header_index]
     raw_names, f.columns = map_headers(headers, spec, f"{f.rel} (sheet {sheet_name})")

@@ -12,8 +12,16 @@ from pathlib import Path
 import duckdb
 
 from fundwatch.db import run_sql
-from fundwatch.ingest import (InputError, InputFile, RunInputs, TableSpec, TypeSpec, read_raw, table_specs,
-                              type_specs)
+from fundwatch.ingest import (
+    InputError,
+    InputFile,
+    RunInputs,
+    TableSpec,
+    TypeSpec,
+    read_raw,
+    table_specs,
+    type_specs,
+)
 from fundwatch.paths import sql_file
 
 MISSING_REASON = "必填项为空"

@@ -126,7 +126,7 @@ class Child:
     stderr: Path
     marker: Path | None
     release: Path | None
-    zygote: "Zygote"
+    zygote: Zygote
     code: int | None = None
 
     def wait(self, timeout: float = 120) -> int:

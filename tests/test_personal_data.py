@@ -115,7 +115,7 @@ def test_no_personal_data_outside_the_protected_outputs(flow_run, capsys):
 def test_report_html_has_no_id_numbers_at_all(flow_run):
     _, out, _ = flow_run
     text = (out / "report.html").read_text(encoding="utf-8")
-    scripts_removed = re.sub(r"<script\b[^>]*>.*?</script>", "", text, flags=re.S)  # plotly.js is code, not data
+    scripts_removed = re.sub(r"<script\b[^>]*>.*?</script>", "", text, flags=re.DOTALL)  # plotly.js is code, not data
     assert ID_PATTERN.findall(scripts_removed) == []
 
 

@@ -23,8 +23,15 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from tests.builders import (PAYMENT_HEADERS, RECIPIENT_HEADERS, REFERENCE_HEADERS, Person, csv_text,
-                            write_county, write_csv)
+from tests.builders import (
+    PAYMENT_HEADERS,
+    RECIPIENT_HEADERS,
+    REFERENCE_HEADERS,
+    Person,
+    csv_text,
+    write_county,
+    write_csv,
+)
 
 PEOPLE = [
     Person(1, name="王建国"),
