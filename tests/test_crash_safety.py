@@ -1,22 +1,21 @@
 """A `fundwatch run` killed with SIGKILL at any stage leaves no output folder that looks complete,
 and the next run succeeds.
 
-Real CLI processes (tests/cli_processes.py) are stopped at a named point and killed there. Each
-next run starts on what the killed one left behind: a stale `.out.partial-<pid>` staging folder,
-the old output at a staging name (killed mid-publish), or `out.previous` with no `out` (killed
-between the two renames of the publish used where renameat2 is missing).
+Real CLI processes (tests/cli_processes.py) are stopped at a named point and killed there; each
+next run starts on what the killed one left behind: a stale `.out.partial-<pid>` staging folder, or
+the old output at a staging name (killed mid-publish). The publish used where renameat2 is missing
+(two renames) is interrupted in-process between its renames.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from fundwatch import locking, run
+from fundwatch import emit, locking, run
 from fundwatch.run import RunOptions
 from tests.builders import Person, write_county
 from tests.cli_processes import shared_zygote
@@ -58,54 +57,78 @@ def test_killed_runs_leave_no_complete_looking_output_and_the_next_run_succeeds(
     run.run_county(paths, RunOptions(validate=False))
     first = snapshot(out)
     assert "manifest.json" in first
-    other = tmp_path / "other"  # the same finished output, for the fallback publish below
-    shutil.copytree(out, other)
 
-    def start(point: str, target: Path):
-        return cli.run(["run", county, "--out", target, "--no-validate"], cwd=tmp_path, pause=point)
-
-    def kill(child, target: Path) -> Path:
+    def killed_at(point: str) -> Path:
+        child = cli.run(["run", county, "--out", out, "--no-validate"], cwd=tmp_path, pause=point)
         child.wait_for_marker()
         assert child.kill() == -9
-        assert_lock_is_free(target)  # the kernel released the dead run's lock
-        return target.with_name(f".{target.name}.partial-{child.pid}")
+        assert_lock_is_free(out)  # the kernel released the dead run's lock
+        return out.with_name(f".{out.name}.partial-{child.pid}")
 
     # Killed while loading (DuckDB open) and between two rules: the old output is untouched and
     # the dead run's staging folder is all that is left.
-    staging = kill(start("load", out), out)
+    staging = killed_at("load")
     assert snapshot(out) == first and partials(out) == [staging] and (staging / "run.duckdb").exists()
-    staging = kill(start("rules", out), out)
+    staging = killed_at("rules")
     assert snapshot(out) == first and partials(out) == [staging]  # the stale one of the load kill is gone
 
-    # Two runs killed during publish, one on each folder at once:
-    # - just after the atomic swap: `out` is the new, complete output; the old one waits at the
-    #   staging name for the next run to remove;
-    # - without renameat2, between "other -> other.previous" and "staging -> other": no `other` at
-    #   all (nothing that looks complete), the previous output whole under other.previous.
-    swapped, fallback = start("publish", out), start("publish-fallback", other)
-    staging, other_staging = kill(swapped, out), kill(fallback, other)
+    # Killed just after the atomic swap of publish: the output folder is the new, complete one;
+    # the old one waits at the staging name for the next run to remove.
+    staging = killed_at("publish")
     second = snapshot(out)
     assert second != first and partials(out) == [staging] and snapshot(staging) == first
     assert_outputs_pass_contract(out)
-    previous = other.with_name("other.previous")
-    assert not other.exists() and snapshot(previous) == first and partials(other) == [other_staging]
-    assert sorted(snapshot(other_staging)) == sorted(first)  # the new output, complete but never moved into place
 
-    # The next run clears the old output left at the staging name ...
+    # The next run clears what the dead one left and completes.
     paths, _ = run.prepare(county, out)
     assert snapshot(out) == second and partials(out) == [paths.staging_dir]
-    run.discard(paths)
-    assert partials(out) == [] and not locking.lock_path(out).exists()
-
-    # ... and puts other.previous back before it starts, clears the stale staging folder, and completes.
-    paths, _ = run.prepare(county, other)
-    assert snapshot(other) == first and not previous.exists() and partials(other) == [paths.staging_dir]
     run.run_county(paths, RunOptions(validate=False))
-    assert_outputs_pass_contract(other)
-    assert partials(other) == [] and not previous.exists() and not locking.lock_path(other).exists()
-    assert b"D01" in (other / "clues.csv").read_bytes()
-    manifest = json.loads((other / "manifest.json").read_text(encoding="utf-8"))
+    assert_outputs_pass_contract(out)
+    assert partials(out) == [] and not locking.lock_path(out).exists()
+    assert b"D01" in (out / "clues.csv").read_bytes()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {i["path"]: i["rows_loaded"] for i in manifest["inputs"]}["payments.csv"] == 48
+
+
+def fake_output(folder: Path, text: str) -> Path:
+    folder.mkdir()
+    (folder / "manifest.json").write_text(text, encoding="utf-8")
+    (folder / "clues.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_publish_without_renameat2_interrupted_between_renames_is_put_back(tmp_path, monkeypatch):
+    """Where renameat2 is missing, publish renames out -> out.previous, then staging -> out; a
+    crash in between leaves no `out` (nothing that looks complete) and the next run restores it."""
+    out = fake_output(tmp_path / "out", "old")
+    staging = fake_output(tmp_path / ".out.partial-999999", "new")
+    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    original_rename = Path.rename
+
+    def rename_then_die(self, target):
+        result = original_rename(self, target)
+        if str(target).endswith(".previous"):
+            raise SystemExit("killed")  # stands for SIGKILL: nothing after this point runs
+        return result
+
+    monkeypatch.setattr(Path, "rename", rename_then_die)
+    with pytest.raises(SystemExit):
+        emit.publish(staging, out)
+    monkeypatch.undo()
+    previous = tmp_path / "out.previous"
+    assert not out.exists() and staging.exists()
+    assert (previous / "manifest.json").read_text(encoding="utf-8") == "old"
+
+    new_staging = emit.claim_output(out)  # what the next run's prepare does
+    try:
+        assert (out / "manifest.json").read_text(encoding="utf-8") == "old"
+        assert not previous.exists() and partials(out) == [new_staging]
+    finally:
+        emit.release_output(out)
+    staging = fake_output(tmp_path / "newer", "newer")
+    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    emit.publish(staging, out)  # and an uninterrupted fallback publish replaces it
+    assert (out / "manifest.json").read_text(encoding="utf-8") == "newer" and not previous.exists()
 
 
 def test_a_failed_run_gives_back_the_lock_and_leaves_nothing(tmp_path):
