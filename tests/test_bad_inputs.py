@@ -103,7 +103,7 @@ PARSERS = ["fw_clean", "fw_id_normalise", "fw_parse_account", "fw_parse_benefit_
            "fw_parse_integer"]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.one_of(st.text(max_size=40), st.text(alphabet="0123456789-/.年月日 ,¥eE+:xX\x00\u3000", max_size=24)))
 def test_every_parser_reads_any_cell_without_raising(con, text):
     """One cell can never stop the load: every parser returns a value or NULL (then the row is quarantined)."""
