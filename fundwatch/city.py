@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from checks.registry import Registry
-from fundwatch.db import connect, run_sql
+from fundwatch.db import connect, run_sql, sql_literal
 from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
 from fundwatch.ingest import discover
 from fundwatch.paths import sql_file
@@ -68,9 +68,6 @@ def plan_city(input_dir: Path, out_dir: Path, partitions: int) -> CityPlan:
     return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), partitions)
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
 
 def city_path_sql(column: str, county: str) -> str:
     """A county-relative source path made relative to the city folder ('../reference/x' -> 'reference/x')."""
@@ -89,7 +86,7 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
         target.parent.mkdir(parents=True, exist_ok=True)
         run_sql(con, f"exporting payments by {column}",
                 f"copy (select *, hash({column}) % {partitions} as bucket from ({payments})) "
-                f"to {_literal(target)} (format parquet, partition_by (bucket), overwrite_or_ignore)")
+                f"to {sql_literal(target)} (format parquet, partition_by (bucket), overwrite_or_ignore)")
     folder = exchange_dir / "county" / county
     folder.mkdir(parents=True, exist_ok=True)
     exports = {
@@ -104,7 +101,7 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
                       "from recipients",
     }
     for name, query in exports.items():
-        run_sql(con, f"exporting {name}", f"copy ({query}) to {_literal(folder / (name + '.parquet'))} (format parquet)")
+        run_sql(con, f"exporting {name}", f"copy ({query}) to {sql_literal(folder / (name + '.parquet'))} (format parquet)")
 
 
 def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
@@ -121,13 +118,13 @@ def run_partition(exchange_dir: Path, registry: Registry, rule_key: str, bucket:
     target = exchange_dir / "hits" / rule.key
     target.mkdir(parents=True, exist_ok=True)
     with connect(":memory:") as con:
-        file_list = "[" + ", ".join(_literal(Path(f)) for f in files) + "]"
+        file_list = "[" + ", ".join(sql_literal(Path(f)) for f in files) + "]"
         con.execute(f"create view payments as select * from read_parquet({file_list}, hive_partitioning = false)")
         statement, parameters = rule.statement(registry.parameters)
         run_sql(con, f"rule {rule.key} partition {bucket}", statement, parameters)
         run_sql(con, f"writing {rule.key} hits",
                 f"copy (select '{rule.key}' as rule_key, '{rule.id}' as rule_id, * from {rule.hits_table}) "
-                f"to {_literal(target / f'bucket={bucket}.parquet')} (format parquet)")
+                f"to {sql_literal(target / f'bucket={bucket}.parquet')} (format parquet)")
         return con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
 
 
@@ -209,7 +206,7 @@ def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: li
     columns.append("printf('%.2f', amount_per_10k) as \"每万人涉及金额\"")
     columns += [f'coalesce(rule_clues[\'{r}\'], 0) as "{r}"' for r in rule_ids]
     plain = target.with_suffix(".nobom.csv")
-    con.execute(f"copy (select {', '.join(columns)} from county_ranking order by rank) to {_literal(plain)} "
+    con.execute(f"copy (select {', '.join(columns)} from county_ranking order by rank) to {sql_literal(plain)} "
                 "(format csv, header true)")
     with open(target, "wb") as out:
         out.write(BOM + plain.read_bytes())

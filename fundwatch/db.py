@@ -55,6 +55,11 @@ def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duck
     return con
 
 
+def sql_literal(text: object) -> str:
+    """A string (a path, usually) as a SQL literal, for statements that take no parameters (COPY, ATTACH)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def run_sql(con: duckdb.DuckDBPyConnection, step: str, sql: str, params: dict | list | None = None):
     try:
         return con.execute(sql, params) if params is not None else con.execute(sql)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import run_sql, table_exists
+from fundwatch.db import run_sql, sql_literal, table_exists
 
 BOM = b"\xef\xbb\xbf"
 PRIVATE_FILE_MODE = 0o600
@@ -48,7 +48,7 @@ create or replace macro fw_cell(s) as
 
 def _copy_csv_with_bom(con: duckdb.DuckDBPyConnection, query: str, target: Path, step: str) -> None:
     plain = target.with_suffix(".nobom.csv")
-    run_sql(con, step, f"copy ({query}) to '{plain}' (format csv, header true, quote '\"')")
+    run_sql(con, step, f"copy ({query}) to {sql_literal(plain)} (format csv, header true, quote '\"')")
     with open(target, "wb") as out, open(plain, "rb") as src:
         out.write(BOM)
         shutil.copyfileobj(src, out, 1 << 20)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import run_sql
+from fundwatch.db import run_sql, sql_literal
 from fundwatch.locking import exclusive
 from fundwatch.paths import sql_file
 from fundwatch.workbook import RECOVERED_HEADER, STATUS_CHOICES, SUMMARY_SHEET
@@ -23,9 +23,6 @@ from fundwatch.workbook import RECOVERED_HEADER, STATUS_CHOICES, SUMMARY_SHEET
 VERIFIED = ("属实", "部分属实", "不属实")
 HEADER_ROWS_SEARCHED = 5
 
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _ensure_schema(history: Path) -> None:
@@ -38,7 +35,7 @@ def apply_history(con: duckdb.DuckDBPyConnection, history: Path, scope: str) -> 
     history = Path(history)
     with exclusive(history, f"history database {history.name}"):
         _ensure_schema(history)
-        con.execute(f"attach {_literal(history)} as h (read_only)")
+        con.execute(f"attach {sql_literal(history)} as h (read_only)")
         try:
             con.execute("create or replace temp table run_scope as select ? as scope", [scope])
             for table in ("latest_feedback", "clue_changes", "rectification"):

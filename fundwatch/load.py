@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import run_sql
+from fundwatch.db import run_sql, sql_literal
 from fundwatch.ingest import (
     InputError,
     InputFile,
@@ -35,9 +35,6 @@ COUNTY_TABLES_WITH_ROWS = ("payments", "recipients")
 ROW_KEY_FILE_FACTOR = 10_000_000_000
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
 
 def _raw_rows_sql(spec: TableSpec, files: list[InputFile]) -> str:
     parts = []
@@ -45,9 +42,9 @@ def _raw_rows_sql(spec: TableSpec, files: list[InputFile]) -> str:
         columns = ", ".join(
             f"{f.columns[c.name] if c.name in f.columns else 'null::varchar'} as raw_{c.name}" for c in spec.columns
         )
-        county = _quote(f.county) if f.county is not None else "null::varchar"
+        county = sql_literal(f.county) if f.county is not None else "null::varchar"
         parts.append(
-            f"select {f.index} as file_index, {_quote(f.rel)} as source_file, {county} as county, "
+            f"select {f.index} as file_index, {sql_literal(f.rel)} as source_file, {county} as county, "
             f"source_line, {columns} from {f.raw_table}"
         )
     return "\n    union all\n    ".join(parts)
@@ -56,13 +53,13 @@ def _raw_rows_sql(spec: TableSpec, files: list[InputFile]) -> str:
 def _problem_expr(column, type_spec: TypeSpec) -> str:
     """The struct naming what is wrong with one cell (reason null when nothing is), on typed values."""
     raw = f"raw_{column.name}"
-    branches = [f"when length({raw}) > {MAX_FIELD_CHARS} then {_quote(LONG_REASON)}",
-                f"when contains({raw}, chr(0)) then {_quote(NUL_REASON)}"]
+    branches = [f"when length({raw}) > {MAX_FIELD_CHARS} then {sql_literal(LONG_REASON)}",
+                f"when contains({raw}, chr(0)) then {sql_literal(NUL_REASON)}"]
     if column.required:
-        branches.append(f"when fw_clean({raw}) is null then {_quote(MISSING_REASON)}")
+        branches.append(f"when fw_clean({raw}) is null then {sql_literal(MISSING_REASON)}")
     if type_spec.reason:
-        branches.append(f"when {column.name} is null and fw_clean({raw}) is not null then {_quote(type_spec.reason)}")
-    return (f"{{'column': {_quote(column.name)}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
+        branches.append(f"when {column.name} is null and fw_clean({raw}) is not null then {sql_literal(type_spec.reason)}")
+    return (f"{{'column': {sql_literal(column.name)}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
             f"'reason': case {' '.join(branches)} end}}")
 
 
@@ -189,15 +186,15 @@ where len(problems) = 0
 def build_quarantine_sql(spec: TableSpec) -> str:
     return f"""
 insert into quarantine (source_file, source_line, table_name, column_name, value, reason)
-select source_file, source_line, {_quote(spec.name)},
+select source_file, source_line, {sql_literal(spec.name)},
        array_to_string(list_transform(problems, lambda p: p.column), ';'),
        array_to_string(list_transform(problems, lambda p: coalesce(p.value, '')), ';'),
        array_to_string(list_transform(problems, lambda p: p.reason), ';')
 from stg_{spec.name}
 where len(problems) > 0
 union all
-select source_file, source_line, {_quote(spec.name)}, null, null,
-       {_quote(DUPLICATE_REASON)} || '（与' ||
+select source_file, source_line, {sql_literal(spec.name)}, null, null,
+       {sql_literal(DUPLICATE_REASON)} || '（与' ||
        case when first_file = source_file then '' else first_file end || '第' || first_line || '行相同）'
 from dup_{spec.name};
 """
