@@ -192,9 +192,10 @@ def parse_rows(text: str) -> int:
 
 
 def rows_label(rows: int) -> str:
+    """1,000,994 -> 1M, 3,002,480 -> 3M, 100,560 -> 101k (three significant digits)."""
     for size, suffix in ((1_000_000, "M"), (1_000, "k")):
-        if rows >= size and rows % (size // 10) == 0:
-            return f"{rows / size:g}{suffix}"
+        if rows >= size:
+            return f"{rows / size:.3g}{suffix}"
     return str(rows)
 
 
