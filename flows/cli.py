@@ -68,6 +68,7 @@ def _fail(message: str, code: int = 2) -> None:
 def _internal_failure(error: BaseException, out: Path) -> None:
     log = out.resolve().with_name(f"{out.name}.error.log")
     log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    os.chmod(log, 0o600)  # a traceback may quote data
     _fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (details in {log})", 1)
 
 
