@@ -78,16 +78,20 @@ def hello_flow():
 print(hello_flow())
 """
 # The `fundwatch` console script's entry point (flows.cli.app), with its summary printer also writing the
-# run's stage_seconds: manifest.json is written during the emit stage, so its stage_seconds lack emit.
+# run's stage_seconds (manifest.json is written during the emit stage, so its stage_seconds lack emit) and
+# the time each stage started (fundwatch.progress events), to find the stage of the peak RSS.
 FUNDWATCH_CLI = """
-import json, os, sys
+import json, os, sys, time
 import flows.cli as cli
+from fundwatch import progress
 
+events = []
+progress.subscribe(lambda stage, message: events.append((time.time(), stage, message)))
 print_summary = cli._summary
 
 def summary(result):
     with open(os.environ["FUNDWATCH_BENCH_STAGES"], "w") as f:
-        json.dump(result["stage_seconds"], f)
+        json.dump({"stage_seconds": result["stage_seconds"], "events": events, "finished": time.time()}, f)
     print_summary(result)
 
 cli._summary = summary
@@ -317,11 +321,12 @@ def wait_for_quiet_machine() -> float:
     return round(time.monotonic() - started, 1)
 
 
-def measure(command: list[str], env: dict, log: Path, label: str) -> dict:
+def measure(command: list[str], env: dict, log: Path, label: str, timeline: bool = False) -> dict:
     """Run `command` to completion; wall time, peak RSS of its largest process and of its process tree.
 
     Also the average number of cores that other processes on the machine kept busy meanwhile
     (`other_load_cores`: machine-wide busy CPU time minus the child tree's own, over the wall time).
+    With `timeline`, the child's own RSS every 50 ms as (unix time, bytes) in `rss_timeline`.
     """
     import psutil
 
@@ -334,6 +339,7 @@ def measure(command: list[str], env: dict, log: Path, label: str) -> dict:
         child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         watched = psutil.Process(child.pid)
         tree_peak = 0
+        samples = []
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
@@ -342,9 +348,12 @@ def measure(command: list[str], env: dict, log: Path, label: str) -> dict:
             try:
                 for process in [watched, *watched.children(recursive=True)]:
                     try:
-                        total += process.memory_info().rss
+                        rss = process.memory_info().rss
                     except psutil.Error:
-                        pass
+                        continue
+                    total += rss
+                    if timeline and process is watched:
+                        samples.append((time.time(), rss))
             except psutil.Error:
                 pass
             tree_peak = max(tree_peak, total)
@@ -356,10 +365,27 @@ def measure(command: list[str], env: dict, log: Path, label: str) -> dict:
     if child.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise MeasureFailed(f"{label} failed with exit code {child.returncode}; end of {log}:\n{tail}")
-    return {"wall_seconds": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "tree_peak_rss_mb": round(max(tree_peak, usage.ru_maxrss * 1024) / 2**20, 1),
-            "cpu_seconds": round(own_cpu, 2), "other_load_cores": round(max(busy - own_cpu, 0.0) / wall, 2),
-            "waited_for_quiet_seconds": waited}
+    found = {"wall_seconds": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+             "tree_peak_rss_mb": round(max(tree_peak, usage.ru_maxrss * 1024) / 2**20, 1),
+             "cpu_seconds": round(own_cpu, 2), "other_load_cores": round(max(busy - own_cpu, 0.0) / wall, 2),
+             "waited_for_quiet_seconds": waited}
+    if timeline:
+        found["rss_timeline"] = samples
+    return found
+
+
+def rss_by_stage(samples: list[tuple[float, int]], events: list, finished: float) -> dict:
+    """Peak RSS (MB) of the run's process while each stage ran, from progress events and RSS samples."""
+    spans = [("start-up", float("-inf"), events[0][0] if events else finished)]
+    for i, (at, stage, _) in enumerate(events):
+        spans.append((stage, at, events[i + 1][0] if i + 1 < len(events) else finished))
+    spans.append(("exit", finished, float("inf")))
+    peaks: dict[str, float] = {}
+    for stage, start, end in spans:
+        inside = [rss for t, rss in samples if start <= t < end]
+        if inside:
+            peaks[stage] = max(peaks.get(stage, 0.0), round(max(inside) / 2**20, 1))
+    return peaks
 
 
 def summarise(runs: list[dict], rows: int | None = None) -> dict:
@@ -404,12 +430,18 @@ def run_fundwatch(county: Path, out: Path, env: dict, log: Path, label: str, kee
     stages = out.with_name(out.name + ".stages.json")
     stages.unlink(missing_ok=True)
     command = [sys.executable, "-c", FUNDWATCH_CLI, "run", str(county), "--out", str(out)]
-    result = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, label)
+    result = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, label, timeline=True)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     result["manifest_stage_seconds"] = manifest["stage_seconds"]
-    result["stage_seconds"] = json.loads(stages.read_text()) if stages.exists() else manifest["stage_seconds"]
+    samples = result.pop("rss_timeline")
+    if stages.exists():
+        written = json.loads(stages.read_text())
+        result["stage_seconds"] = written["stage_seconds"]
+        result["peak_rss_mb_by_stage"] = rss_by_stage(samples, written["events"], written["finished"])
+    else:
+        result["stage_seconds"] = manifest["stage_seconds"]
     result["rule_seconds"] = {r["rule_id"]: r.get("seconds") for r in manifest["rules"]}
-    result["outside_stages_seconds"] = round(result["wall_seconds"] - sum(manifest["stage_seconds"].values()), 3)
+    result["outside_stages_seconds"] = round(result["wall_seconds"] - sum(result["stage_seconds"].values()), 3)
     result["clues"] = manifest["clues"]["clues"]
     if keep is not None:
         shutil.copy(out / "clues.csv", keep)
@@ -528,8 +560,55 @@ def collapse(raw: Path, top: int = 30) -> dict:
     return {"samples": total, "inclusive_fundwatch_frames": shares(inclusive), "self_frames": shares(leaf)}
 
 
-def profile(county: Path, work: Path, env: dict, log: Path) -> dict:
-    """Where a run's time goes: timed SQL statements (direct stages), and py-spy over the CLI run."""
+STAGE_FUNCTIONS = ("load_stage", "validate_stage", "rule_stage", "score_stage", "assemble_stage", "emit_stage")
+
+
+def phases(raw: Path) -> dict:
+    """Seconds of a CLI run's main thread by phase, from py-spy's raw stacks (idle samples included)."""
+    found: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not count.isdigit() or "MainThread" not in frames[0]:
+            continue
+        stack, samples = ";".join(frames[1:]), int(count)
+        total += samples
+        importing = "_find_and_load" in stack
+        stage = next((f for f in STAGE_FUNCTIONS if f"{f} (" in stack), None)
+        if stage:
+            key = f"stage {stage.removesuffix('_stage')}" + (" (importing)" if importing else "")
+        elif "task_run_engine" in stack or "run_task" in stack or "as_task" in stack or "hello (" in stack:
+            key = "Prefect task engine, outside the task's function"
+        elif "SubprocessASGIServer.start" in stack:
+            key = "waiting for the temporary Prefect server"
+        elif "get_client" in stack and importing:
+            key = "importing prefect.server (for the temporary server)"
+        elif importing:
+            key = "imports before the flow (prefect, fundwatch, ...)"
+        elif "Flow.__call__" in stack or "run_flow" in stack:
+            key = "Prefect flow engine (set-up, state changes, shutdown)"
+        else:
+            key = "other (CLI, interpreter exit)"
+        found[key] = found.get(key, 0) + samples
+    rate = 25
+    return {"seconds": {k: round(v / rate, 2) for k, v in sorted(found.items(), key=lambda kv: -kv[1])},
+            "sampled_seconds": round(total / rate, 2)}
+
+
+def spy_command(spy: str, raw: Path, command: list[str]) -> list[str]:
+    return [spy, "record", "--rate", "25", "--idle", "--threads", "--format", "raw", "--output", str(raw), "--",
+            *command]
+
+
+def profile(county: Path, work: Path, env: dict, log: Path, tiny: Path | None = None) -> dict:
+    """Where a run's time goes.
+
+    direct_stages: the stages called directly (no Prefect) with every SQL statement timed, sampled
+    by py-spy; cli / cli_tiny / hello: py-spy over the CLI run on the county and on the tiny
+    county, and over the hello-world flow, cut into phases (imports, temporary server, stages, ...).
+    Wall times here are under py-spy (25 samples/s); peak RSS is not measured through it.
+    """
     found: dict = {}
     out = work / "out" / "profile"
     shutil.rmtree(out, ignore_errors=True)
@@ -538,28 +617,33 @@ def profile(county: Path, work: Path, env: dict, log: Path) -> dict:
     command = [sys.executable, "-c", PROFILE_STAGES, str(county), str(out), str(target)]
     raw = work / "profile_stages.txt"
     if spy:  # the same direct run, sampled
-        command = [spy, "record", "--rate", "25", "--idle", "--threads", "--format", "raw", "--output", str(raw), "--",
-                   *command]
+        command = spy_command(spy, raw, command)
     target.unlink(missing_ok=True)
     found["direct_stages"] = measure(command, env, log, "profile: direct stages")
     if not target.exists():  # py-spy exits 0 whatever its child did
         raise MeasureFailed(f"profile: direct stages wrote no {target.name}; see {log}")
     found["direct_stages"].update(json.loads(target.read_text(encoding="utf-8")))
-    if spy:
-        found["direct_stages"]["py_spy"] = collapse(raw)
-        raw_cli = work / "profile_cli.txt"
-        shutil.rmtree(out, ignore_errors=True)
-        stages = work / "profile_cli_stages.json"
-        stages.unlink(missing_ok=True)
-        command = [spy, "record", "--rate", "25", "--idle", "--threads", "--format", "raw", "--output", str(raw_cli), "--",
-                   sys.executable, "-c", FUNDWATCH_CLI, "run", str(county), "--out", str(out)]
-        found["cli"] = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, "profile: CLI run")
-        if not stages.exists():
-            raise MeasureFailed(f"profile: the CLI run did not finish; see {log}")
-        found["cli"]["stage_seconds"] = json.loads(stages.read_text())
-        found["cli"]["py_spy"] = collapse(raw_cli)
-    else:
+    if not spy:
         found["note"] = "py-spy not installed (uv pip install py-spy): only the SQL timings"
+        return found
+    found["direct_stages"]["py_spy"] = collapse(raw)
+    runs = [("cli", county, "profile_cli.txt")] + ([("cli_tiny", tiny, "profile_cli_tiny.txt")] if tiny else [])
+    for key, folder, name in runs:
+        shutil.rmtree(out, ignore_errors=True)
+        stages = work / f"{key}_stages.json"
+        stages.unlink(missing_ok=True)
+        command = spy_command(spy, work / name, [sys.executable, "-c", FUNDWATCH_CLI, "run", str(folder), "--out",
+                                                 str(out)])
+        found[key] = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, f"profile: {key}")
+        if not stages.exists():
+            raise MeasureFailed(f"profile: the CLI run ({key}) did not finish; see {log}")
+        found[key]["stage_seconds"] = json.loads(stages.read_text())["stage_seconds"]
+        found[key]["phases"] = phases(work / name)
+        found[key]["py_spy"] = collapse(work / name)
+    if tiny:
+        found["hello"] = measure(spy_command(spy, work / "profile_hello.txt", [sys.executable, "-c", HELLO_FLOW]),
+                                 env, log, "profile: hello-world")
+        found["hello"]["phases"] = phases(work / "profile_hello.txt")
     shutil.rmtree(out, ignore_errors=True)
     return found
 
@@ -697,14 +781,22 @@ def report(results: dict) -> None:
 
     stages = [k for k in ("fundwatch", "fundwatch_server", "startup_fundwatch", "startup_fundwatch_server") if k in m]
     if stages:
-        table = Table(title="fundwatch stage seconds (median over runs; the run's stage_seconds, emit included)")
+        table = Table(title="fundwatch stages: seconds (median over runs; emit included) and peak RSS of the run's "
+                            "process while the stage ran")
         table.add_column("stage")
         for key in stages:
             table.add_column(names[key].replace("fundwatch ", "").replace("start-up: ", ""), justify="right")
-        for stage in (*m[stages[0]]["stage_seconds"], "outside stages (start-up, Prefect, exit)"):
-            key = "outside_stages_seconds" if stage.startswith("outside") else stage
-            table.add_row(stage, *[f"{(m[k]['stage_seconds'].get(key) if key != 'outside_stages_seconds' else m[k][key]) or 0:.2f}"
-                                   for k in stages])
+
+        def cell(key: str, stage: str) -> str:
+            r = m[key]
+            seconds = r["outside_stages_seconds"] if stage == "outside" else r["stage_seconds"].get(stage, 0.0)
+            peaks = r.get("peak_rss_mb_by_stage", {})
+            peak = max(peaks.get("start-up", 0), peaks.get("exit", 0)) if stage == "outside" else peaks.get(stage)
+            return f"{seconds:.2f} s" + (f"  {peak:,.0f} MB" if peak else "")
+
+        for stage in (*m[stages[0]]["stage_seconds"], "outside"):
+            label = "outside stages (start-up, Prefect, exit)" if stage == "outside" else stage
+            table.add_row(label, *[cell(k, stage) for k in stages])
         console.print(table)
 
     checks = verdicts(results)
@@ -870,10 +962,12 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
         if "fundwatch" in only:
             attempt("fundwatch", run_fundwatch, county, out / "fundwatch", env, log, "fundwatch", keep=clues_csv)
 
-    if "startup" in only:
+    tiny = None
+    if only & {"startup", "profile"}:
         tiny_meta = make_inputs(work / "tiny", 0, TINY["months"], args.seed, log, persons=TINY["persons"])
         tiny = work / "tiny" / tiny_meta["county"]
         results["tiny_inputs"] = tiny_meta
+    if "startup" in only:
         for round_number in range(args.repeat):
             attempt("startup_hello", measure, hello, env, log, "hello-world")
             attempt("startup_fundwatch", run_fundwatch, tiny, out / "tiny", env, log, "fundwatch tiny")
@@ -900,6 +994,8 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
                                         for s in measured[0]["stage_seconds"]}
             summary["outside_stages_seconds"] = round(statistics.median(r["outside_stages_seconds"] for r in measured), 3)
             summary["rule_seconds"] = measured[0]["rule_seconds"]
+            by_stage = [r.get("peak_rss_mb_by_stage", {}) for r in measured]
+            summary["peak_rss_mb_by_stage"] = {k: max(b.get(k, 0) for b in by_stage) for k in by_stage[0]}
             summary["clues"] = measured[0]["clues"]
         if "script_seconds" in measured[0]:
             summary["script_seconds"] = measured[len(measured) // 2]["script_seconds"]
@@ -924,7 +1020,7 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
     if "profile" in only:
         print("profiling one fundwatch run ...", flush=True)
         try:
-            results["profile"] = profile(county, work, env, log)
+            results["profile"] = profile(county, work, env, log, tiny)
         except Exception as error:  # noqa: BLE001 - the measurements above stand without it
             errors.append({"measurement": "profile", "error": f"{type(error).__name__}: {str(error)[-2000:]}"})
             print(f"  profile FAILED: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
