@@ -48,6 +48,16 @@ def _preload_heavy_libraries() -> None:
     threading.Thread(target=load, name="preload", daemon=True).start()
 
 
+def _start_prefect_server():
+    """Start Prefect's temporary server now, if a run will need one (see flows/server.py)."""
+    from flows.server import ServerFailed, start_if_needed
+
+    try:
+        return start_if_needed()
+    except (OSError, ServerFailed) as error:
+        _fail(f"cannot start Prefect's temporary server: {error}")
+
+
 def _quiet_prefect_console() -> None:
     """The same as PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL, for when Prefect configured logging already."""
     import logging
@@ -101,11 +111,12 @@ def _is_city(input_dir: Path) -> bool:
     return input_dir.is_dir() and any(p.is_dir() and p.name.isdigit() and len(p.name) == 6 for p in input_dir.iterdir())
 
 
-def _run_with_progress(input_dir: Path, out: Path, dask_address: str | None = None, partitions: int = 8,
+def _run_with_progress(input_dir: Path, out: Path, server, dask_address: str | None = None, partitions: int = 8,
                        **flow_options) -> dict:
+    from flows.server import using
     from fundwatch import progress
 
-    with console.status("starting Prefect flow…") as status:
+    with console.status("starting Prefect's temporary server…" if server else "starting Prefect flow…") as status:
         def show(stage: str, message: str) -> None:
             status.update(f"[bold]{stage}[/]: {message}")
 
@@ -122,10 +133,12 @@ def _run_with_progress(input_dir: Path, out: Path, dask_address: str | None = No
                     from prefect_dask import DaskTaskRunner
 
                     flow = city_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
-                return flow(str(input_dir), str(out), partitions=partitions, **flow_options)
+                with using(server):
+                    return flow(str(input_dir), str(out), partitions=partitions, **flow_options)
             from flows.county import county_run
 
-            return county_run(str(input_dir), str(out), **flow_options)
+            with using(server):
+                return county_run(str(input_dir), str(out), **flow_options)
         finally:
             progress.unsubscribe(show)
 
@@ -164,20 +177,24 @@ def run(
 ) -> None:
     """Run every check on a county folder, or on a city folder of county folders (市县联动), into OUT."""
     _quiet_libraries(verbose)
-    if validate:
-        _preload_heavy_libraries()
-    from fundwatch.db import SqlError
-    from fundwatch.ingest import InputError
-
     if dask_address and not os.environ.get("PREFECT_API_URL"):
         _fail("--dask-address needs a Prefect server the Dask workers can reach: start one "
               "(prefect server start) and set PREFECT_API_URL")
+    server = _start_prefect_server()
+    if validate:
+        _preload_heavy_libraries()
+    from flows.server import ServerFailed
+    from fundwatch.db import SqlError
+    from fundwatch.ingest import InputError
+
     try:
-        result = _run_with_progress(input_dir, out, seed=seed, run_validation=validate, keep_database=keep_database,
+        result = _run_with_progress(input_dir, out, server, seed=seed, run_validation=validate, keep_database=keep_database,
                                     memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
                                     mask=mask, dask_address=dask_address, partitions=partitions,
                                     history=str(history) if history else None)
     except InputError as error:
+        _fail(str(error))
+    except ServerFailed as error:
         _fail(str(error))
     except SqlError as error:
         _internal_failure(error, out)
@@ -212,6 +229,7 @@ def demo(
 ) -> None:
     """Generate demo data and run the county flow on its first county."""
     _quiet_libraries(verbose)
+    server = _start_prefect_server()
     _preload_heavy_libraries()
     from fundwatch.synth import synth as make
 
@@ -220,7 +238,7 @@ def demo(
         make(inputs, counties=2, persons=persons * 2, months=months, seed=0)
     county = sorted(p for p in inputs.iterdir() if p.is_dir() and p.name.isdigit())[0]
     out = folder / "out" / county.name
-    result = _run_with_progress(county, out)
+    result = _run_with_progress(county, out, server)
     _summary(result)
     console.print(f"inputs: {inputs}\noutputs: {out} (clues.csv, clues.xlsx, clue_evidence.csv, scores.csv, "
                   "quarantine.csv, report.html, manifest.json, data_docs/)")
