@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +52,30 @@ def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duck
         con.execute(f"set threads = {int(settings.threads)}")
     if settings.temp_directory:
         con.execute("set temp_directory = ?", [settings.temp_directory])
-    for macros in MACRO_FILES:
-        con.execute(sql_file(macros))
+    _define_macros(con)
     return con
+
+
+@functools.cache
+def _macros() -> tuple[str, str]:
+    text = "\n".join(sql_file(name) for name in MACRO_FILES)
+    return text, hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create fundwatch's macros in the database, unless this version of them is there already.
+
+    They are stored in the database file, so the stages that reopen a run's database skip parsing
+    them again (~0.1 s a time).
+    """
+    text, version = _macros()
+    try:
+        if con.execute("select fw_macros_version()").fetchone()[0] == version:
+            return
+    except duckdb.Error:
+        pass
+    con.execute(text)
+    con.execute(f"create or replace macro fw_macros_version() as '{version}'")
 
 
 def sql_literal(text: object) -> str:
