@@ -73,9 +73,9 @@ def open_duckdb(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConn
         ) from exc
 
 
-def connection_string(path: Path | str) -> str:
+def connection_string(path: Path | str, read_only: bool = True) -> str:
     """SQLAlchemy URL of ``path`` for :class:`FundwatchDuckDBDialect`."""
-    return f"{DIALECT_NAME}+{DRIVER}:///{Path(path).resolve()}"
+    return f"{DIALECT_NAME}+{DRIVER}:///{Path(path).resolve()}" + ("" if read_only else "?read_only=false")
 
 
 _DECIMAL = re.compile(r"^(?:DECIMAL|NUMERIC)\((\d+),\s*(\d+)\)$", re.IGNORECASE)

@@ -155,10 +155,10 @@ def _quiet_gx() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _tables_present(db_path: Path, wanted: list[str]) -> dict[str, int]:
+def _tables_present(db_path: Path, wanted: list[str], read_only: bool = True) -> dict[str, int]:
     from . import gx_duckdb
 
-    con = gx_duckdb.open_duckdb(db_path)
+    con = gx_duckdb.open_duckdb(db_path, read_only)
     try:
         names = {
             r[0]
@@ -205,6 +205,7 @@ def validate_database(
     params: dict | None = None,
     *,
     spec_path: Path = SPEC_PATH,
+    shared: bool = False,
 ) -> dict:
     """Run the declared suites on every table of ``db_path`` that exists.
 
@@ -217,8 +218,10 @@ def validate_database(
 
     ``params`` overrides the [params] of the spec (checks/expectations.toml, or ``spec_path``).
     The caller should have closed its own connection to ``db_path``; if it has not, validation
-    still works as long as that connection uses DuckDB's default config. Every connection opened
-    here is closed before returning.
+    still works as long as that connection uses DuckDB's default config. ``shared=True`` opens the
+    file with that default config from the start (not read-only), so that other threads of this
+    process may open it for writing while validation runs. Every connection opened here is closed
+    before returning.
     """
     started = time.perf_counter()
     db_path = Path(db_path)
@@ -227,7 +230,7 @@ def validate_database(
     spec = load_spec(spec_path)
     p = resolve_params(spec["params"], params)
     plan = build_plan(spec, p)
-    present = _tables_present(db_path, list(plan))
+    present = _tables_present(db_path, list(plan), read_only=not shared)
     skipped = {t: "表不存在 · table not in the database" for t in plan if t not in present}
     plan = {t: items for t, items in plan.items() if t in present}
 
@@ -235,7 +238,7 @@ def validate_database(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module=r"great_expectations(\.|$)")
         warnings.filterwarnings("ignore", module=r"duckdb_engine(\.|$)")
-        engine, results = _run_gx(db_path, plan, p, docs_dir)
+        engine, results = _run_gx(db_path, plan, p, docs_dir, read_only=not shared)
 
     tables: dict[str, dict] = {}
     for table, items in plan.items():
@@ -267,7 +270,8 @@ def validate_database(
     }
 
 
-def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path | None) -> tuple[str, dict]:
+def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path | None,
+            read_only: bool = True) -> tuple[str, dict]:
     import duckdb
     import duckdb_engine
     import great_expectations as gx
@@ -303,7 +307,7 @@ def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path 
             },
         )
 
-    ds = ctx.data_sources.add_sql(name=DATASOURCE, connection_string=gx_duckdb.connection_string(db_path))
+    ds = ctx.data_sources.add_sql(name=DATASOURCE, connection_string=gx_duckdb.connection_string(db_path, read_only))
     groups: dict[str, list] = {"open": [], "masked": []}
     try:
         for table, items in plan.items():

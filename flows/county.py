@@ -28,6 +28,11 @@ def as_task(stage: str, function, *args):
     return STAGE_TASKS[stage](*args)
 
 
+def as_submitted_task(stage: str, function, *args):
+    """A task run in the flow's task runner's thread pool, beside the stages that follow."""
+    return STAGE_TASKS[stage].submit(*args)
+
+
 @flow(name="county-run")
 def county_run(
     input_dir: str,
@@ -47,6 +52,6 @@ def county_run(
                          EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
                          history=history)
     paths, _ = run.prepare(Path(input_dir), Path(out_dir))
-    result = run.run_county(paths, options, call=as_task)
+    result = run.run_county(paths, options, call=as_task, start=as_submitted_task)
     publish_artifacts(result["clues"]["per_rule"], result["clues"]["per_county"], result["out_dir"])
     return result

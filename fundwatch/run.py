@@ -120,7 +120,7 @@ def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-    summary = validate_database(paths.database, paths.docs_dir)
+    summary = validate_database(paths.database, paths.docs_dir, shared=True)
     if summary.get("docs"):
         summary["docs"] = Path(summary["docs"]).relative_to(paths.staging_dir).as_posix()
     return summary
@@ -213,8 +213,26 @@ def direct(stage: str, function, *args):
     return function(*args)
 
 
-def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
-    """Every stage of a county run in order; `call(stage, function, *args)` runs each one."""
+@dataclass
+class Finished:
+    value: object
+
+    def result(self):
+        return self.value
+
+
+def direct_start(stage: str, function, *args) -> Finished:
+    """Run a stage that may run alongside the next ones: here, at once; flows submit it to a thread."""
+    return Finished(function(*args))
+
+
+def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_start) -> dict:
+    """Every stage of a county run; `call(stage, function, *args)` runs each one.
+
+    Validation only reads the loaded tables and reports, so it is begun with `start` (which
+    returns something with `.result()`) and runs beside the rules, the scoring and the assembly;
+    emit waits for it.
+    """
     started_at = now_iso()
     seconds: dict[str, float] = {}
 
@@ -224,9 +242,10 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
         seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
         return result
 
+    validating = None
     try:
         loaded = timed("load", load_stage, paths, options)
-        validation = timed("validate", validate_stage, paths, options)
+        validating = start("validate", validate_stage, paths, options)
         registry = options.registry()
         county_rules = registry.for_scope("county")
         rule_results = [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if not r.needs_scores]
@@ -239,6 +258,10 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
             history = timed("history", history_stage, paths, options, f"county:{county}")
         if options.exchange is not None:
             timed("exchange", exchange_stage, paths, options)
+        waited = time.perf_counter()
+        validation, validating = validating.result(), None
+        seconds["validate"] = validation.get("seconds", 0.0)
+        seconds["validate_wait"] = round(time.perf_counter() - waited, 3)
         manifest = {
             "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
             "inputs": loaded["inputs"],
@@ -256,6 +279,11 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct) -> dict:
         }
         timed("emit", emit_stage, paths, options, manifest)
     except BaseException:
+        if validating is not None:  # let it finish before its database and Data Docs are removed
+            try:
+                validating.result()
+            except BaseException:  # noqa: BLE001, S110 - the first failure is the one reported
+                pass
         discard(paths)
         raise
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
