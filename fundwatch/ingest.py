@@ -629,9 +629,26 @@ def _read_parquet(con, f: InputFile, spec: TableSpec) -> None:
     f.rows_read = con.execute(f"select count(*) from {table}").fetchone()[0]
 
 
+def attach_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """`raw`: an in-memory database for the text as read and the typing steps, spilled to disk when
+    memory runs short; none of it is written to (or kept in) the run's database file."""
+    con.execute("attach if not exists ':memory:' as raw")
+
+
+def drop_raw(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> None:
+    """Free the text of files whose rows are typed (their raw tables and views)."""
+    prefixes = tuple(f"f{f.index:04d}" for f in files)
+    objects = con.execute("select view_name, 'view' from duckdb_views() where database_name = 'raw' "
+                          "union all select table_name, 'table' from duckdb_tables() where database_name = 'raw' "
+                          "order by 2").fetchall()
+    for name, kind in objects:
+        if name.startswith(prefixes):
+            con.execute(f"drop {kind} raw.{name}")
+
+
 def read_raw(con: duckdb.DuckDBPyConnection, f: InputFile, spec: TableSpec, work_dir: Path) -> None:
     """Read one input file into raw.fNNNN (text columns plus source_line)."""
-    con.execute("create schema if not exists raw")
+    attach_staging(con)
     suffix = f.path.suffix.lower()
     try:
         if suffix == ".xlsx":

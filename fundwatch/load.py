@@ -18,6 +18,8 @@ from fundwatch.ingest import (
     RunInputs,
     TableSpec,
     TypeSpec,
+    attach_staging,
+    drop_raw,
     read_raw,
     table_specs,
     type_specs,
@@ -107,8 +109,8 @@ def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[In
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
     newline = chr(10)
     return f"""
-create or replace table stg_{spec.name} as
-with raw_rows as (
+create or replace table raw.stg_{spec.name} as
+with raw_rows as not materialized (
     {_raw_rows_sql(spec, files)}
 ),{''.join(lookups)}
 typed as (
@@ -151,10 +153,10 @@ def build_insert_sql(spec: TableSpec, target_columns: list[str]) -> str:
         for c in target_columns
     ]
     return f"""
-create or replace table dup_{spec.name} as
+create or replace table raw.dup_{spec.name} as
 with clean_rows as (
     select *, hash({', '.join(data_columns)}) as row_hash
-    from stg_{spec.name}
+    from raw.stg_{spec.name}
     where len(problems) = 0
 ),
 repeated_hashes as (
@@ -176,9 +178,9 @@ where copy_number > 1;
 
 insert into {spec.name} ({', '.join(target_columns)})
 select {', '.join(select)}
-from stg_{spec.name} s
+from raw.stg_{spec.name} s
 where len(problems) = 0
-  and not exists (select 1 from dup_{spec.name} d
+  and not exists (select 1 from raw.dup_{spec.name} d
                   where d.file_index = s.file_index and d.source_line = s.source_line);
 """
 
@@ -190,13 +192,13 @@ select source_file, source_line, {sql_literal(spec.name)},
        array_to_string(list_transform(problems, lambda p: p.column), ';'),
        array_to_string(list_transform(problems, lambda p: coalesce(p.value, '')), ';'),
        array_to_string(list_transform(problems, lambda p: p.reason), ';')
-from stg_{spec.name}
+from raw.stg_{spec.name}
 where len(problems) > 0
 union all
 select source_file, source_line, {sql_literal(spec.name)}, null, null,
        {sql_literal(DUPLICATE_REASON)} || '（与' ||
        case when first_file = source_file then '' else first_file end || '第' || first_line || '行相同）'
-from dup_{spec.name};
+from raw.dup_{spec.name};
 """
 
 
@@ -208,6 +210,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
     """Read, type and quarantine every input file; returns the per-file reconciliation."""
     specs, types = table_specs(), type_specs()
     create_schema(con)
+    attach_staging(con)
     for f in inputs.files:
         read_raw(con, f, specs[f.table], work_dir)
         for line, column, value, reason in f.early_quarantine:
@@ -218,10 +221,13 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
         if not files:
             continue
         run_sql(con, f"typing {table}", build_typing_sql(spec, types, files))
+        drop_raw(con, files)
         run_sql(con, f"loading {table}", build_insert_sql(spec, _target_columns(con, table)))
         run_sql(con, f"quarantining {table}", build_quarantine_sql(spec))
-        con.execute(f"drop table stg_{table}; drop table dup_{table}")
-    return reconcile(con, inputs)
+        con.execute(f"drop table raw.stg_{table}; drop table raw.dup_{table}")
+    reconciliation = reconcile(con, inputs)
+    con.execute("detach raw")
+    return reconciliation
 
 
 def require_rows(inputs: RunInputs, specs: dict[str, TableSpec]) -> None:
