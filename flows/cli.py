@@ -165,7 +165,7 @@ def run(
     seed: Annotated[int, typer.Option(help="isolation-forest seed")] = 0,
     validate: Annotated[bool, typer.Option(help="run the Great Expectations suites")] = True,
     keep_database: Annotated[bool, typer.Option(help="keep run.duckdb in the output folder (存档备查)")] = True,
-    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory_limit, e.g. 4GB")] = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory_limit (default 3GB, or 80% of RAM if less; DuckDB spills the rest to disk), e.g. 8GB")] = None,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads")] = None,
     temp_directory: Annotated[str | None, typer.Option(help="DuckDB spill folder")] = None,
     mask: Annotated[bool, typer.Option(help="also write clues_masked.csv/.xlsx for wider circulation")] = False,
