@@ -43,11 +43,13 @@ def fit_and_score(matrix: FeatureMatrix, *, seed: int, trees: int = 100) -> Scor
 
     def score_and_explain(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         score = -forest.score_samples(chunk)
-        contributions = np.empty_like(chunk)
+        contributions = np.zeros_like(chunk)
         for j in range(chunk.shape[1]):
-            typical = chunk.copy()
-            typical[:, j] = medians[j]
-            contributions[:, j] = score + forest.score_samples(typical)
+            differs = chunk[:, j] != medians[j]  # a row at the median already scores the same: 0
+            if differs.any():
+                typical = chunk[differs]
+                typical[:, j] = medians[j]
+                contributions[differs, j] = score[differs] + forest.score_samples(typical)
         return score, contributions
 
     # Row chunks in threads (the trees are walked without the GIL): each row's score is summed over
