@@ -96,7 +96,7 @@ def summary(result):
 
 cli._summary = summary
 sys.argv[0] = "fundwatch"
-sys.exit(cli.app())
+cli.main()
 """
 # --profile: the stages of a county run called directly (fundwatch.run.run_county, no Prefect), with
 # every DuckDB statement and every named SQL step (fundwatch.db.run_sql) timed through a thin proxy.
