@@ -154,7 +154,7 @@ def build_insert_sql(spec: TableSpec, target_columns: list[str]) -> str:
     ]
     return f"""
 create or replace table raw.dup_{spec.name} as
-with clean_rows as (
+with clean_rows as not materialized (
     select *, hash({', '.join(data_columns)}) as row_hash
     from raw.stg_{spec.name}
     where len(problems) = 0
