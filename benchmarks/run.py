@@ -56,7 +56,7 @@ ROWS_PER_PERSON_24_MONTHS = 21.64  # measured: 432,790 payment rows for 20,000 p
 TINY = {"persons": 200, "months": 13}
 MEASUREMENTS = ("baseline", "pandas", "fundwatch", "startup", "imports", "profile")
 TARGETS = {"fundwatch_over_baseline": 4.0, "pandas_over_fundwatch": 10.0, "fundwatch_peak_rss_gb": 4.0,
-           "startup_over_hello": 1.2}
+           "startup_over_hello": 1.2, "startup_overhead_seconds": 5.0}
 IMPORTS = {  # what each stage imports, each measured in a fresh interpreter
     "flows.county (CLI start: prefect, fundwatch.run, sklearn)": "import flows.county",
     "great_expectations (validate stage)": "import great_expectations, duckdb_engine, checks.validation",
@@ -743,13 +743,23 @@ def verdicts(results: dict) -> dict:
         checks["fundwatch with server / baseline (wall)"] = {
             "value": value, "target": f"<= {TARGETS['fundwatch_over_baseline']}",
             "met": value <= TARGETS["fundwatch_over_baseline"]}
-    for suffix, label in (("", "temporary server"), ("_server", "running server")):
-        if f"startup_fundwatch{suffix}" in m:
-            value = ratio(m[f"startup_fundwatch{suffix}"]["wall_seconds"], m[f"startup_hello{suffix}"]["wall_seconds"])
-            checks[f"start-up: fundwatch tiny / hello-world ({label})"] = {
-                "value": value, "target": f"<= {TARGETS['startup_over_hello']}",
-                "met": value <= TARGETS["startup_over_hello"]}
+    if "startup_fundwatch" in m:
+        value = ratio(m["startup_fundwatch"]["wall_seconds"], m["startup_hello"]["wall_seconds"])
+        checks["start-up: fundwatch tiny / hello-world (temporary server)"] = {
+            "value": value, "target": f"<= {TARGETS['startup_over_hello']}", "met": value <= TARGETS["startup_over_hello"]}
+    if "startup_fundwatch_server" in m:
+        value = startup_overhead(m["startup_fundwatch_server"])
+        checks["start-up overhead, s (running server)"] = {
+            "value": value, "target": f"<= {TARGETS['startup_overhead_seconds']}",
+            "met": value <= TARGETS["startup_overhead_seconds"]}
     return checks
+
+
+def startup_overhead(run: dict) -> float:
+    """Seconds of a tiny run spent on anything but its stages' work: imports, Prefect's flow and task
+    start-up and exit (outside the stages), and the wait for validation after the other stages (on a
+    tiny county, the wait for Great Expectations' import and context)."""
+    return round(run["outside_stages_seconds"] + run["stage_seconds"].get("validate_wait", 0.0), 2)
 
 
 def report(results: dict) -> None:

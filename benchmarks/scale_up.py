@@ -1,0 +1,79 @@
+"""A county N times the size of a generated one, written without holding it in memory.
+
+    .venv/bin/python benchmarks/scale_up.py SOURCE_INPUTS TARGET_INPUTS --times 10
+
+`fundwatch synth` builds a county in memory (about 12 GB for 10M payment rows), so 100M rows are
+made from a 10M-row county of benchmarks/run.py (`--keep-inputs`) by DuckDB, streaming: copy k of
+the payments and recipients gets its own payment, person and account numbers and valid ID numbers
+of its own (birthplace digits 3399kk, check digit recomputed); copy 0 is the original. ID numbers
+that are malformed on purpose (A02's plants, legacy 15-digit ones) are the same in every copy, so
+their few people are paid N times over; reference/ is linked, not copied. The result is for
+measuring capacity, not for checking the rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+
+from fundwatch.db import connect, sql_literal
+
+ID_COLUMN, PAYMENT_ID, PERSON_ID, ACCOUNT = "公民身份号码", "发放流水号", "个人编号", "银行账号"
+
+
+def new_id(k: str) -> str:
+    prefix = f"'3399' || lpad({k}::varchar, 2, '0') || substr(\"{ID_COLUMN}\", 7, 11)"
+    return (f"case when {k} = 0 or not regexp_full_match(\"{ID_COLUMN}\", '[0-9]{{17}}[0-9X]') then \"{ID_COLUMN}\" "
+            f"else {prefix} || fw_id_check_char({prefix}) end")
+
+
+def replicate(con: duckdb.DuckDBPyConnection, source: Path, target: Path, times: int) -> int:
+    columns = [r[0] for r in con.execute("describe select * from read_csv(?, header = true, all_varchar = true)",
+                                         [str(source)]).fetchall()]
+    changed = {
+        ID_COLUMN: new_id("k"),
+        PAYMENT_ID: f"case when k = 0 then \"{PAYMENT_ID}\" else k || '-' || \"{PAYMENT_ID}\" end",
+        PERSON_ID: f"case when k = 0 then \"{PERSON_ID}\" else k || '-' || \"{PERSON_ID}\" end",
+        ACCOUNT: f"case when k = 0 then \"{ACCOUNT}\" else \"{ACCOUNT}\" || k end",
+    }
+    select = ", ".join(f"{changed[c]} as \"{c}\"" if c in changed else f"\"{c}\"" for c in columns)
+    con.execute(f"""copy (select {select}
+                          from range({times}) copies(k), read_csv({sql_literal(source)}, header = true, all_varchar = true))
+                    to {sql_literal(target)} (header true)""")
+    return con.execute("select count(*) from read_csv(?, header = true, all_varchar = true)", [str(target)]).fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="inputs folder of benchmarks/run.py (holds <county>/ and reference/)")
+    parser.add_argument("target", type=Path)
+    parser.add_argument("--times", type=int, default=10)
+    args = parser.parse_args()
+    meta = json.loads((args.source / "bench_inputs.json").read_text(encoding="utf-8"))
+    county = meta["county"]
+    (args.target / county).mkdir(parents=True, exist_ok=True)
+    reference = args.target / "reference"
+    if not reference.exists():
+        reference.symlink_to((args.source / "reference").resolve())
+    shutil.copy(args.source / "ground_truth.csv", args.target / "ground_truth.csv")
+    started = time.perf_counter()
+    with connect(":memory:") as con:
+        con.execute("set preserve_insertion_order = false")  # streams; the order of rows does not matter here
+        rows = {name: replicate(con, args.source / county / name, args.target / county / name, args.times)
+                for name in ("payments.csv", "recipients.csv")}
+    meta.update(payment_rows=rows["payments.csv"], recipient_rows=rows["recipients.csv"],
+                payment_bytes=(args.target / county / "payments.csv").stat().st_size,
+                scaled_from=str(args.source), times=args.times,
+                synth_layout=f"{meta.get('synth_layout', '')}; replicated {args.times}x by benchmarks/scale_up.py")
+    (args.target / "bench_inputs.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{rows['payments.csv']:,} payment rows, {rows['recipients.csv']:,} recipients in "
+          f"{args.target / county} ({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
