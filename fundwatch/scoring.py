@@ -6,13 +6,13 @@ import duckdb
 import pyarrow as pa
 
 from models.features import FEATURES, build_features
-from models.forest import explain, fit_and_score
+from models.forest import explain_all, fit_and_score
 
 
 def score_recipients(con: duckdb.DuckDBPyConnection, *, seed: int, death_one_off_benefits: list[str]) -> dict:
     matrix = build_features(con, death_one_off_benefits)
     scores = fit_and_score(matrix, seed=seed)
-    reasons = [explain(matrix.values[i], scores.contributions[i], scores.medians) for i in range(len(matrix))]
+    reasons = explain_all(matrix.values, scores.contributions, scores.medians)
     scores_table = pa.table({  # noqa: F841 - read by DuckDB below
         "id_number": pa.array(matrix.ids["id_number"], pa.string()),
         "person_id": pa.array(matrix.ids["person_id"], pa.string()),

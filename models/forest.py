@@ -73,13 +73,23 @@ def _number(value: float, unit: str) -> str:
 
 def explain(values: np.ndarray, contributions: np.ndarray, medians: np.ndarray) -> str:
     """The features that raised one recipient's score, in words, strongest first."""
-    order = np.argsort(-contributions, kind="stable")
-    parts = []
-    for j in order[:EXPLAIN_TOP]:
-        if contributions[j] < MIN_CONTRIBUTION:
-            break
-        feature = FEATURES[j]
-        direction = "偏高" if values[j] > medians[j] else "偏低"
-        parts.append(f"{feature.label}{direction}（{_number(values[j], feature.unit)}，"
-                     f"中位数{_number(medians[j], feature.unit)}）")
-    return "；".join(parts) if parts else "无明显异常特征"
+    return explain_all(values[np.newaxis], contributions[np.newaxis], medians)[0]
+
+
+def explain_all(values: np.ndarray, contributions: np.ndarray, medians: np.ndarray) -> list[str]:
+    """explain() for every row of a matrix; the features are ranked for all rows at once."""
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :EXPLAIN_TOP]
+    strongest = np.take_along_axis(contributions, order, axis=1)
+    typical = medians.tolist()
+    typical_text = [_number(m, f.unit) for m, f in zip(typical, FEATURES)]
+    texts = []
+    for row, features, amounts in zip(values.tolist(), order.tolist(), strongest.tolist()):
+        parts = []
+        for j, contribution in zip(features, amounts):
+            if contribution < MIN_CONTRIBUTION:
+                break
+            feature = FEATURES[j]
+            direction = "偏高" if row[j] > typical[j] else "偏低"
+            parts.append(f"{feature.label}{direction}（{_number(row[j], feature.unit)}，中位数{typical_text[j]}）")
+        texts.append("；".join(parts) if parts else "无明显异常特征")
+    return texts
