@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,12 +255,17 @@ def _scan_bytes(path: Path) -> _ByteScan:
     utf8_ok, error_at = True, None
     size = newlines = lone_cr = 0
     head = previous_last = b""
-    with open(path, "rb") as fh:
+    # the hash runs in a thread (hashlib lets go of the GIL) beside the decoding, chunk after chunk
+    with open(path, "rb") as fh, ThreadPoolExecutor(max_workers=1) as hasher:
+        hashing = None
         while chunk := fh.read(READ_CHUNK_BYTES):
             head = head or chunk[:8]
-            digest.update(chunk)
+            if hashing is not None:
+                hashing.result()
+            hashing = hasher.submit(digest.update, chunk)
             newlines += chunk.count(b"\n")
-            lone_cr += chunk.count(b"\r") - chunk.count(b"\r\n") - (previous_last == b"\r" and chunk[:1] == b"\n")
+            if b"\r" in chunk or previous_last == b"\r":
+                lone_cr += chunk.count(b"\r") - chunk.count(b"\r\n") - (previous_last == b"\r" and chunk[:1] == b"\n")
             if utf8_ok:
                 try:
                     utf8.decode(chunk)
@@ -267,6 +273,8 @@ def _scan_bytes(path: Path) -> _ByteScan:
                     utf8_ok, error_at = False, max(size + error.start - 3, 0)
             size += len(chunk)
             previous_last = chunk[-1:]
+        if hashing is not None:
+            hashing.result()
     if utf8_ok:
         try:
             utf8.decode(b"", final=True)

@@ -1,12 +1,16 @@
 """Reading every format, encoding and header variant of INPUT.md; quarantine and reconciliation."""
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from fundwatch import ingest
 from fundwatch.db import connect
 from fundwatch.ingest import InputError, discover
 from fundwatch.load import load_inputs
@@ -209,3 +213,26 @@ def test_unknown_files_are_listed_not_read(tmp_path):
     inputs = discover(county)
     assert inputs.ignored == ["说明.txt: not an input table by its name"]
     assert inputs.reference_dir is None and inputs.counties == {COUNTY: county}
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", "中".encode(), b"\xd6\xd0", b","]), max_size=40),
+       chunk=st.integers(min_value=1, max_value=7))
+def test_byte_scan_is_the_same_whatever_the_chunk_boundaries(parts, chunk, tmp_path_factory):
+    data = b"".join(parts)
+    path = tmp_path_factory.mktemp("scan") / "f.csv"
+    path.write_bytes(data)
+    default, ingest.READ_CHUNK_BYTES = ingest.READ_CHUNK_BYTES, chunk
+    try:
+        scan = ingest._scan_bytes(path)
+    finally:
+        ingest.READ_CHUNK_BYTES = default
+    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    assert scan.sha256 == hashlib.sha256(data).hexdigest()
+    assert scan.size == len(data)
+    assert scan.lines == text.count(b"\n") + (0 if data.endswith((b"\n", b"\r")) else 1)
+    try:
+        data.decode("utf-8")
+        assert scan.utf8_ok
+    except UnicodeDecodeError:
+        assert not scan.utf8_ok
