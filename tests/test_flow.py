@@ -3,6 +3,7 @@
 import json
 import os
 import stat
+import time
 
 import pytest
 
@@ -54,3 +55,30 @@ def test_failed_run_leaves_no_output(tmp_path):
         county_run(str(county), str(tmp_path / "out"), run_validation=False)
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.partial-*"))
+
+
+def test_validation_runs_beside_the_rules_and_emit_waits_for_it(tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    county, _ = small_county(tmp_path)
+    out = tmp_path / "out"
+    state = county_run(str(county), str(out), return_state=True)
+    assert state.is_completed(), state
+    this_run = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    deadline = time.monotonic() + 30  # task-run states reach the server as events, a moment later
+    while True:
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=this_run)
+        if runs and all(r.end_time for r in runs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    validate = next(r for r in runs if r.name.startswith("validate"))
+    rules = [r for r in runs if r.name.startswith("rule-")]
+    emit = next(r for r in runs if r.name.startswith("emit"))
+    assert validate.start_time < max(r.end_time for r in rules)
+    assert validate.end_time > min(r.start_time for r in rules)
+    assert emit.start_time >= validate.end_time
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["validation"]["tables"]["payments"]["expectations"] > 0
+    assert (out / "data_docs" / "index.html").is_file()
