@@ -10,8 +10,6 @@ import numpy as np
 from fundwatch.db import run_sql
 from fundwatch.paths import sql_file
 
-ID_COLUMNS = ("id_number", "person_id", "region_code")
-
 
 @dataclass(frozen=True)
 class Feature:
@@ -37,7 +35,8 @@ FEATURES = (
 
 @dataclass
 class FeatureMatrix:
-    ids: dict[str, np.ndarray]
+    """The features of every recipient; who they are stays in the `features` table (same order)."""
+
     values: np.ndarray  # rows: recipients ordered by id_number; columns: FEATURES
 
     def __len__(self) -> int:
@@ -47,7 +46,7 @@ class FeatureMatrix:
 def build_features(con: duckdb.DuckDBPyConnection, death_one_off_benefits: list[str]) -> FeatureMatrix:
     run_sql(con, "recipient features", "create or replace table features as " + sql_file("features/recipient_features.sql"),
             {"death_one_off_benefits": death_one_off_benefits})
-    columns = con.execute("select * from features order by id_number").fetchnumpy()
+    columns = con.execute(f"select {', '.join(f.name for f in FEATURES)} from features order by id_number").fetchnumpy()
     values = np.column_stack([np.asarray(columns[f.name], dtype=np.float64) for f in FEATURES]) if len(
-        columns["id_number"]) else np.empty((0, len(FEATURES)))
-    return FeatureMatrix({c: np.asarray(columns[c], dtype=object) for c in ID_COLUMNS}, np.nan_to_num(values))
+        columns[FEATURES[0].name]) else np.empty((0, len(FEATURES)))
+    return FeatureMatrix(np.nan_to_num(values))
