@@ -51,11 +51,11 @@ def _preload_heavy_libraries() -> None:
 
 def _start_prefect_server():
     """Start Prefect's temporary server now, if a run will need one (see flows/server.py)."""
-    from flows.server import ServerFailed, start_if_needed
+    from flows.server import start_if_needed
 
     try:
         return start_if_needed()
-    except (OSError, ServerFailed) as error:
+    except OSError as error:
         _fail(f"cannot start Prefect's temporary server: {error}")
 
 
@@ -193,9 +193,7 @@ def run(
                                     memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
                                     mask=mask, dask_address=dask_address, partitions=partitions,
                                     history=str(history) if history else None)
-    except InputError as error:
-        _fail(str(error))
-    except ServerFailed as error:
+    except (InputError, ServerFailed) as error:
         _fail(str(error))
     except SqlError as error:
         _internal_failure(error, out)

@@ -648,15 +648,14 @@ def drop_raw(con: duckdb.DuckDBPyConnection, files: list[InputFile]) -> None:
     prefixes = tuple(f"f{f.index:04d}" for f in files)
     objects = con.execute("select view_name, 'view' from duckdb_views() where database_name = 'raw' "
                           "union all select table_name, 'table' from duckdb_tables() where database_name = 'raw' "
-                          "order by 2").fetchall()
+                          "order by 2 desc").fetchall()  # views before the tables they read
     for name, kind in objects:
         if name.startswith(prefixes):
             con.execute(f"drop {kind} raw.{name}")
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, f: InputFile, spec: TableSpec, work_dir: Path) -> None:
-    """Read one input file into raw.fNNNN (text columns plus source_line)."""
-    attach_staging(con)
+    """Read one input file into raw.fNNNN (text columns plus source_line); `raw` is attach_staging's."""
     suffix = f.path.suffix.lower()
     try:
         if suffix == ".xlsx":

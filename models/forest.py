@@ -71,13 +71,8 @@ def _number(value: float, unit: str) -> str:
     return f"{value:.2f}{unit}"
 
 
-def explain(values: np.ndarray, contributions: np.ndarray, medians: np.ndarray) -> str:
-    """The features that raised one recipient's score, in words, strongest first."""
-    return explain_all(values[np.newaxis], contributions[np.newaxis], medians)[0]
-
-
 def explain_all(values: np.ndarray, contributions: np.ndarray, medians: np.ndarray) -> list[str]:
-    """explain() for every row of a matrix; the features are ranked for all rows at once."""
+    """For each recipient (row), the features that raised the score, in words, strongest first."""
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :EXPLAIN_TOP]
     strongest = np.take_along_axis(contributions, order, axis=1)
     typical = medians.tolist()
