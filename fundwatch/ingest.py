@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ HEADER_SEARCH_ROWS = 20
 ARROW_BATCH_ROWS = 100_000
 READ_CHUNK_BYTES = 16 << 20
 QUARANTINE_VALUE_CHARS = 200
+CSV_FIELD_LIMIT = 1 << 30  # csv's own default (128 KB) is process-wide state; the loader sets its own
+INVISIBLE_HEADER_CHARS = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 class InputError(Exception):
@@ -96,6 +99,8 @@ class InputFile:
     rows_read: int = 0
     raw_table: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # canonical name -> raw column
+    headers: dict[str, str] = field(default_factory=dict)  # raw column -> the header as the file prints it
+    extra_columns: dict[str, str] = field(default_factory=dict)  # header of an unknown column -> raw column
     early_quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
 
 
@@ -113,7 +118,18 @@ class RunInputs:
 
 
 def _normalise_header(text: object) -> str:
-    return re.sub(r"[\s\u3000\ufeff]+", "", str(text or "")).lower()
+    return re.sub(rf"[\s\u3000{INVISIBLE_HEADER_CHARS}]+", "", str(text or "")).lower()
+
+
+def _printed_header(text: object, position: int) -> str:
+    printed = re.sub(rf"[{INVISIBLE_HEADER_CHARS}]+", "", str(text or "")).strip()
+    return printed or f"第{position + 1}列（无表头）"
+
+
+def county_code(name: str) -> str | None:
+    """The 6-digit division code a folder is named with (full-width digits read as digits), or None."""
+    code = unicodedata.normalize("NFKC", name).strip()
+    return code if re.fullmatch(r"[0-9]{6}", code) else None
 
 
 def match_table(file_name: str, specs: dict[str, TableSpec]) -> list[str]:
@@ -129,10 +145,6 @@ def match_table(file_name: str, specs: dict[str, TableSpec]) -> list[str]:
                 hits.append(spec.name)
                 break
     return hits
-
-
-def _is_county_code(name: str) -> bool:
-    return re.fullmatch(r"\d{6}", name) is not None
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -182,11 +194,18 @@ def discover(input_dir: Path) -> RunInputs:
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: input folder does not exist or is not a folder")
     specs = table_specs()
-    county_dirs = {d.name: d for d in sorted(input_dir.iterdir()) if d.is_dir() and _is_county_code(d.name)}
+    county_dirs: dict[str, Path] = {}
+    for d in sorted(input_dir.iterdir()):
+        code = county_code(d.name) if d.is_dir() else None
+        if code is None:
+            continue
+        if code in county_dirs:
+            raise InputError(f"{d.name}: names the same county {code} as folder {county_dirs[code].name}; keep one")
+        county_dirs[code] = d
     if county_dirs:
         kind, counties, reference_candidates = "city", county_dirs, [input_dir / "reference"]
     else:
-        code = input_dir.name if _is_county_code(input_dir.name) else ""
+        code = county_code(input_dir.name) or ""
         kind, counties = "county", {code: input_dir}
         reference_candidates = [input_dir / "reference", input_dir.parent / "reference"]
     reference_dir = next((d for d in reference_candidates if d.is_dir()), None)
@@ -223,12 +242,33 @@ def map_headers(headers: list[object], spec: TableSpec, rel: str) -> tuple[list[
         raw_names.append(raw_name)
         if canonical is not None:
             mapping[canonical] = raw_name
-            seen_headers[canonical] = str(header).strip()
+            seen_headers[canonical] = _printed_header(header, position)
     missing = [c for c in spec.required if c.name not in mapping]
     if missing:
         names = ", ".join(f"{c.name} ({c.aliases[0]})" for c in missing)
         raise InputError(f"{rel}: not a {spec.name} ({spec.title}) table: required column missing: {names}")
     return raw_names, mapping
+
+
+def _set_columns(f: InputFile, spec: TableSpec, headers: list[object], where: str) -> list[str]:
+    """Map a header row onto the table's columns; unknown columns are kept under their printed header."""
+    raw_names, f.columns = map_headers(headers, spec, where)
+    f.headers = {raw: _printed_header(h, i) for i, (raw, h) in enumerate(zip(raw_names, headers))}
+    known = set(f.columns.values())
+    f.extra_columns = {}
+    for raw in raw_names:
+        if raw not in known:
+            header = f.headers[raw]
+            while header in f.extra_columns:
+                header += "'"
+            f.extra_columns[header] = raw
+    return raw_names
+
+
+def column_types(f: InputFile, spec: TableSpec) -> dict[str, str]:
+    """raw column -> the type of the table column it holds (unknown columns: absent)."""
+    by_name = {c.name: c.type for c in spec.columns}
+    return {raw: by_name[name] for name, raw in f.columns.items()}
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -357,6 +397,7 @@ def _header_candidates(text_path: Path) -> list[str]:
 
 
 def _split(line: str, delimiter: str) -> list[str]:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     return next(csv.reader([line], delimiter=delimiter), [])
 
 
@@ -403,7 +444,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, f: InputFile, spec: TableSpec, wor
         lossy, physical_lines = _transcode_to_utf8(f.path, codec, text_path)
     header_index, delimiter, headers = _find_csv_header(_header_candidates(text_path), spec, f, lossy,
                                                         scan.utf8_error_at)
-    raw_names, f.columns = map_headers(headers, spec, f.rel)
+    raw_names = _set_columns(f, spec, headers, f.rel)
     if physical_lines <= header_index + 1:
         _create_raw_from_rows(con, f, raw_names, [], [])
         return
@@ -451,7 +492,7 @@ def _swallowed_lines(record: list[str], delimiter: str, width: int) -> bool:
 def _read_csv_with_python(con, f: InputFile, text_path: Path, raw_names, delimiter, header_index: int = 0,
                           lossy: bool = False) -> None:
     """The exact path: physical line numbers across quoted newlines, short and long rows quarantined."""
-    csv.field_size_limit(1 << 30)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     width = len(raw_names)
     lines, rows = [], []
     writer = _RawWriter(con, f, raw_names)
@@ -466,6 +507,8 @@ def _read_csv_with_python(con, f: InputFile, text_path: Path, raw_names, delimit
                 if not any(field.strip() for field in record):
                     continue
                 f.rows_read += 1
+                while len(record) > width and not record[-1].strip():
+                    record.pop()  # an empty field after the last column: DuckDB's reader accepts it too
                 reason = ""
                 if previous_end > start_line and _swallowed_lines(record, delimiter, width):
                     reason = f"引号不配对：第{start_line}至{previous_end}行被读成一条记录"
@@ -577,24 +620,83 @@ def _read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
     except Exception as error:  # noqa: BLE001 - as above
         raise InputError(f"{f.rel}: sheet '{sheet_name}' cannot be read ({type(error).__name__})") from None
     headers = rows[header_index]
-    raw_names, f.columns = map_headers(headers, spec, f"{f.rel} (sheet {sheet_name})")
+    raw_names = _set_columns(f, spec, headers, f"{f.rel} (sheet {sheet_name})")
     width = len(raw_names)
-    covered = _merged_cells(merged, header_index, {int(raw[1:]): name for name, raw in f.columns.items()}, rows)
+    types = {int(raw[1:]): kind for raw, kind in column_types(f, spec).items()}
+    covered = _merged_cells(merged, header_index, {int(raw[1:]): f.headers[raw] for raw in f.columns.values()}, rows)
+    exact = _exact_identifier_numbers(f, sheet_name, rows, header_index, types)
     lines, texts = [], []
     for row_index in range(header_index + 1, len(rows)):
-        cells = [_cell_text(v) for v in rows[row_index][:width]]
-        cells += [None] * (width - len(cells))
+        row = rows[row_index]
+        cells, problems = [], []
+        for col in range(width):
+            value = row[col] if col < len(row) else None
+            if (row_index, col) in exact:
+                value = exact[(row_index, col)]
+            text, problem = _typed_cell_text(value, types.get(col))
+            cells.append(text)
+            if problem:
+                problems.append((f.headers[raw_names[col]], text or "", problem))
         if all(c is None or not c.strip() for c in cells) and row_index not in covered:
             continue
         f.rows_read += 1
-        if row_index in covered:
-            columns, values, reasons = zip(*covered[row_index])
+        problems += covered.get(row_index, [])
+        if problems:
+            columns, values, reasons = zip(*problems)
             f.early_quarantine.append((row_index + 1, ";".join(columns), ";".join(values)[:QUARANTINE_VALUE_CHARS],
                                        ";".join(dict.fromkeys(reasons))))
             continue
         lines.append(row_index + 1)
         texts.append(cells)
     _create_raw_from_rows(con, f, raw_names, lines, texts)
+
+
+IDENTIFIER_TYPES = {"id_number": "身份证号", "account": "银行账号"}
+FLOAT_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; a double holds all integers < 2**53
+
+
+def _exact_identifier_numbers(f: InputFile, sheet_name: str, rows, header_index: int,
+                              types: dict[int, str]) -> dict[tuple[int, int], object]:
+    """The exact stored text of ID numbers and accounts that the sheet holds as numbers.
+
+    calamine reads every number as a double, which alters an 18-digit ID (…280744 -> …280768);
+    openpyxl returns the cell's stored digits as an int when they are written out in full.
+    """
+    columns = [c for c, kind in types.items() if kind in IDENTIFIER_TYPES]
+    needed = {(r, c) for c in columns for r in range(header_index + 1, len(rows))
+              if c < len(rows[r]) and isinstance(rows[r][c], float) and abs(rows[r][c]) >= 2**53}
+    if not needed:
+        return {}
+    from openpyxl import load_workbook
+
+    book = load_workbook(f.path, read_only=True, data_only=True)
+    try:
+        first, last = min(c for _, c in needed), max(c for _, c in needed)
+        exact = {}
+        for r, values in enumerate(book[sheet_name].iter_rows(min_col=first + 1, max_col=last + 1, values_only=True)):
+            for c in range(first, last + 1):
+                if (r, c) in needed:
+                    exact[(r, c)] = values[c - first]
+        return exact
+    finally:
+        book.close()
+
+
+def _typed_cell_text(value: object, kind: str | None) -> tuple[str | None, str | None]:
+    """A cell's text for a column of this type, or the reason it cannot be read exactly."""
+    if kind in IDENTIFIER_TYPES and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not (value.is_integer() and abs(value) < 2**53):
+            return format(value, ".17g"), f"{IDENTIFIER_TYPES[kind]}被存为数值，末位已丢失"
+        digits = str(int(value))
+        if len(digits) > FLOAT_EXACT_DIGITS and len(digits.rstrip("0")) <= FLOAT_EXACT_DIGITS:
+            return digits, f"{IDENTIFIER_TYPES[kind]}被存为数值，末位已丢失"
+        return digits, None
+    if kind == "period":
+        if isinstance(value, float) and not value.is_integer():
+            return format(value, ".15g"), "所属期为数值单元格（如2022.10会被存为2022.1），无法确定月份"
+        if isinstance(value, dt.datetime | dt.date):
+            return f"{value.year:04d}-{value.month:02d}", None
+    return _cell_text(value), None
 
 
 def _merged_cells(ranges, header_index: int, known: dict[int, str], rows) -> dict[int, list[tuple[str, str, str]]]:
@@ -618,23 +720,84 @@ def _merged_cells(ranges, header_index: int, known: dict[int, str], rows) -> dic
     return covered
 
 
+SOURCE_TIME_ZONE = "Asia/Shanghai"  # the zone a TIMESTAMPTZ is read in: the agencies' own
+FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+PERIOD_NUMBER_REASON = "所属期为数值单元格（如2022.10会被存为2022.1），无法确定月份"
+
+
+def _parquet_text(column: str, duckdb_type: str, kind: str | None) -> tuple[str, str | None]:
+    """SQL rendering one typed Parquet column as the text the parsers read, exactly, and the SQL of
+    the reason a value cannot be read exactly (None when every value can).
+
+    A decimal keeps its digits (rescaled to two places only when that changes nothing, so that
+    DECIMAL(18,4) amounts load and 12.3450 is still refused); a date in a period column is its month;
+    a timestamp keeps its time of day, a TIMESTAMPTZ read in the agencies' zone; an ID number or
+    account stored as a floating-point number has lost its last digits.
+    """
+    quoted = '"' + column.replace('"', '""') + '"'
+    upper = duckdb_type.upper()
+    if upper.startswith("DECIMAL"):
+        return (f"case when {quoted} = round({quoted}, 2) then cast({quoted} as decimal(38, 2))::varchar "
+                f"else {quoted}::varchar end"), None
+    if upper in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        quoted, upper = f"timezone('{SOURCE_TIME_ZONE}', {quoted})", "TIMESTAMP"
+    if upper.startswith("TIMESTAMP") or upper == "DATE":
+        if kind == "period":
+            return f"strftime({quoted}, '%Y-%m')", None
+        if upper == "DATE":
+            return f"strftime({quoted}, '%Y-%m-%d')", None
+        return (f"case when {quoted}::time = time '00:00:00' then strftime({quoted}, '%Y-%m-%d') "
+                f"else strftime({quoted}, '%Y-%m-%d %H:%M:%S') end"), None
+    if upper in FLOAT_TYPES and kind in IDENTIFIER_TYPES:
+        reason = f"{IDENTIFIER_TYPES[kind]}被存为数值，末位已丢失"
+        return f"{quoted}::varchar", f"case when {quoted} is not null then '{reason}' end"
+    if upper in FLOAT_TYPES and kind == "period":
+        return (f"case when {quoted} = trunc({quoted}) then {quoted}::bigint::varchar else {quoted}::varchar end",
+                f"case when {quoted} <> trunc({quoted}) then '{PERIOD_NUMBER_REASON}' end")
+    return f"cast({quoted} as varchar)", None
+
+
+def _quarantine_unreadable(con, f: InputFile, table: str, raw_names: list[str], problems, readable: str) -> None:
+    """Rows of a typed file holding a value that cannot be read exactly: quarantined as read."""
+    raw_of = {header: raw for raw, header in f.headers.items()}
+    problem_columns = ", ".join(f"problem_{i}" for i in range(len(problems)))
+    rows = con.execute(f"select rowid + 2, {problem_columns}, {', '.join(raw_names)} from {table}_scan "
+                       f"where not ({readable}) order by 1").fetchall()
+    for line, *cells in rows:
+        values = dict(zip(raw_names, cells[len(problems):]))
+        bad = [(header, reason) for (header, _), reason in zip(problems, cells[:len(problems)]) if reason]
+        f.early_quarantine.append((line, ";".join(h for h, _ in bad),
+                                   ";".join(values[raw_of[h]] or "" for h, _ in bad)[:QUARANTINE_VALUE_CHARS],
+                                   ";".join(dict.fromkeys(r for _, r in bad))))
+
+
 def _read_parquet(con, f: InputFile, spec: TableSpec) -> None:
     f.sha256 = hashlib.sha256(f.path.read_bytes()).hexdigest()
     f.encoding = "parquet"
     try:
-        headers = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(f.path)]).fetchall()]
+        described = con.execute("describe select * from read_parquet(?)", [str(f.path)]).fetchall()
     except duckdb.Error as error:
         raise InputError(f"{f.rel}: not a readable Parquet file ({str(error).splitlines()[0][:200]})") from None
-    raw_names, f.columns = map_headers(headers, spec, f.rel)
+    headers = [r[0] for r in described]
+    raw_names = _set_columns(f, spec, headers, f.rel)
+    kinds = column_types(f, spec)
+    rendered = {n: _parquet_text(h, t, kinds.get(n)) for (h, t, *_), n in zip(described, raw_names)}
+    problems = [(f.headers[n], problem) for n, (_, problem) in rendered.items() if problem]
+    problem_columns = (", " + ", ".join(f"{sql} as problem_{i}" for i, (_, sql) in enumerate(problems))) if problems else ""
     table = f"raw.f{f.index:04d}"
-    casts = ", ".join(f'cast("{h.replace(chr(34), chr(34) * 2)}" as varchar) as {n}' for h, n in zip(headers, raw_names))
+    casts = ", ".join(f"{text} as {n}" for n, (text, _) in rendered.items())
     try:
-        con.execute(f"create or replace table {table}_scan as select {casts} from read_parquet(?)", [str(f.path)])
+        con.execute(f"create or replace table {table}_scan as select {casts}{problem_columns} from read_parquet(?)",
+                    [str(f.path)])
     except duckdb.Error as error:
         raise InputError(f"{f.rel}: not a readable Parquet file ({str(error).splitlines()[0][:200]})") from None
-    con.execute(f"create or replace view {table} as select rowid + 2 as source_line, * from {table}_scan")
+    readable = " and ".join(f"problem_{i} is null" for i in range(len(problems))) or "true"
+    if problems:
+        _quarantine_unreadable(con, f, table, raw_names, problems, readable)
+    con.execute(f"create or replace view {table} as select rowid + 2 as source_line, {', '.join(raw_names)} "
+                f"from {table}_scan where {readable}")
     f.raw_table = table
-    f.rows_read = con.execute(f"select count(*) from {table}").fetchone()[0]
+    f.rows_read = con.execute(f"select count(*) from {table}_scan").fetchone()[0]
 
 
 def attach_staging(con: duckdb.DuckDBPyConnection) -> None:

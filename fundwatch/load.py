@@ -7,6 +7,7 @@ quarantine the rest (problems, or exact copies of an earlier row).
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,7 @@ from fundwatch.ingest import (
     table_specs,
     type_specs,
 )
-from fundwatch.paths import sql_file
+from fundwatch.paths import sql_dir, sql_file
 
 MISSING_REASON = "必填项为空"
 DUPLICATE_REASON = "完全重复行"
@@ -39,15 +40,21 @@ ROW_KEY_FILE_FACTOR = 10_000_000_000
 
 
 def _raw_rows_sql(spec: TableSpec, files: list[InputFile]) -> str:
+    """Every file's rows under the table's column names, with each column's header as the file prints
+    it (for quarantine) and the unknown columns kept as one JSON object."""
     parts = []
     for f in files:
         columns = ", ".join(
-            f"{f.columns[c.name] if c.name in f.columns else 'null::varchar'} as raw_{c.name}" for c in spec.columns
+            f"{f.columns[c.name] if c.name in f.columns else 'null::varchar'} as raw_{c.name}, "
+            f"{sql_literal(f.headers.get(f.columns.get(c.name), c.name))} as header_{c.name}"
+            for c in spec.columns
         )
+        extra = ("json_object(" + ", ".join(f"{sql_literal(h)}, {raw}" for h, raw in f.extra_columns.items()) + ")"
+                 if f.extra_columns else "null::json")
         county = sql_literal(f.county) if f.county is not None else "null::varchar"
         parts.append(
             f"select {f.index} as file_index, {sql_literal(f.rel)} as source_file, {county} as county, "
-            f"source_line, {columns} from {f.raw_table}"
+            f"source_line, {columns}, {extra} as extra_columns from {f.raw_table}"
         )
     return "\n    union all\n    ".join(parts)
 
@@ -61,7 +68,7 @@ def _problem_expr(column, type_spec: TypeSpec) -> str:
         branches.append(f"when fw_clean({raw}) is null then {sql_literal(MISSING_REASON)}")
     if type_spec.reason:
         branches.append(f"when {column.name} is null and fw_clean({raw}) is not null then {sql_literal(type_spec.reason)}")
-    return (f"{{'column': {sql_literal(column.name)}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
+    return (f"{{'column': header_{column.name}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
             f"'reason': case {' '.join(branches)} end}}")
 
 
@@ -102,10 +109,17 @@ def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[In
             continue
         lookups.append(_lookup_cte(column, types[column.type]))
         joins.append(f"left join {column.name}_lookup using ({raw})")
-        typed.append(f"{column.name}_lookup.{column.name}")
+        if column.type == "id_number":
+            typed.append(f"{column.name}_lookup.{column.name}")
+        else:  # an absent value is parsed too: an empty 发放状态 is 成功
+            typed.append(f"case when {raw} is null then {types[column.type].macro}(null::varchar)::{types[column.type].sql_type} "
+                         f"else {column.name}_lookup.{column.name} end as {column.name}")
         if column.type == "id_number":
             typed.append("coalesce(id_valid, false) as id_valid")
-    raw_columns = ", ".join(f"raw_{c.name}" for c in spec.columns)
+    if any(c.type == "benefit_type" for c in spec.columns):
+        joins.append("left join benefit_categories on benefit_categories.benefit_type = benefit_type_lookup.benefit_type")
+        typed.append("benefit_categories.category as benefit_category")
+    raw_columns = ", ".join(f"raw_{c.name}, header_{c.name}" for c in spec.columns)
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
     newline = chr(10)
     return f"""
@@ -114,7 +128,7 @@ with raw_rows as not materialized (
     {_raw_rows_sql(spec, files)}
 ),{''.join(lookups)}
 typed as (
-    select file_index, source_file, county, source_line, {raw_columns},
+    select file_index, source_file, county, source_line, extra_columns, {raw_columns},
            {(',' + newline + '           ').join(typed)}
     from raw_rows
     {(newline + '    ').join(joins)}
@@ -147,7 +161,7 @@ def _target_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 def build_insert_sql(spec: TableSpec, target_columns: list[str]) -> str:
     """Load the clean rows, keeping the first of exact copies."""
-    data_columns = [c.name for c in spec.columns]
+    data_columns = [c.name for c in spec.columns] + ["extra_columns::varchar"]
     select = [
         f"file_index * {ROW_KEY_FILE_FACTOR} + source_line" if c == "row_key" else c
         for c in target_columns
@@ -202,14 +216,27 @@ from raw.dup_{spec.name};
 """
 
 
+def benefit_categories() -> dict[str, dict]:
+    with open(sql_dir() / "load" / "benefit_types.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     run_sql(con, "schema", sql_file("schema.sql"))
+
+
+def create_benefit_categories(con: duckdb.DuckDBPyConnection) -> None:
+    """benefit_categories: INPUT.md's table of benefit types, from sql/load/benefit_types.toml."""
+    rows = [(benefit_type, category) for category, spec in benefit_categories().items() for benefit_type in spec["types"]]
+    con.execute("create or replace table benefit_categories (benefit_type varchar primary key, category varchar not null)")
+    con.executemany("insert into benefit_categories values (?, ?)", rows)
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Path) -> list[dict]:
     """Read, type and quarantine every input file; returns the per-file reconciliation."""
     specs, types = table_specs(), type_specs()
     create_schema(con)
+    create_benefit_categories(con)
     attach_staging(con)
     for f in inputs.files:
         read_raw(con, f, specs[f.table], work_dir)
@@ -225,9 +252,25 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
         run_sql(con, f"loading {table}", build_insert_sql(spec, _target_columns(con, table)))
         run_sql(con, f"quarantining {table}", build_quarantine_sql(spec))
         con.execute(f"drop table raw.stg_{table}; drop table raw.dup_{table}")
+    record_input_columns(con, inputs, specs)
     reconciliation = reconcile(con, inputs)
     con.execute("detach raw")
+    require_loaded_rows(con, inputs, specs, reconciliation)
     return reconciliation
+
+
+def record_input_columns(con: duckdb.DuckDBPyConnection, inputs: RunInputs, specs: dict[str, TableSpec]) -> None:
+    """input_columns: for every file, each column of its table it holds (under which header) and each
+    header it holds that is no column of the table (column_name null: kept in extra_columns, unused)."""
+    rows = []
+    for f in inputs.files:
+        for name, raw in f.columns.items():
+            rows.append((f.rel, f.table, name, f.headers.get(raw, name)))
+        rows.extend((f.rel, f.table, None, header) for header in f.extra_columns)
+    con.execute("create or replace table input_columns (source_file varchar not null, table_name varchar not null, "
+                "column_name varchar, header varchar not null)")
+    if rows:
+        con.executemany("insert into input_columns values (?, ?, ?, ?)", rows)
 
 
 def require_rows(inputs: RunInputs, specs: dict[str, TableSpec]) -> None:
@@ -245,6 +288,43 @@ def require_rows(inputs: RunInputs, specs: dict[str, TableSpec]) -> None:
                                  f"a county cannot be checked without its {specs[table].title}")
 
 
+MOSTLY_QUARANTINED_SHARE = 0.5
+
+
+def require_loaded_rows(con, inputs: RunInputs, specs: dict[str, TableSpec], reconciliation: list[dict]) -> None:
+    """Stop when none of a county's payments or recipients rows could be loaded.
+
+    Every row quarantined (a date format the export changed, say) would otherwise give an empty clue
+    list that looks like a clean county. The message names the most common reason.
+    """
+    for county in inputs.counties:
+        for table in COUNTY_TABLES_WITH_ROWS:
+            files = [r for r in reconciliation if r["table"] == table and r["county"] == county]
+            if not files or any(r["rows_loaded"] for r in files):
+                continue
+            read = sum(r["rows_read"] for r in files)
+            column, reason, count = con.execute(
+                "select column_name, reason, count(*) from quarantine where source_file in (select unnest(?)) "
+                "group by all order by 3 desc, 1, 2 limit 1", [[r["path"] for r in files]]).fetchone()
+            where = f"{column}: " if column else ""
+            raise InputError(f"{files[0]['path']}: none of the {read:,} rows of {specs[table].title} could be loaded "
+                             f"(most common reason, {count:,} rows: {where}{reason}); "
+                             f"a county cannot be checked without its {specs[table].title}")
+
+
+def load_warnings(reconciliation: list[dict]) -> list[str]:
+    """Files most of whose rows went to quarantine: the run goes on, and says so loudly."""
+    warnings = []
+    for f in reconciliation:
+        if f["rows_read"] and f["rows_quarantined"] > MOSTLY_QUARANTINED_SHARE * f["rows_read"]:
+            warnings.append(f"{f['path']}: {f['rows_quarantined']:,} of {f['rows_read']:,} rows quarantined "
+                            f"({f['rows_quarantined'] / f['rows_read']:.0%}); see quarantine.csv")
+        if f.get("unrecognised_headers"):
+            warnings.append(f"{f['path']}: columns not recognised, kept but unused: "
+                            + ", ".join(f["unrecognised_headers"]))
+    return warnings
+
+
 def reconcile(con: duckdb.DuckDBPyConnection, inputs: RunInputs) -> list[dict]:
     loaded = dict(
         con.execute(
@@ -254,6 +334,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, inputs: RunInputs) -> list[dict]:
     quarantined = dict(
         con.execute("select source_file, count(distinct source_line) from quarantine group by 1").fetchall()
     )
+    unmapped: dict[str, dict[str, int]] = {}
+    if "payments" in inputs.tables_present():
+        for source_file, benefit_type, count in con.execute(
+                "select source_file, benefit_type, count(*) from payments where benefit_category is null "
+                "group by all order by 1, 3 desc, 2").fetchall():
+            unmapped.setdefault(source_file, {})[benefit_type] = count
     return [
         {
             "path": f.rel,
@@ -264,6 +350,8 @@ def reconcile(con: duckdb.DuckDBPyConnection, inputs: RunInputs) -> list[dict]:
             "rows_read": f.rows_read,
             "rows_loaded": int(loaded.get(f.rel, 0)),
             "rows_quarantined": int(quarantined.get(f.rel, 0)),
+            "unrecognised_headers": list(f.extra_columns),
+            **({"unmapped_benefit_types": unmapped.get(f.rel, {})} if f.table == "payments" else {}),
         }
         for f in inputs.files
     ]

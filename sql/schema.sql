@@ -18,9 +18,12 @@ create table if not exists payments (           -- one row per payment (待遇�
     region_code   varchar not null,             -- 6 digits
     operator_id   varchar,
     reviewer_id   varchar,
+    pay_status    varchar not null,             -- 成功 / 失败 / 退回 (empty in the export: 成功)
+    benefit_category varchar,                   -- sql/load/benefit_types.toml; null: not in the table
     county        varchar not null,             -- the county folder the file came from
     source_file   varchar not null,             -- relative to the input folder
-    source_line   bigint not null
+    source_line   bigint not null,
+    extra_columns json                          -- the file's columns that are no column of the table
 );
 
 create table if not exists recipients (         -- one row per person and scheme (待遇领取人员信息)
@@ -41,7 +44,8 @@ create table if not exists recipients (         -- one row per person and scheme
     region_code         varchar not null,
     county              varchar not null,
     source_file         varchar not null,
-    source_line         bigint not null
+    source_line         bigint not null,
+    extra_columns json
 );
 
 create table if not exists deaths (             -- 死亡人员信息
@@ -52,7 +56,8 @@ create table if not exists deaths (             -- 死亡人员信息
     death_date  date not null,
     source      varchar,                        -- 公安 / 民政 / 卫健
     source_file varchar not null,
-    source_line bigint not null
+    source_line bigint not null,
+    extra_columns json
 );
 
 create table if not exists prisoners (          -- 服刑人员信息
@@ -63,7 +68,8 @@ create table if not exists prisoners (          -- 服刑人员信息
     sentence_start date not null,
     sentence_end   date,                        -- null: still serving
     source_file    varchar not null,
-    source_line    bigint not null
+    source_line    bigint not null,
+    extra_columns json
 );
 
 create table if not exists public_employees (   -- 财政供养人员信息
@@ -75,7 +81,8 @@ create table if not exists public_employees (   -- 财政供养人员信息
     start_date  date,
     end_date    date,                           -- null: still employed
     source_file varchar not null,
-    source_line bigint not null
+    source_line bigint not null,
+    extra_columns json
 );
 
 create table if not exists employment (         -- 职工参保缴费记录
@@ -85,7 +92,8 @@ create table if not exists employment (         -- 职工参保缴费记录
     period      integer not null,
     unit_name   varchar,
     source_file varchar not null,
-    source_line bigint not null
+    source_line bigint not null,
+    extra_columns json
 );
 
 create table if not exists quarantine (         -- input rows that could not be loaded
