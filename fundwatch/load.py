@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from fundwatch.db import run_sql, sql_literal
+from fundwatch.divisions import load_division_codes
 from fundwatch.ingest import (
     InputError,
     InputFile,
@@ -210,6 +211,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
     """Read, type and quarantine every input file; returns the per-file reconciliation."""
     specs, types = table_specs(), type_specs()
     create_schema(con)
+    load_division_codes(con)
     attach_staging(con)
     for f in inputs.files:
         read_raw(con, f, specs[f.table], work_dir)
