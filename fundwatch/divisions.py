@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from fundwatch.db import run_sql, sql_literal
+from fundwatch.db import sql_literal
 
 RANGED_NAME = re.compile(r"\[(\d*)-(\d*)\](.*)")
 
@@ -90,11 +90,8 @@ order by code, source, first_year nulls first, name
 
 def load_division_codes(con: duckdb.DuckDBPyConnection) -> None:
     """The table division_codes in the run's database."""
-    con.register("fw_division_table", division_table())
-    try:
-        run_sql(con, "division codes", "create or replace table division_codes as select * from fw_division_table")
-    finally:
-        con.unregister("fw_division_table")
+    division_arrow = division_table()  # noqa: F841 - read by DuckDB below, by its name
+    con.execute("create or replace table division_codes as select * from division_arrow")
 
 
 @functools.cache
