@@ -1,7 +1,8 @@
 """Resident ID numbers (公民身份号码, GB 11643-1999) in Python.
 
-The loader normalises ID numbers in SQL (sql/load/macros.sql); this module is the reference
-implementation the synthetic-data generator and the tests use.
+The loader normalises ID numbers in SQL (sql/load/macros.sql); the synthetic-data generator makes
+them with this module. The tests check both against python-stdnum's `stdnum.cn.ric` instead
+(tests/id_oracle.py), which shares no code with either.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from fundwatch.db import run_sql, sql_literal
+from fundwatch.divisions import load_division_codes
 from fundwatch.ingest import (
     InputError,
     InputFile,
@@ -237,6 +238,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
     specs, types = table_specs(), type_specs()
     create_schema(con)
     create_benefit_categories(con)
+    load_division_codes(con)
     attach_staging(con)
     for f in inputs.files:
         read_raw(con, f, specs[f.table], work_dir)

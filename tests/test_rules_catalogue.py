@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from fundwatch.idnumber import make_id, to_legacy15
 from tests.builders import Person
 from tests.rule_harness import clues_for
 
@@ -187,6 +188,42 @@ def case_a02_valid_legacy_and_lower_x_are_not_clues():
     x_person = next(q for q in map(Person, range(100, 200)) if q.id_number.endswith("X"))
     payments += [dict(x, id_number=x_person.id_number.lower()) for x in x_person.monthly("202301", "202302")]
     return payments, [p.recipient(id_number=legacy), x_person.recipient(id_number=x_person.id_number.lower())], {}, {}
+
+
+def case_a02_fabricated_address_code_with_correct_check_digit():
+    p = Person(74)
+    fabricated = make_id("339900", p.birth, 74, p.male)
+    payments, recipients = with_id(p, fabricated)
+    return payments, recipients, {}, {("A02", fabricated): ("2", "6000.00")}
+
+
+def case_a02_fabricated_legacy_number_keeps_its_18_digit_key():
+    p = Person(75)
+    fabricated = make_id("999999", p.birth, 75, p.male)
+    payments, recipients = with_id(p, to_legacy15(fabricated))
+    return payments, recipients, {}, {("A02", fabricated): ("2", "6000.00")}
+
+
+@pytest.mark.parametrize("area, label", [
+    ("330103", "下城区: abolished in 2021, its people keep their numbers"),
+    ("330113", "临平区: created in 2021, after this person was born"),
+    ("330108", "滨江区: created in 1996, after this person was born"),
+    ("441900", "东莞市: a prefecture-level city without counties"),
+])
+def test_a02_real_division_codes_are_not_clues(tmp_path, area, label):
+    p = Person(76, birth=dt.date(1950, 6, 15))
+    payments, recipients = with_id(p, make_id(area, p.birth, 76, p.male))
+    clues = clues_for(tmp_path, payments, recipients, RULES)
+    assert {k for k in clues if k[0] != "skipped"} == set(), label
+
+
+def test_a02_names_the_unknown_address_code(tmp_path):
+    p = Person(77)
+    fabricated = make_id("000000", p.birth, 77, p.male)
+    payments, recipients = with_id(p, fabricated, gender="女")
+    clue = clues_for(tmp_path, payments, recipients, RULES)[("A02", fabricated)]
+    assert clue["evidence"] == (f"公民身份号码“{fabricated}”号码地址码000000不是行政区划代码（GB/T 2260历年均无此代码）；"
+                                "号码显示性别为男，与性别字段“女”不一致；按该号码发放待遇2笔，合计6,000.00元")
 
 
 def case_a03_operator_reviews_own_payments():

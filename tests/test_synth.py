@@ -19,8 +19,16 @@ import polars as pl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from fundwatch import idnumber
-from fundwatch.synth import build_city, synth, write_city
+from fundwatch.synth import (
+    CITY_COUNTIES,
+    FABRICATED_AREAS,
+    FORMER_COUNTIES,
+    REAL_OTHER_AREAS,
+    build_city,
+    synth,
+    write_city,
+)
+from tests import id_oracle
 
 SMALL = dict(counties=3, persons=900, months=15, seed=7, start_period="202303")
 RULES = ("D01", "P01", "P02", "P03", "E01", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
@@ -139,11 +147,11 @@ def normalise_id(text: str | None) -> tuple[str, bool]:
     if len(raw) == 15 and raw.isdigit():
         try:
             date(1900 + int(raw[6:8]), int(raw[8:10]), int(raw[10:12]))
-            return idnumber.from_legacy15(raw), True
+            return id_oracle.widen_legacy(raw), True
         except ValueError:
             return raw, False
     candidate = raw.upper()
-    return (candidate, True) if idnumber.is_valid(candidate) else (raw, False)
+    return (candidate, True) if id_oracle.valid_but_for_place(candidate, date.today()) else (raw, False)
 
 
 def month_of(day: date) -> int:
@@ -297,6 +305,8 @@ def evaluate_rules(data: dict[str, pl.DataFrame]) -> dict[str, set[tuple[str, st
     fired["A01"] = set(shared.filter(pl.col("n") >= 3).select("county", "bank_account").iter_rows())
 
     a02 = subjects(pay.filter(~pl.col("valid"))) | subjects(rec.filter(~pl.col("valid")))
+    a02 |= {(county, key) for frame in (pay, rec) for county, key in subjects(frame.filter(pl.col("valid")))
+            if not id_oracle.known_area(key[:6])}
     for row in rec.filter(pl.col("valid")).iter_rows(named=True):
         key = row["key"]
         if key[6:14] != row["birth_date"].strftime("%Y%m%d") or (int(key[16]) % 2 == 1) != row["male"]:
@@ -414,7 +424,7 @@ def test_recipient_ids_are_valid_and_match_birth_and_gender_except_a02_plants(wr
         if row["key"] in a02_plants:
             continue
         assert row["valid"], row
-        assert idnumber.is_valid(row["key"])
+        assert id_oracle.valid_but_for_place(row["key"], date.today())
         assert row["key"][6:14] == row["birth_date"].strftime("%Y%m%d"), row
         assert (int(row["key"][16]) % 2 == 1) == row["male"], row
     invalid = {r["key"] for r in recipients.iter_rows(named=True) if not r["valid"]}
@@ -424,6 +434,23 @@ def test_recipient_ids_are_valid_and_match_birth_and_gender_except_a02_plants(wr
     assert any(len(i) == 18 and i.endswith("x") for i in raw_ids | {
         r["id_number"] for p in out.glob("*/*.csv") if "payments" in p.name or "发放" in p.name
         for r in read_table(p, "payments") if r["id_number"]})
+
+
+def test_synthetic_address_codes_are_real_and_the_fabricated_ones_are_not():
+    assert all(id_oracle.known_area(c) for c in CITY_COUNTIES + FORMER_COUNTIES)
+    assert all(id_oracle.known_area(c) for c, _ in REAL_OTHER_AREAS)
+    assert not any(id_oracle.known_area(c) for c in FABRICATED_AREAS)
+
+
+def test_fabricated_id_numbers_have_correct_check_digits(written):
+    out, _ = written
+    truth = pl.read_csv(out / "ground_truth.csv", schema_overrides={"subject_key": pl.String, "region_code": pl.String})
+    fabricated = truth.filter(pl.col("note").str.starts_with("fabricated"))["subject_key"].to_list()
+    assert len(fabricated) >= 2
+    for number in fabricated:
+        assert number[:6] in FABRICATED_AREAS
+        assert id_oracle.ric.calc_check_digit(number) == number[17]
+        assert not id_oracle.stdnum_accepts(number)
 
 
 def test_ground_truth_has_plants_and_near_misses_for_every_rule(written):
@@ -436,7 +463,7 @@ def test_ground_truth_has_plants_and_near_misses_for_every_rule(written):
         assert plants.height >= 3, rule
         assert near.height >= MINIMUM_NEAR_MISSES[rule], rule
     person_keys = truth.filter(~pl.col("rule_id").is_in(["A01", "A02", "A03"]))["subject_key"]
-    assert all(idnumber.is_valid(k) and k == k.upper() for k in person_keys)
+    assert all(id_oracle.valid_but_for_place(k, date.today()) and k == k.upper() for k in person_keys)
 
 
 def test_expected_quarantine_points_at_the_bad_rows(written):

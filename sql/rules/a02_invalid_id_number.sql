@@ -1,7 +1,10 @@
 -- A02 身份证号码异常
 -- An ID number (in payments or recipients) that is invalid: wrong length or characters, wrong
--- check digit, impossible birth date; or a valid one that disagrees with the recipient's birth_date
--- or gender. A valid 15-digit legacy number or a lower-case x was normalised at load: no clue.
+-- check digit, impossible birth date; or whose address code (first 6 digits) is no division code of
+-- any year in division_codes (a fabricated number can have a correct check digit); or a valid one
+-- that disagrees with the recipient's birth_date or gender. A valid 15-digit legacy number or a
+-- lower-case x was normalised at load: no clue. An unknown address code leaves the number valid
+-- (id_valid, normalisation and every join are as before): it only adds this clue.
 -- Evidence and amount: everything paid to the person.
 
 with invalid_candidates as (
@@ -14,6 +17,21 @@ with invalid_candidates as (
 invalid_numbers as (
     select id_number, fw_id_problem(candidate) as problem
     from invalid_candidates
+),
+
+area_candidates as (
+    select id_number, id_number as candidate from payments where id_valid
+    union all
+    select id_number, id_number from recipients where id_valid
+    union all
+    select id_number, candidate from invalid_candidates where regexp_full_match(candidate, '[0-9]{17}[0-9X]')
+),
+
+unknown_areas as (
+    select distinct a.id_number,
+           '号码地址码' || left(a.candidate, 6) || '不是行政区划代码（GB/T 2260历年均无此代码）' as problem
+    from area_candidates as a
+    anti join division_codes as d on d.code = left(a.candidate, 6)
 ),
 
 disagreements as (
@@ -32,7 +50,7 @@ disagreements as (
 
 problems as (
     select id_number, string_agg(distinct problem, '；' order by problem) as problem
-    from (select * from invalid_numbers union all select * from disagreements)
+    from (select * from invalid_numbers union all select * from unknown_areas union all select * from disagreements)
     group by id_number
 ),
 
