@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -101,6 +102,8 @@ def _summary(result: dict) -> None:
     for f in result["inputs"]:
         inputs.add_row(f["path"], f["table"], str(f["rows_read"]), str(f["rows_loaded"]), str(f["rows_quarantined"]))
     console.print(inputs)
+    for warning in result.get("load_warnings", []):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     validation = result.get("validation", {})
     failed = sum(t.get("failed", 0) for t in validation.get("tables", {}).values())
     if "tables" in validation:

@@ -278,6 +278,7 @@ def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict
         "run": {"kind": "city", "county": "", "counties": list(plan.counties), "input": str(plan.input_dir)},
         "inputs": inputs,
         "ignored_files": [],
+        "load_warnings": list(dict.fromkeys(w for r in county_results for w in r.get("load_warnings", []))),
         "validation": {"by_county": {r["county"]: r["validation"] for r in county_results}},
         "rules": county_rule_summary(county_results) + city_rules,
         "clues": {k: v for k, v in assembled.items() if k != "ranking"},

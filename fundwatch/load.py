@@ -66,61 +66,66 @@ def _problem_expr(column, type_spec: TypeSpec) -> str:
     branches = [f"when length({raw}) > {MAX_FIELD_CHARS} then {sql_literal(LONG_REASON)}",
                 f"when contains({raw}, chr(0)) then {sql_literal(NUL_REASON)}"]
     if column.required:
-        branches.append(f"when fw_clean({raw}) is null then {sql_literal(MISSING_REASON)}")
+        branches.append(f"when {column.name}_blank then {sql_literal(MISSING_REASON)}")
     if type_spec.reason:
-        branches.append(f"when {column.name} is null and fw_clean({raw}) is not null then {sql_literal(type_spec.reason)}")
+        branches.append(f"when {column.name} is null and not {column.name}_blank then {sql_literal(type_spec.reason)}")
     return (f"{{'column': header_{column.name}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
             f"'reason': case {' '.join(branches)} end}}")
 
 
 def _lookup_cte(column, type_spec: TypeSpec) -> str:
-    """Each distinct raw value of a column parsed once (columns repeat: periods, dates, people)."""
+    """Each distinct raw value of a column parsed once (columns repeat: periods, dates, people), with
+    whether it is blank once cleaned."""
     raw = f"raw_{column.name}"
     if column.type == "id_number":
         return f"""
 {column.name}_candidates as (
-    select {raw}, fw_id_candidate({raw}) as candidate
+    select {raw}, fw_id_candidate({raw}) as candidate, fw_clean({raw}) as cleaned
     from (select distinct {raw} from raw_rows where {raw} is not null)
 ),
 {column.name}_lookup as (
     select {raw},
-           case when fw_id_problem(candidate) is null then candidate else fw_clean({raw}) end as {column.name},
-           fw_id_problem(candidate) is null as id_valid
+           case when fw_id_problem(candidate) is null then candidate else cleaned end as {column.name},
+           fw_id_problem(candidate) is null as id_valid,
+           cleaned is null as {column.name}_blank
     from {column.name}_candidates
 ),"""
     return f"""
 {column.name}_lookup as (
-    select {raw}, {type_spec.macro}({raw})::{type_spec.sql_type} as {column.name}
+    select {raw}, {type_spec.macro}({raw})::{type_spec.sql_type} as {column.name},
+           fw_clean({raw}) is null as {column.name}_blank
     from (select distinct {raw} from raw_rows where {raw} is not null)
 ),"""
 
 
-def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[InputFile]) -> str:
+def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[InputFile],
+                     absent_values: dict[str, str]) -> str:
     """stg_<table>: every raw row typed, with the list of its problems.
 
     Free text is trimmed in place; every other column is parsed once per distinct raw value (a
     county has a few dozen periods and one row per person) and joined back. Problems are read off
-    the typed values.
+    the typed values. `absent_values`: each type's value for an absent cell (SQL literals).
     """
     typed, lookups, joins = [], [], []
     for column in spec.columns:
         raw = f"raw_{column.name}"
         if column.type == "text":
             typed.append(f"fw_clean({raw}) as {column.name}")
+            typed.append(f"fw_clean({raw}) is null as {column.name}_blank")
             continue
         lookups.append(_lookup_cte(column, types[column.type]))
         joins.append(f"left join {column.name}_lookup using ({raw})")
+        typed.append(f"coalesce({column.name}_lookup.{column.name}_blank, true) as {column.name}_blank")
         if column.type == "id_number":
             typed.append(f"{column.name}_lookup.{column.name}")
-        else:  # an absent value is parsed too: an empty 发放状态 is 成功
-            typed.append(f"case when {raw} is null then {types[column.type].macro}(null::varchar)::{types[column.type].sql_type} "
-                         f"else {column.name}_lookup.{column.name} end as {column.name}")
-        if column.type == "id_number":
             typed.append("coalesce(id_valid, false) as id_valid")
+        else:  # an absent value is parsed too: an empty 发放状态 is 成功
+            typed.append(f"case when {raw} is null then {absent_values[column.type]} "
+                         f"else {column.name}_lookup.{column.name} end as {column.name}")
     if any(c.type == "benefit_type" for c in spec.columns):
         joins.append("left join benefit_categories on benefit_categories.benefit_type = benefit_type_lookup.benefit_type")
         typed.append("benefit_categories.category as benefit_category")
-    raw_columns = ", ".join(f"raw_{c.name}, header_{c.name}" for c in spec.columns)
+    raw_columns = ", ".join(f"raw_{c.name}, header_{c.name}, {c.name}_blank" for c in spec.columns)
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
     newline = chr(10)
     return f"""
@@ -129,7 +134,7 @@ with raw_rows as not materialized (
     {_raw_rows_sql(spec, files)}
 ),{''.join(lookups)}
 typed as (
-    select file_index, source_file, county, source_line, extra_columns, {raw_columns},
+    select file_index, source_file, county, source_line, extra_columns, {', '.join(f"raw_{c.name}, header_{c.name}" for c in spec.columns)},
            {(',' + newline + '           ').join(typed)}
     from raw_rows
     {(newline + '    ').join(joins)}
@@ -143,6 +148,14 @@ from typed
 """
 
 
+def absent_values(con: duckdb.DuckDBPyConnection, types: dict[str, TypeSpec]) -> dict[str, str]:
+    """What each column type's parser makes of an absent cell, as SQL literals (NULL but for 发放状态)."""
+    names = list(types)
+    row = con.execute("select " + ", ".join(f"{types[n].macro}(null::varchar)::varchar" for n in names)).fetchone()
+    return {name: (f"{sql_literal(value)}::{types[name].sql_type}" if value is not None else f"null::{types[name].sql_type}")
+            for name, value in zip(names, row)}
+
+
 def _clean_conditions(spec: TableSpec, types: dict[str, TypeSpec]) -> list[str]:
     """Cheap tests that a row has no problem; rows failing them get the full problem list."""
     conditions = []
@@ -151,7 +164,7 @@ def _clean_conditions(spec: TableSpec, types: dict[str, TypeSpec]) -> list[str]:
         if column.required:
             conditions.append(f"{column.name} is not null")
         elif types[column.type].reason:
-            conditions.append(f"({column.name} is not null or {raw} is null)")
+            conditions.append(f"({column.name} is not null or {column.name}_blank)")
         conditions.append(f"coalesce(length({raw}) <= {MAX_FIELD_CHARS} and not contains({raw}, chr(0)), true)")
     return conditions
 
@@ -239,6 +252,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
     create_schema(con)
     create_benefit_categories(con)
     load_division_codes(con)
+    absent = absent_values(con, types)
     attach_staging(con)
     for f in inputs.files:
         read_raw(con, f, specs[f.table], work_dir)
@@ -249,7 +263,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
         files = [f for f in inputs.files if f.table == table]
         if not files:
             continue
-        run_sql(con, f"typing {table}", build_typing_sql(spec, types, files))
+        run_sql(con, f"typing {table}", build_typing_sql(spec, types, files, absent))
         drop_raw(con, files)
         run_sql(con, f"loading {table}", build_insert_sql(spec, _target_columns(con, table)))
         run_sql(con, f"quarantining {table}", build_quarantine_sql(spec))

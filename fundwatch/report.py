@@ -330,6 +330,19 @@ footer { color: var(--muted); font-size: 12px; text-align: center; padding: 10px
 """.replace("FONTS", FONT_STACK)
 
 
+def _unmapped_benefit_types(inputs: list[dict]) -> str:
+    """未归类待遇类型: benefit types the category table does not name, with counts (never guessed)."""
+    counts: dict[str, int] = {}
+    for f in inputs:
+        for benefit_type, count in (f.get("unmapped_benefit_types") or {}).items():
+            counts[benefit_type] = counts.get(benefit_type, 0) + int(count)
+    if not counts:
+        return ""
+    rows = [[benefit_type, _int(count)] for benefit_type, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return ("<h3>未归类待遇类型（不在待遇类型分类表中，未计入任何类别）</h3>"
+            + _table(["待遇类型", "发放笔数"], rows, numeric={1}))
+
+
 def _kpi(label: str, value: str, unit: str = "", sub: str = "", css: str = "") -> str:
     return (f'<div class="kpi {_e(css)}"><div class="label">{_e(label)}</div>'
             f'<div class="value">{_e(value)}<span class="unit">{_e(unit)}</span></div>'
@@ -474,6 +487,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
                  input_rows, numeric={4, 5, 6}, row_classes=input_classes,
                  foot=["合计", "", "", "", *(_int(t) for t in totals), "一致" if reconciled else "不一致", ""])
         + (f'<div class="note">未读取的文件：{_e("；".join(str(i) for i in ignored))}</div>' if ignored else "")
+        + "".join(f'<div class="note bad">注意：{_e(w)}</div>' for w in manifest.get("load_warnings") or [])
+        + _unmapped_benefit_types(inputs)
         + "</section>")
 
     # per rule

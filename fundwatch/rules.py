@@ -64,8 +64,25 @@ def skip_reason(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
 
 
 def partial_notes(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
-    """What part of a rule could not be checked on this database."""
-    return "；".join(note for requirement, note in rule.partial_requires.items() if not _available(con, requirement))
+    """What part of a rule could not be checked on this database: missing optional inputs, and files of a
+    table that lack a column the rule needs (their rows are not checked by it)."""
+    notes = [note for requirement, note in rule.partial_requires.items() if not _available(con, requirement)]
+    for qualified in (*rule.requires_columns, *(r for r in rule.partial_requires if "." in r)):
+        table, column = qualified.split(".")
+        lacking = files_lacking_column(con, table, column)
+        if lacking and _available(con, qualified):
+            notes.append(f"{'、'.join(lacking)}无{column}列，其中的记录未检查")
+    return "；".join(dict.fromkeys(notes))
+
+
+def files_lacking_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[str]:
+    """The input files of a table that have no header for one of its columns (input_columns, from the load)."""
+    if not table_exists(con, "input_columns"):
+        return []
+    return [r[0] for r in con.execute(
+        "select distinct source_file from input_columns where table_name = $table "
+        "except select source_file from input_columns where table_name = $table and column_name = $column "
+        "order by 1", {"table": table, "column": column}).fetchall()]
 
 
 def run_rule(con: duckdb.DuckDBPyConnection, registry: Registry, rule: Rule) -> RuleOutcome:

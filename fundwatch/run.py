@@ -20,7 +20,7 @@ from fundwatch import __version__
 from fundwatch.db import EngineSettings, connect
 from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
 from fundwatch.ingest import RunInputs, discover
-from fundwatch.load import load_inputs
+from fundwatch.load import load_inputs, load_warnings
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
 
@@ -109,7 +109,7 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
     shutil.rmtree(paths.work_dir, ignore_errors=True)
     paths.work_dir.mkdir(exist_ok=True)
     return {"kind": inputs.kind, "counties": counties, "inputs": reconciliation,
-            "ignored_files": inputs.ignored, "table_rows": tables}
+            "ignored_files": inputs.ignored, "load_warnings": load_warnings(reconciliation), "table_rows": tables}
 
 
 def validate_stage(paths: RunPaths, options: RunOptions) -> dict:
@@ -267,6 +267,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
             "inputs": loaded["inputs"],
             "ignored_files": loaded["ignored_files"],
+            "load_warnings": loaded["load_warnings"],
             "table_rows": loaded["table_rows"],
             "validation": validation,
             "rules": rule_results,
@@ -288,6 +289,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         discard(paths)
         raise
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
+            "load_warnings": loaded["load_warnings"],
             "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history}
 
 
