@@ -21,6 +21,7 @@ from checks.registry import Registry
 from fundwatch.db import connect, run_sql, sql_literal
 from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
 from fundwatch.ingest import discover
+from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
 from fundwatch.rules import ASSEMBLY_TABLES, write_catalogue
 from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
@@ -120,6 +121,7 @@ def run_partition(exchange_dir: Path, registry: Registry, rule_key: str, bucket:
     with connect(":memory:") as con:
         file_list = "[" + ", ".join(sql_literal(Path(f)) for f in files) + "]"
         con.execute(f"create view payments as select * from read_parquet({file_list}, hive_partitioning = false)")
+        create_paid_payments(con)
         statement, parameters = rule.statement(registry.parameters)
         run_sql(con, f"rule {rule.key} partition {bucket}", statement, parameters)
         run_sql(con, f"writing {rule.key} hits",

@@ -272,7 +272,14 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
     reconciliation = reconcile(con, inputs)
     con.execute("detach raw")
     require_loaded_rows(con, inputs, specs, reconciliation)
+    create_paid_payments(con)
     return reconciliation
+
+
+def create_paid_payments(con: duckdb.DuckDBPyConnection) -> None:
+    """paid_payments (sql/models/): the payments as the rules see them, net of reversals and payments
+    not received; built once, after the load (and on each partition of a city run)."""
+    run_sql(con, "paid payments", "create or replace table paid_payments as\n" + sql_file("models/paid_payments.sql"))
 
 
 def record_input_columns(con: duckdb.DuckDBPyConnection, inputs: RunInputs, specs: dict[str, TableSpec]) -> None:

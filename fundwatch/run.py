@@ -138,8 +138,7 @@ def rule_stage(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
 
 def score_stage(paths: RunPaths, options: RunOptions) -> dict:
     with connect(paths.database, options.engine) as con:
-        return score_recipients(con, seed=options.seed,
-                                death_one_off_benefits=options.registry().parameters["death_one_off_benefits"])
+        return score_recipients(con, seed=options.seed)
 
 
 def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:

@@ -10,8 +10,8 @@ from models.features import FEATURES, build_features
 from models.forest import explain_all, fit_and_score
 
 
-def score_recipients(con: duckdb.DuckDBPyConnection, *, seed: int, death_one_off_benefits: list[str]) -> dict:
-    matrix = build_features(con, death_one_off_benefits)
+def score_recipients(con: duckdb.DuckDBPyConnection, *, seed: int) -> dict:
+    matrix = build_features(con)
     scores = fit_and_score(matrix, seed=seed)
     reasons = explain_all(matrix.values, scores.contributions, scores.medians)
     scores_table = pa.table({  # noqa: F841 - read by DuckDB below

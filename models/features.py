@@ -43,9 +43,8 @@ class FeatureMatrix:
         return self.values.shape[0]
 
 
-def build_features(con: duckdb.DuckDBPyConnection, death_one_off_benefits: list[str]) -> FeatureMatrix:
-    run_sql(con, "recipient features", "create or replace table features as " + sql_file("features/recipient_features.sql"),
-            {"death_one_off_benefits": death_one_off_benefits})
+def build_features(con: duckdb.DuckDBPyConnection) -> FeatureMatrix:
+    run_sql(con, "recipient features", "create or replace table features as " + sql_file("features/recipient_features.sql"))
     columns = con.execute(f"select {', '.join(f.name for f in FEATURES)} from features order by id_number").fetchnumpy()
     values = np.column_stack([np.asarray(columns[f.name], dtype=np.float64) for f in FEATURES]) if len(
         columns[FEATURES[0].name]) else np.empty((0, len(FEATURES)))

@@ -22,7 +22,7 @@ def clues_for(tmp_path: Path, payments: list[dict], recipients: list[dict], rule
         load_inputs(con, discover(county), tmp_path)
         write_catalogue(con, registry)
         outcomes = {r: run_rule(con, registry, registry.rule(r)) for r in rules}
-        score_recipients(con, seed=0, death_one_off_benefits=registry.parameters["death_one_off_benefits"])
+        score_recipients(con, seed=0)
         assemble_clues(con, registry, COUNTY)
         rows = con.execute(
             "select rule_id, subject_key, payment_count, amount::varchar as amount, period_start, period_end, "

@@ -255,7 +255,7 @@ def test_evidence_sentences_name_the_facts(tmp_path):
     pension_payments, _, _, _ = case_e05_c_with_pension()
     p = recipients[0]
     clue = clues_for(tmp_path, payments, recipients, RULES, **references)[("E05", p["id_number"])]
-    assert clue["evidence"] == "(b)202303有就业参保缴费记录，同期领取失业保险金1笔；违规领取合计1,800.00元"
+    assert clue["evidence"] == "(b)202303有就业参保缴费记录，同期领取失业保险金1个月；违规领取合计1,800.00元"
 
 
 def test_a03_skipped_without_operator_columns(tmp_path):

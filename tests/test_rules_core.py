@@ -147,7 +147,7 @@ def test_e01_counts_only_payments_before_age_as_improper(tmp_path):
     clues = clues_for(tmp_path, p.monthly("202301", "202305"), [p.recipient()], RULES)
     clue = clues[("E01", p.id_number)]
     assert (clue["payment_count"], clue["amount"]) == (5, "6000.00")
-    assert "应于202303年满60周岁" in clue["evidence"] and "达龄前发放养老金2笔" in clue["evidence"]
+    assert "应于202303年满60周岁" in clue["evidence"] and "达龄前发放养老金2个月" in clue["evidence"]
 
 
 def test_e01_uses_recipient_birth_date_when_id_invalid(tmp_path):
@@ -162,7 +162,7 @@ def test_d01_evidence_names_every_source_and_the_sum(tmp_path):
     payments, recipients, references, _ = case_d01_earliest_of_disagreeing_sources()
     clue = clues_for(tmp_path, payments, recipients, RULES, **references)[("D01", recipients[0]["id_number"])]
     assert clue["evidence"] == ("死亡日期2023-02-27（公安2023-03-25、民政2023-02-27，取最早日期），"
-                                "死亡次月起仍发放202303所属期待遇1笔，合计3,000.00元")
+                                "死亡次月起仍发放202303所属期待遇1个月，合计3,000.00元")
 
 
 def test_d01_skipped_without_death_list(tmp_path):

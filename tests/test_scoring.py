@@ -12,7 +12,6 @@ from fundwatch.scoring import score_recipients
 from models.features import FEATURES
 from tests.builders import Person, write_county
 
-ONE_OFFS = load_registry().parameters["death_one_off_benefits"]
 PEOPLE = [Person(i, male=i % 2 == 0) for i in range(1, 301)]
 JUMPER = PEOPLE[7]
 
@@ -33,7 +32,7 @@ def scored(tmp_path_factory):
     county = write_county(root / "in", payments, recipients)
     con = connect(root / "run.duckdb")
     load_inputs(con, discover(county), root)
-    summary = score_recipients(con, seed=0, death_one_off_benefits=ONE_OFFS)
+    summary = score_recipients(con, seed=0)
     yield con, summary
     con.close()
 
@@ -69,7 +68,7 @@ def test_a_funeral_grant_does_not_make_an_outlier(scored):
 def test_same_seed_same_scores(tmp_path, scored):
     con, _ = scored
     first = con.execute("select id_number, score, top_features from scores order by id_number").fetchall()
-    score_recipients(con, seed=0, death_one_off_benefits=ONE_OFFS)
+    score_recipients(con, seed=0)
     assert con.execute("select id_number, score, top_features from scores order by id_number").fetchall() == first
 
 

@@ -126,8 +126,7 @@ def run_pipeline(input_dir: Path, root: Path, validate: bool = True) -> tuple[Pa
         write_catalogue(con, registry)
         refresh_hits_view(con, registry)
         rules = [run_rule(con, registry, r).as_manifest() for r in county_rules if not r.needs_scores]
-        scoring = score_recipients(con, seed=options.seed,
-                                   death_one_off_benefits=options.registry().parameters["death_one_off_benefits"])
+        scoring = score_recipients(con, seed=options.seed)
         refresh_hits_view(con, registry)
         rules += [run_rule(con, registry, r).as_manifest() for r in county_rules if r.needs_scores]
         total = assemble_clues(con, registry, county)

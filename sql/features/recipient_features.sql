@@ -3,14 +3,18 @@
 -- much they were paid. Amounts are in 元 as DOUBLE here, since the model works in floating point.
 -- Monthly features leave out back pay and the one-off benefits paid because of a death (a funeral
 -- grant is large but legitimate, and would otherwise make every deceased recipient an outlier).
+-- Payments are what was paid: rows of paid groups that count (net of reversals and payments not
+-- received; sql/models/paid_payments.sql).
 
 -- `not materialized` and list_median(list(...)) keep the query's memory bounded (docs/resources.md).
 -- Three passes over the payments: per recipient, per recipient and period, per scheme and benefit.
 with regular as not materialized (
     select *,
-           not (benefit_type like '%补发%') and not list_contains($death_one_off_benefits, benefit_type) as is_regular,
-           benefit_type like '%补发%' as is_back_pay
-    from payments
+           not (benefit_type like '%补发%' or coalesce(benefit_category, '') in ('pension_back_pay', 'death_one_off'))
+               as is_regular,
+           benefit_type like '%补发%' or benefit_category = 'pension_back_pay' as is_back_pay
+    from paid_payments
+    where group_paid and counted
 ),
 
 per_month as (

@@ -2,27 +2,30 @@
 -- One bank account that received payments for $min_people or more distinct ID numbers in two or
 -- more counties, where no single county reaches $min_people on it (that county's own A01 clue
 -- covers it). Runs on one partition of the city's payments cut by bank_account.
--- Evidence and amount: everything paid into the account.
+-- Evidence and amount: everything paid into the account (net of reversals and payments not received).
 
 with per_county as (
     select bank_account, region_code, count(distinct id_number) as people
-    from payments
+    from paid_payments
+    where group_paid
     group by bank_account, region_code
 ),
 
 shared_across_counties as (
     select p.bank_account
-    from payments as p
+    from paid_payments as p
+    where p.group_paid
     group by p.bank_account
     having count(distinct p.id_number) >= $min_people
        and count(distinct p.region_code) >= 2
-       and p.bank_account not in (select bank_account from per_county where people >= $min_people)
+       and not exists (select 1 from per_county as c where c.bank_account = p.bank_account and c.people >= $min_people)
 ),
 
 account_payments as (
-    select p.row_key, p.bank_account, p.id_number, p.name, p.region_code, p.period, p.amount
-    from payments as p
+    select p.row_key, p.bank_account, p.id_number, p.name, p.region_code, p.period, p.amount, p.counted
+    from paid_payments as p
     join shared_across_counties using (bank_account)
+    where p.group_paid
 ),
 
 per_account as (
@@ -32,15 +35,15 @@ per_account as (
            string_agg(distinct region_code, '、' order by region_code) as counties,
            min(period) as first_period,
            max(period) as last_period,
-           count(*) as payments,
-           sum(amount) as amount
+           count(*) filter (counted and amount > 0) as payments,
+           sum(amount) filter (counted) as amount
     from account_payments
     group by bank_account
 )
 
 select a.bank_account as subject_key,
        a.row_key as payment_key,
-       true as improper,
+       a.counted as improper,
        '同一账户接收' || s.counties || '共' || s.people || '名不同人员（' || s.names || '）的待遇，所属期'
            || fw_period_span(s.first_period, s.last_period) || '共' || s.payments || '笔，合计' || fw_yuan(s.amount)
            as evidence

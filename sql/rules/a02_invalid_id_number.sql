@@ -5,7 +5,7 @@
 -- that disagrees with the recipient's birth_date or gender. A valid 15-digit legacy number or a
 -- lower-case x was normalised at load: no clue. An unknown address code leaves the number valid
 -- (id_valid, normalisation and every join are as before): it only adds this clue.
--- Evidence and amount: everything paid to the person.
+-- Evidence and amount: everything paid to the person (net of reversals and payments not received).
 
 with invalid_candidates as (
     select id_number, fw_id_candidate(id_number) as candidate
@@ -55,20 +55,21 @@ problems as (
 ),
 
 person_payments as (
-    select q.id_number, q.problem, p.row_key, p.amount
+    select q.id_number, q.problem, p.row_key, p.amount, coalesce(p.counted, false) as counted
     from problems as q
-    left join payments as p using (id_number)
+    left join paid_payments as p on p.id_number = q.id_number and p.group_paid
 ),
 
 per_person as (
-    select id_number, count(row_key) as payments, coalesce(sum(amount), 0) as amount
+    select id_number, count(row_key) filter (counted and amount > 0) as payments,
+           coalesce(sum(amount) filter (counted), 0) as amount
     from person_payments
     group by id_number
 )
 
 select p.id_number as subject_key,
        p.row_key as payment_key,
-       true as improper,
+       p.counted as improper,
        '公民身份号码“' || p.id_number || '”' || p.problem || '；按该号码发放待遇' || s.payments || '笔，合计'
            || fw_yuan(s.amount) as evidence
 from person_payments as p

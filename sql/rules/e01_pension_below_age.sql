@@ -56,20 +56,23 @@ pension_payments as (
            b.birth_date,
            b.birth_source,
            b.retirement_type,
-           p.period < b.age_reached_period as before_age
+           p.period < b.age_reached_period and p.counted as before_age
     from below_age as b
-    left join payments as p
+    left join paid_payments as p
         on p.id_number = b.id_number and p.scheme = b.scheme
-        and list_contains($pension_benefit_types, p.benefit_type)
+        and p.group_paid and p.benefit_category = 'pension'
 ),
 
 per_person as (
     select id_number,
-           count(*) filter (before_age) as payments_before_age,
+           count(distinct period) filter (before_age) as months_before_age,
            coalesce(sum(amount) filter (before_age), 0) as amount_before_age,
            string_agg(distinct scheme || '险种' || case when scheme = '170' then '' else retirement_type end
                       || '待遇开始年月' || benefit_start || '，按' || birth_source || '出生日期' || fw_day(birth_date)
-                      || '，应于' || age_reached_period || '年满' || min_age || '周岁', '；') as facts
+                      || '，应于' || age_reached_period || '年满' || min_age || '周岁', '；'
+                      order by scheme || '险种' || case when scheme = '170' then '' else retirement_type end
+                      || '待遇开始年月' || benefit_start || '，按' || birth_source || '出生日期' || fw_day(birth_date)
+                      || '，应于' || age_reached_period || '年满' || min_age || '周岁') as facts
     from pension_payments
     group by id_number
 )
@@ -77,6 +80,6 @@ per_person as (
 select p.id_number as subject_key,
        p.row_key as payment_key,
        coalesce(p.before_age, false) as improper,
-       s.facts || '；达龄前发放养老金' || s.payments_before_age || '笔，合计' || fw_yuan(s.amount_before_age) as evidence
+       s.facts || '；达龄前发放养老金' || s.months_before_age || '个月，合计' || fw_yuan(s.amount_before_age) as evidence
 from pension_payments as p
 join per_person as s using (id_number)

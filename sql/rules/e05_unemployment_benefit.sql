@@ -1,13 +1,14 @@
 -- E05 违规领取失业保险金
 -- 失业保险金 paid (a) for more distinct periods than contribution_months allow (<60 → 12,
 -- 60–119 → 18, ≥120 → 24 months), (b) for a period with an employment record, (c) for a period with a
--- basic pension payment. Evidence: every 失业保险金 payment of the person; improper: those beyond
--- the allowed months (a) and those of (b) or (c).
+-- paid pension. Everything is net of reversals and payments not received. Evidence: every paid
+-- 失业保险金 payment of the person; counted: those beyond the allowed months (a) and those of (b)
+-- or (c).
 
 with benefit_payments as (
-    select row_key, id_number, period, amount
-    from payments
-    where scheme = '210' and benefit_type = $unemployment_benefit_type
+    select row_key, id_number, period, amount, counted
+    from paid_payments
+    where group_paid and scheme = '210' and benefit_category = 'unemployment'
 ),
 
 allowed as (
@@ -32,12 +33,12 @@ employed_periods as (
 
 pension_periods as (
     select distinct id_number, period
-    from payments
-    where list_contains($pension_benefit_types, benefit_type) and list_contains($pension_schemes, scheme)
+    from paid_payments
+    where group_paid and benefit_category = 'pension' and list_contains($pension_schemes, scheme)
 ),
 
 flagged as (
-    select b.row_key, b.id_number, b.period, b.amount,
+    select b.row_key, b.id_number, b.period, b.amount, b.counted,
            a.contribution_months, a.allowed_months,
            coalesce(m.month_number > a.allowed_months, false) as beyond_allowed,
            e.period is not null as while_employed,
@@ -54,12 +55,12 @@ per_person as (
            count(distinct period) as months_paid,
            any_value(contribution_months) as contribution_months,
            any_value(allowed_months) as allowed_months,
-           count(*) filter (beyond_allowed) as beyond_payments,
-           count(*) filter (while_employed) as employed_payments,
+           count(distinct period) filter (beyond_allowed) as beyond_months,
+           count(distinct period) filter (while_employed) as employed_months,
            string_agg(distinct period::varchar, '、' order by period::varchar) filter (while_employed) as employed_list,
-           count(*) filter (with_pension) as pension_payments,
+           count(distinct period) filter (with_pension) as pension_months,
            string_agg(distinct period::varchar, '、' order by period::varchar) filter (with_pension) as pension_list,
-           sum(amount) filter (beyond_allowed or while_employed or with_pension) as improper_amount
+           sum(amount) filter (counted and (beyond_allowed or while_employed or with_pension)) as improper_amount
     from flagged
     group by id_number
     having count(*) filter (beyond_allowed or while_employed or with_pension) > 0
@@ -67,14 +68,14 @@ per_person as (
 
 select f.id_number as subject_key,
        f.row_key as payment_key,
-       f.beyond_allowed or f.while_employed or f.with_pension as improper,
+       f.counted and (f.beyond_allowed or f.while_employed or f.with_pension) as improper,
        concat_ws('；',
-           case when s.beyond_payments > 0 then '(a)累计缴费' || s.contribution_months || '个月，最长可领'
-                || s.allowed_months || '个月，实际领取' || s.months_paid || '个月，超期' || s.beyond_payments || '笔' end,
-           case when s.employed_payments > 0 then '(b)' || s.employed_list || '有就业参保缴费记录，同期领取失业保险金'
-                || s.employed_payments || '笔' end,
-           case when s.pension_payments > 0 then '(c)' || s.pension_list || '已领取基本养老金，同期领取失业保险金'
-                || s.pension_payments || '笔' end)
+           case when s.beyond_months > 0 then '(a)累计缴费' || s.contribution_months || '个月，最长可领'
+                || s.allowed_months || '个月，实际领取' || s.months_paid || '个月，超期' || s.beyond_months || '个月' end,
+           case when s.employed_months > 0 then '(b)' || s.employed_list || '有就业参保缴费记录，同期领取失业保险金'
+                || s.employed_months || '个月' end,
+           case when s.pension_months > 0 then '(c)' || s.pension_list || '已领取基本养老金，同期领取失业保险金'
+                || s.pension_months || '个月' end)
            || '；违规领取合计' || fw_yuan(s.improper_amount) as evidence
 from flagged as f
 join per_person as s using (id_number)
