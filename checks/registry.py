@@ -15,6 +15,7 @@ from fundwatch.paths import sql_file
 RULES_FILE = Path(__file__).with_name("rules.toml")
 SUBJECT_TYPES = ("人员", "账户", "经办人")
 SEVERITIES = ("高", "中", "低")
+AMOUNT_KINDS = ("improper", "exposure")
 PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -30,6 +31,8 @@ class Rule:
     suggestion: str
     key: str = ""  # unique name of the entry; defaults to id (a rule may have a county and a city entry)
     partition: str = ""  # city rules: the column their partitions are cut by (id_number, bank_account)
+    city_wide: bool = False  # a county rule comparing a person's payments: a city run runs it on the whole city
+    amount_kind: str = "improper"  # 问题金额 (money that should not have been paid) or exposure (payments to verify)
     requires: tuple[str, ...] = ()
     requires_columns: tuple[str, ...] = ()
     partial_requires: dict = field(default_factory=dict)
@@ -97,6 +100,8 @@ def load_registry(path: Path | None = None, overrides: dict | None = None) -> Re
         rule = Rule(**entry)
         if rule.subject not in SUBJECT_TYPES or rule.severity not in SEVERITIES:
             raise ValueError(f"rule {rule.id}: subject must be one of {SUBJECT_TYPES}, severity one of {SEVERITIES}")
+        if rule.amount_kind not in AMOUNT_KINDS:
+            raise ValueError(f"rule {rule.id}: amount_kind must be one of {AMOUNT_KINDS}")
         rules.append(rule)
     keys = [r.key for r in rules]
     if len(set(keys)) != len(keys):

@@ -108,7 +108,9 @@ def _summary(result: dict) -> None:
     failed = sum(t.get("failed", 0) for t in validation.get("tables", {}).values())
     if "tables" in validation:
         console.print(f"data quality: {failed} failed expectations (see manifest.json and data_docs/)")
-    console.print(f"[bold green]{result['clues']['clues']} clues[/] written to {result['out_dir']}")
+    console.print(f"问题金额 improper {result['clues']['improper_amount']} 元 · 涉及金额 exposure "
+                  f"{result['clues']['exposure_amount']} 元 (each payment counted once)")
+    console.print(f"[bold green]{result['clues']['clues']} clues[/] written to {escape(str(result['out_dir']))}")
 
 
 def _is_city(input_dir: Path) -> bool:
@@ -152,11 +154,13 @@ def _ranking(result: dict) -> None:
     if not ranking:
         return
     table = Table(title="测评排名 county comparison (per 10,000 recipients)")
-    for column in ("rank", "county", "recipients", "payments", "clues", "amount (元)", "clues/10k", "amount/10k"):
+    for column in ("rank", "county", "recipients", "payments", "clues", "问题金额 improper", "涉及金额 exposure",
+                   "clues/10k", "improper/10k"):
         table.add_column(column, justify="left" if column == "county" else "right")
     for r in ranking:
         table.add_row(str(r["rank"]), r["county"], str(r["recipients"]), str(r["payments"]), str(r["clues"]),
-                      f"{r['improper_amount']:.2f}", f"{r['clues_per_10k'] or 0:.2f}", f"{r['amount_per_10k'] or 0:.2f}")
+                      r["improper_amount"], r["exposure_amount"], f"{r['clues_per_10k'] or 0:.2f}",
+                      r["amount_per_10k"] or "0.00")
     console.print(table)
 
 

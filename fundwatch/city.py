@@ -23,10 +23,12 @@ from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clu
 from fundwatch.ingest import discover
 from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
-from fundwatch.rules import ASSEMBLY_TABLES, write_catalogue
+from fundwatch.rules import ASSEMBLY_TABLES, run_rule, write_catalogue
+from fundwatch.summary import clue_summary
 from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
 
 ROW_KEY_COUNTY_FACTOR = 10**14
+REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment")
 CITY_FOLDER = "city"
 
 
@@ -103,6 +105,13 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
     }
     for name, query in exports.items():
         run_sql(con, f"exporting {name}", f"copy ({query}) to {sql_literal(folder / (name + '.parquet'))} (format parquet)")
+    if ordinal == 1:  # the reference lists are the same for every county: the first county hands them on
+        reference = exchange_dir / "reference"
+        reference.mkdir(parents=True, exist_ok=True)
+        for table in REFERENCE_TABLES:
+            query = f"select * replace ({city_path_sql('source_file', county)} as source_file) from {table}"
+            run_sql(con, f"exporting {table}", f"copy ({query}) to {sql_literal(reference / (table + '.parquet'))} "
+                                               "(format parquet)")
 
 
 def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
@@ -141,6 +150,19 @@ def _union_view(con, name: str, files: list[str], empty_like: str) -> None:
         con.execute(f"create or replace table {name} as {empty_like}")
 
 
+def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list:
+    """The county rules that compare a person's payments, run on the whole city's payments (CLUES.md:
+    city runs see the city). Their clues replace the counties' clues of the same rules in the city list."""
+    rules = [r for r in registry.for_scope("county") if r.city_wide]
+    for rule in rules:
+        outcome = run_rule(con, registry, rule)
+        if outcome.status == "skipped":
+            run_sql(con, f"rule {rule.key}", f"create or replace table {rule.hits_table} as select null::varchar as "
+                    "subject_key, null::bigint as payment_key, null::boolean as improper, null::varchar as evidence "
+                    "where false")
+    return rules
+
+
 def city_scope(plan: CityPlan) -> str:
     return "city:" + ";".join(plan.counties)
 
@@ -157,8 +179,14 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
                         "from read_parquet(?, hive_partitioning = false)", [payment_files])
         con.execute("insert into recipients by name select * from read_parquet(?)",
                     [_county_parquet(exchange, "recipients")])
-        con.execute("insert into quarantine by name select * from read_parquet(?)",
+        # a reference file is loaded by every county: its rows are listed once
+        con.execute("insert into quarantine by name select distinct * from read_parquet(?)",
                     [_county_parquet(exchange, "quarantine")])
+        for table in REFERENCE_TABLES:
+            con.execute(f"insert into {table} by name select * from read_parquet(?)",
+                        [str(exchange / "reference" / f"{table}.parquet")])
+        create_paid_payments(con)
+        city_wide = run_city_wide_rules(con, registry)
         _union_view(con, "scores", _county_parquet(exchange, "scores"),
                     "select null::varchar as id_number, null::varchar as person_id, null::varchar as region_code, "
                     "null::double as score, null::varchar as top_features where false")
@@ -166,7 +194,12 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
         hits_columns = ("select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
                         "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
         _union_view(con, "city_hits", city_hits, hits_columns)
+        for rule in city_wide:
+            con.execute(f"insert into city_hits select '{rule.key}', '{rule.id}', subject_key, payment_key, improper, "
+                        f"evidence from {rule.hits_table}")
+        replaced = [r.id for r in city_wide]
         _union_view(con, "county_hits", _county_parquet(exchange, "clue_hits"), hits_columns)
+        con.execute("delete from county_hits where list_contains(?, rule_id)", [replaced])
         con.execute("create or replace view clue_hits as select * from city_hits")
         for table in ASSEMBLY_TABLES:
             body = sql_file(f"clues/{table}.sql")
@@ -174,9 +207,11 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
                     {"county": ""} if "$county" in body else None)
         con.execute("drop table clue_evidence_rows")
         city_clues = con.execute("select count(*) from clues").fetchone()[0]
-        con.execute("insert into clues by name select * from read_parquet(?)", [_county_parquet(exchange, "clues")])
-        con.execute("insert into clue_evidence by name select * from read_parquet(?)",
-                    [_county_parquet(exchange, "clue_evidence")])
+        con.execute("insert into clues by name select * from read_parquet(?) where not list_contains(?, rule_id)",
+                    [_county_parquet(exchange, "clues"), replaced])
+        con.execute("insert into clue_evidence by name select e.* from read_parquet(?) as e "
+                    "where not list_contains(?, split_part(e.clue_id, '-', 1))",
+                    [_county_parquet(exchange, "clue_evidence"), replaced])
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
         history_summary = None
         if history:
@@ -185,27 +220,22 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
             history_summary = apply_history(con, Path(history), city_scope(plan))
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
-        per_rule = con.execute("select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
-        ranking = con.execute("select * from county_ranking order by rank").fetchall()
-        ranking_columns = [d[0] for d in con.description]
-    return {"clues": sum(n for _, n, _ in per_rule), "cross_county_clues": city_clues, "history": history_summary,
-            "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule},
-            "ranking": [dict(zip(ranking_columns, row)) for row in ranking]}
+        summary = clue_summary(con)
+    return {**summary, "cross_county_clues": city_clues, "history": history_summary, "ranking": summary["per_county"]}
 
 
 RANKING_HEADERS = [
     ("rank", "排名"), ("county", "行政区划代码"), ("recipients", "领取人数"), ("payments", "发放笔数"),
-    ("clues", "线索数"), ("improper_amount", "涉及金额"), ("clues_per_10k", "每万人线索数"),
-    ("amount_per_10k", "每万人涉及金额"),
+    ("clues", "线索数"), ("improper_amount", "问题金额"), ("exposure_amount", "涉及金额"),
+    ("clues_per_10k", "每万人线索数"), ("amount_per_10k", "每万人问题金额"),
 ]
+MONEY_COLUMNS = ("improper_amount", "exposure_amount", "amount_per_10k")
 
 
 def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: list[str]) -> None:
     from fundwatch.emit import BOM
 
-    columns = [f'{c} as "{h}"' for c, h in RANKING_HEADERS if c not in ("improper_amount", "amount_per_10k")]
-    columns.insert(5, "printf('%.2f', improper_amount) as \"涉及金额\"")
-    columns.append("printf('%.2f', amount_per_10k) as \"每万人涉及金额\"")
+    columns = [f"printf('%.2f', {c}) as \"{h}\"" if c in MONEY_COLUMNS else f'{c} as "{h}"' for c, h in RANKING_HEADERS]
     columns += [f'coalesce(rule_clues[\'{r}\'], 0) as "{r}"' for r in rule_ids]
     plain = target.with_suffix(".nobom.csv")
     con.execute(f"copy (select {', '.join(columns)} from county_ranking order by rank) to {sql_literal(plain)} "

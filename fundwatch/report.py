@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
+from fundwatch.summary import TOTALS_SQL
 from fundwatch.db import table_exists
 from fundwatch.emit import SEVERITY_ORDER
 from fundwatch.rules import TABLE_TITLES
@@ -376,8 +377,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
     inputs = manifest.get("inputs", [])
 
     # -- aggregates
-    total_clues, total_amount, high = con.execute(
-        "select count(*), coalesce(sum(amount), 0), count(*) filter (severity = '高') from clues").fetchone()
+    total_clues, high = con.execute("select count(*), count(*) filter (severity = '高') from clues").fetchone()
+    improper_total, exposure_total = con.execute(TOTALS_SQL).fetchone()
     people_in_clues = _scalar(con, "select count(distinct id_number) from clues where subject_type = '人员'")
     payments_n, payments_amount, first_period, last_period = con.execute(
         "select count(*), coalesce(sum(amount), 0), min(period), max(period) from payments").fetchone()
@@ -449,7 +450,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
     failed_expectations = sum(int(t.get("failed") or 0) for t in (validation.get("tables") or {}).values())
     parts.append('<section id="overview"><h2>一、概览</h2><div class="kpis">' + "".join([
         _kpi("问题线索", _int(total_clues), "条", f"高风险 {_int(high)} 条", "high"),
-        _kpi("涉及金额", _wan(total_amount), "万元", f"{_yuan(total_amount)} 元（按规则分别计）", "money"),
+        _kpi("问题金额", _wan(improper_total), "万元", f"{_yuan(improper_total)} 元（每笔发放只计一次）", "money"),
+        _kpi("涉及金额", _wan(exposure_total), "万元", f"{_yuan(exposure_total)} 元（含待核实的发放）"),
         _kpi("涉及人员", _int(people_in_clues), "人", f"占领取人 {people_in_clues / recipients_total:.2%}"
              if recipients_total else ""),
         _kpi("分析发放", _int(payments_n), "笔", f"{_wan(payments_amount)} 万元 · {period_text}"),
@@ -458,8 +460,9 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
              f"{sum(1 for r in manifest.get('rules', []) if r.get('status') == 'skipped')} 条因缺少数据未运行"),
         _kpi("输入核对", "一致" if reconciled else "不一致", "",
              f"{len(inputs)} 个文件；{failed_expectations} 项数据质量校验未通过", "ok" if reconciled else "high"),
-    ]) + "</div>" + '<div class="note">涉及金额按各规则的口径分别计算（见“方法说明”），同一笔发放可能同时被多条规则涉及，'
-        "各规则金额相加可能重复计算。M01（发放模式异常）为数据分析疑点，金额为该人员的全部发放，不等于不当金额。</div></section>")
+    ]) + "</div>" + '<div class="note">问题金额：认定不应发放的规则（D01、P01–P03、E01–E03、E05、E06 等）计入的发放；'
+        "涉及金额：所有线索计入的发放，另含需核实的规则（E04、A01–A03、M01）计入的全部发放。两者均扣除冲正和未到账（失败、退回）的发放，"
+        "同一笔发放被多条线索涉及时只计一次；按规则的金额见下表，各规则相加会重复计算。</div></section>")
 
     # scope and inputs
     input_rows, input_classes = [], []
@@ -499,13 +502,13 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
             status = "已运行（部分未检查）"
         rule_rows.append([r["rule_id"], r["title"], r["severity"], SUBJECT_WORDS.get(r["subject"], r["subject"]),
                           status, _int(r["clues"]), _yuan(r["amount"]),
-                          f"{float(r['amount']) / float(total_amount):.1%}" if total_amount else "—"])
+                          f"{float(r['amount']) / float(exposure_total):.1%}" if exposure_total else "—"])
         rule_classes.append("skipped" if r["status"] == "skipped" else "")
     parts.append(
         '<section id="rules"><h2>三、按规则统计</h2>'
-        + _table(["规则", "线索类型", "风险等级", "对象", "运行状态", "线索数", "涉及金额（元）", "金额占比"], rule_rows,
+        + _table(["规则", "线索类型", "风险等级", "对象", "运行状态", "线索数", "涉及金额（元）", "占涉及金额"], rule_rows,
                  numeric={5, 6, 7}, row_classes=rule_classes,
-                 foot=["合计", "", "", "", "", _int(total_clues), _yuan(total_amount), ""])
+                 foot=["合计（每笔只计一次）", "", "", "", "", _int(total_clues), _yuan(exposure_total), ""])
         + (_chart_rules(charted_rules) if charted_rules else "") + "</section>")
 
     # per county

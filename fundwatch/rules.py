@@ -113,10 +113,12 @@ def refresh_hits_view(con: duckdb.DuckDBPyConnection, registry: Registry) -> Non
 
 def write_catalogue(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
     con.execute("create or replace table rule_catalogue (rule_key varchar, rule_id varchar, title varchar, "
-                "severity varchar, subject varchar, scope varchar, policy varchar, suggestion varchar)")
+                "severity varchar, subject varchar, scope varchar, policy varchar, suggestion varchar, "
+                "amount_kind varchar)")
     con.executemany(
-        "insert into rule_catalogue values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [[r.key, r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion] for r in registry.rules],
+        "insert into rule_catalogue values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[r.key, r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion, r.amount_kind]
+         for r in registry.rules],
     )
 
 

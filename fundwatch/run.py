@@ -23,6 +23,7 @@ from fundwatch.ingest import RunInputs, discover
 from fundwatch.load import load_inputs, load_warnings
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
+from fundwatch.summary import clue_summary
 
 DATABASE_NAME = "run.duckdb"
 LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas",
@@ -143,15 +144,8 @@ def score_stage(paths: RunPaths, options: RunOptions) -> dict:
 
 def assemble_stage(paths: RunPaths, options: RunOptions, county: str) -> dict:
     with connect(paths.database, options.engine) as con:
-        clues = assemble_clues(con, options.registry(), county)
-        per_rule = con.execute(
-            "select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
-        recipients, total = con.execute(
-            "select (select count(distinct id_number) from recipients), (select coalesce(sum(amount), 0) from clues)"
-        ).fetchone()
-    per_county = [{"county": county, "recipients": recipients, "clues": clues, "improper_amount": total}]
-    return {"clues": clues, "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule},
-            "per_county": per_county}
+        assemble_clues(con, options.registry(), county)
+        return clue_summary(con)
 
 
 def history_stage(paths: RunPaths, options: RunOptions, scope: str) -> dict:
@@ -187,7 +181,7 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     out = paths.staging_dir
     with connect(paths.database, options.engine) as con:
         counts = write_csvs(con, out)
-        manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
+        manifest = {**manifest, "clues": clue_summary(con), "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
         write_report(con, out / "report.html", manifest)
         if options.mask:
@@ -205,7 +199,7 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     from fundwatch.emit import release_output
 
     release_output(paths.out_dir)
-    return counts
+    return manifest["clues"]
 
 
 def direct(stage: str, function, *args):
@@ -278,7 +272,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "stage_seconds": seconds,
             "started_at": started_at,
         }
-        timed("emit", emit_stage, paths, options, manifest)
+        clues = timed("emit", emit_stage, paths, options, manifest)
     except BaseException:
         if validating is not None:  # let it finish before its database and Data Docs are removed
             try:

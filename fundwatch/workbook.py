@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
+from fundwatch.summary import TOTALS_SQL
 from fundwatch.emit import CLUE_COLUMNS
 from fundwatch.masking import clue_rows, masked_clue
 from fundwatch.rules import TABLE_TITLES
@@ -270,7 +271,8 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
     sheet = book.add_worksheet(SUMMARY_SHEET)
     s = _Summary(sheet, formats)
     run = manifest.get("run", {})
-    total_clues, total_amount = con.execute("select count(*), coalesce(sum(amount), 0) from clues").fetchone()
+    total_clues = con.execute("select count(*) from clues").fetchone()[0]
+    improper_total, exposure_total = con.execute(TOTALS_SQL).fetchone()
     s.title("问题线索清单 · 汇总")
     s.pairs([
         ("运行类型", RUN_KINDS.get(run.get("kind"), run.get("kind") or "")),
@@ -280,9 +282,11 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
         ("开始时间", manifest.get("started_at", "")),
         ("fundwatch 版本", (manifest.get("versions") or {}).get("fundwatch", "")),
         ("线索总数", int(total_clues)),
-        ("涉及金额合计（元）", Decimal(total_amount)),
+        ("问题金额合计（元）", Decimal(improper_total)),
+        ("涉及金额合计（元）", Decimal(exposure_total)),
     ])
-    s.note("涉及金额按规则分别计算：同一笔发放可能同时被多条规则涉及，合计数可能重复计算。")
+    s.note("问题金额：认定不应发放的规则计入的发放；涉及金额：所有线索计入的发放（含需核实的 E04、A01–A03、M01）。"
+           "均扣除冲正和未到账的发放，同一笔发放只计一次；按规则、按行政区划的金额分别计算，相加会重复计算。")
     s.row += 1
 
     s.section("一、按规则统计")
@@ -303,7 +307,7 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
         styles.append(["", "", "", "", "bad" if outcome.get("status") == "skipped" else "", "", "", "", ""])
     s.table(["规则编号", "线索类型", "风险等级", "对象类型", "运行状态", "线索数", "涉及金额（元）", "明细工作表", "说明"],
             rows, ["", "", "", "", "", "", "amount", "", ""],
-            total=["合计", None, None, None, None, int(total_clues), Decimal(total_amount), None, None],
+            total=["合计（金额每笔只计一次）", None, None, None, None, int(total_clues), Decimal(exposure_total), None, None],
             styles=styles)
 
     s.section("二、按行政区划统计")
@@ -313,7 +317,7 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
     s.table(["行政区划代码", "线索数", "高", "中", "低", "涉及金额（元）"],
             [[r or "（未知）", int(n), int(h), int(m), int(lo), Decimal(a)] for r, n, h, m, lo, a in by_region],
             ["", "", "", "", "", "amount"],
-            total=["合计", int(total_clues), None, None, None, Decimal(total_amount)])
+            total=["合计（金额每笔只计一次）", int(total_clues), None, None, None, Decimal(exposure_total)])
     s.note("跨地区线索的行政区划代码为所涉各县区以“;”连接，单独成行。")
     s.row += 1
 

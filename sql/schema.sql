@@ -91,6 +91,7 @@ create table if not exists employment (         -- 职工参保缴费记录
     id_valid    boolean not null,
     period      integer not null,
     unit_name   varchar,
+    name        varchar,
     source_file varchar not null,
     source_line bigint not null,
     extra_columns json

@@ -14,6 +14,7 @@ select h.rule_key,
        p.period,
        p.amount,
        p.region_code,
+       p.county,
        p.source_file,
        p.source_line
 from clue_hits as h

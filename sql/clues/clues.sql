@@ -13,6 +13,7 @@ with per_subject as (
            max(period) as period_end,
            string_agg(distinct scheme, ';' order by scheme) as schemes,
            string_agg(distinct region_code, ';' order by region_code) as regions,
+           string_agg(distinct county, ';' order by county) as counties,
            arg_min(person_id, (period, row_key)) as person_id,
            arg_min(name, (period, row_key)) as name
     from clue_evidence_rows
@@ -30,13 +31,18 @@ recipient_facts as (
 ),
 
 scored as (
-    select s.*, c.title, c.severity, c.subject, c.scope, c.policy, c.suggestion
+    select s.*, c.title, c.severity, c.subject, c.scope, c.policy, c.suggestion,
+           -- the county in the clue ID: the run's county; in a city-wide run of a county rule the one
+           -- county of the clue's payments (the same ID as that county's own run gives), else none
+           case when c.scope = 'city' then ''
+                when $county <> '' then $county
+                when s.counties is not null and not contains(s.counties, ';') then s.counties
+                else '' end as id_county
     from per_subject as s
     join rule_catalogue as c using (rule_key)
 )
 
-select s.rule_id || '-' || upper(left(md5(s.rule_id || '|' || case when s.scope = 'city' then '' else $county end
-                                           || '|' || s.subject_key), 12)) as clue_id,
+select s.rule_id || '-' || upper(left(md5(s.rule_id || '|' || s.id_county || '|' || s.subject_key), 12)) as clue_id,
        s.rule_id,
        s.rule_key,
        s.subject_key,

@@ -1,18 +1,19 @@
 -- county_ranking (测评排名): one row per county of a city run, comparing counties by rates per
--- 10,000 recipients rather than raw counts. A cross-county clue counts for every county it names;
--- the improper amount is the sum of distinct payments any clue counts as improper, by the county
--- that paid them (so a payment flagged by two rules is counted once).
+-- 10,000 recipients rather than raw counts. A cross-county clue counts for every county it names.
+-- Amounts count each payment once, by the county that paid it, however many clues name it
+-- (clue_evidence): 问题金额 (improper_amount) the payments counted by a rule that finds money
+-- that should not have been paid; 涉及金额 (exposure_amount) the payments counted by any clue.
 
 with recipient_counts as (
-    select region_code as county, count(distinct id_number) as recipients
+    select county, count(distinct id_number) as recipients
     from recipients
-    group by region_code
+    group by county
 ),
 
 payment_counts as (
-    select region_code as county, count(*) as payments
+    select county, count(*) as payments
     from payments
-    group by region_code
+    group by county
 ),
 
 clue_counties as (
@@ -30,16 +31,19 @@ clue_totals as (
     select county, count(*) as clues from clue_counties group by county
 ),
 
-improper_payments as (
-    select distinct p.row_key, p.region_code as county, p.amount
-    from clue_hits as h
-    join payments as p on p.row_key = h.payment_key
-    where h.improper
+counted_payments as (
+    select row_key, any_value(county) as county, any_value(amount) as amount,
+           bool_or(amount_kind = 'improper') as improper
+    from clue_evidence
+    where counted
+    group by row_key
 ),
 
-improper_amounts as (
-    select county, sum(amount) as improper_amount
-    from improper_payments
+amounts as (
+    select county,
+           coalesce(sum(amount) filter (improper), 0) as improper_amount,
+           sum(amount) as exposure_amount
+    from counted_payments
     group by county
 ),
 
@@ -55,13 +59,14 @@ measures as (
            coalesce(p.payments, 0) as payments,
            coalesce(t.clues, 0) as clues,
            coalesce(a.improper_amount, 0)::decimal(18, 2) as improper_amount,
+           coalesce(a.exposure_amount, 0)::decimal(18, 2) as exposure_amount,
            k.rule_clues
     from counties as c
     left join recipient_counts as r using (county)
     left join payment_counts as p using (county)
     left join clue_totals as t using (county)
     left join clue_counts as k using (county)
-    left join improper_amounts as a using (county)
+    left join amounts as a using (county)
 )
 
 select rank() over (order by clues_per_10k desc, amount_per_10k desc, county) as rank,
