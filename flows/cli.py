@@ -93,8 +93,11 @@ def _summary(result: dict) -> None:
         rule_id, key = outcome["rule_id"], outcome.get("rule_key", outcome["rule_id"])
         ran = outcome["status"] == "run"
         amount = per_rule.get(rule_id, {}).get("amount", "0.00") if key == rule_id else "(计入上行)"
+        note = outcome.get("reason", "")
+        if outcome.get("held_back"):
+            note = f"{note} held back {outcome['held_back']} (verified 不属实)".strip()
         rules.add_row(key, outcome["status"], str(outcome["clues"]) if ran else "-", amount if ran else "-",
-                      outcome.get("reason", ""))
+                      escape(note))
     console.print(rules)
     inputs = Table(title="inputs: rows read = loaded + quarantined")
     for column in ("file", "table", "read", "loaded", "quarantined"):

@@ -24,7 +24,7 @@ from fundwatch.ingest import discover
 from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
 from fundwatch.rules import ASSEMBLY_TABLES, run_rule, write_catalogue
-from fundwatch.summary import clue_summary
+from fundwatch.summary import clue_summary, final_rule_counts
 from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
 
 ROW_KEY_COUNTY_FACTOR = 10**14
@@ -312,7 +312,7 @@ def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict
         "ignored_files": [],
         "load_warnings": list(dict.fromkeys(w for r in county_results for w in r.get("load_warnings", []))),
         "validation": {"by_county": {r["county"]: r["validation"] for r in county_results}},
-        "rules": county_rule_summary(county_results) + city_rules,
+        "rules": final_rule_counts(county_rule_summary(county_results) + city_rules, assembled),
         "clues": {k: v for k, v in assembled.items() if k != "ranking"},
         "county_ranking": assembled["ranking"],
         "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],

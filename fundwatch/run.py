@@ -23,7 +23,7 @@ from fundwatch.ingest import RunInputs, discover
 from fundwatch.load import load_inputs, load_warnings
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
-from fundwatch.summary import clue_summary
+from fundwatch.summary import clue_summary, final_rule_counts
 
 DATABASE_NAME = "run.duckdb"
 LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas",
@@ -181,7 +181,9 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     out = paths.staging_dir
     with connect(paths.database, options.engine) as con:
         counts = write_csvs(con, out)
-        manifest = {**manifest, "clues": clue_summary(con), "outputs": counts, "finished_at": now_iso()}
+        summary = clue_summary(con)
+        manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
+                    "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
         write_report(con, out / "report.html", manifest)
         if options.mask:
@@ -199,7 +201,7 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     from fundwatch.emit import release_output
 
     release_output(paths.out_dir)
-    return manifest["clues"]
+    return {"clues": manifest["clues"], "rules": manifest["rules"]}
 
 
 def direct(stage: str, function, *args):
@@ -272,7 +274,8 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "stage_seconds": seconds,
             "started_at": started_at,
         }
-        clues = timed("emit", emit_stage, paths, options, manifest)
+        emitted = timed("emit", emit_stage, paths, options, manifest)
+        clues, rule_results = emitted["clues"], emitted["rules"]
     except BaseException:
         if validating is not None:  # let it finish before its database and Data Docs are removed
             try:

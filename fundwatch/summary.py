@@ -40,6 +40,20 @@ def clue_summary(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
+def final_rule_counts(rules: list[dict], summary: dict) -> list[dict]:
+    """The rules' outcomes with the number of clues the list holds: a clue the history held back
+    (verified 不属实, nothing new since) is counted as found, not as listed (`held_back`)."""
+    final = []
+    for outcome in rules:
+        listed = summary["per_rule"].get(outcome["rule_id"], {}).get("clues", 0)
+        if outcome["status"] == "run" and outcome.get("rule_key", outcome["rule_id"]) == outcome["rule_id"] \
+                and listed != outcome["clues"]:
+            outcome = {**outcome, "clues": listed, "clues_found": outcome["clues"],
+                       "held_back": outcome["clues"] - listed}
+        final.append(outcome)
+    return final
+
+
 def _plain(row: dict) -> dict:
     """JSON-ready values: decimals as strings of two places, the per-rule map as a dict."""
     out = {}

@@ -1,5 +1,8 @@
 """The verification loop: two runs with feedback in between (新增/持续/已消除, 不属实 suppression)."""
 
+import json
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -143,3 +146,30 @@ def test_changed_verdict_is_a_new_version(loop, tmp_path):
     with duckdb.connect(str(history), read_only=True) as con:
         assert con.execute("select version, status from feedback where clue_id = ? order by version",
                            [d01]).fetchall() == [(1, "属实"), (2, "部分属实")]
+
+
+def test_every_output_agrees_on_counts_and_totals_after_a_clue_is_held_back(loop):
+    """One count everywhere: manifest (rules and summary), clues.csv, the workbook and the report say the
+    same number of clues per rule, and the totals count each payment once."""
+    _, _, _, second, *_ = loop
+    manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    clues = read_csv(second / "clues.csv")
+    per_rule = Counter(c["规则编号"] for c in clues)
+    assert "P01" not in per_rule and any(r.get("held_back") for r in manifest["rules"])  # the 不属实 clue
+    assert {r: v["clues"] for r, v in manifest["clues"]["per_rule"].items()} == dict(per_rule)
+    assert {r["rule_id"]: r["clues"] for r in manifest["rules"] if r["status"] == "run" and r["clues"]} == dict(per_rule)
+    assert manifest["clues"]["clues"] == len(clues) == manifest["clues"]["per_county"][0]["clues"]
+    book = openpyxl.load_workbook(second / "clues.xlsx", read_only=True)
+    summary = [row for row in book.worksheets[0].iter_rows(values_only=True)]
+    assert ("线索总数", len(clues)) in [tuple(r[:2]) for r in summary]
+    for rule, n in per_rule.items():
+        assert any(r[0] == rule and n in r for r in summary), rule
+    report = (second / "report.html").read_text(encoding="utf-8")
+    assert f">{len(clues)}<" in report.replace(" ", "")
+    evidence = read_csv(second / "clue_evidence.csv")
+    amounts = {(c["规则编号"], c["线索编号"]): Decimal(c["涉及金额"]) for c in clues}
+    exposure = Decimal(manifest["clues"]["exposure_amount"])
+    assert exposure <= sum(amounts.values()) and exposure > 0
+    assert Decimal(manifest["clues"]["improper_amount"]) <= exposure
+    assert all(amount > 0 for amount in amounts.values())
+    assert {e["线索编号"] for e in evidence} == {c["线索编号"] for c in clues}
