@@ -9,6 +9,7 @@ import duckdb
 
 from checks.registry import Registry, Rule
 from fundwatch.db import columns_with_values, run_sql, table_exists
+from fundwatch.ingest import table_specs
 from fundwatch.paths import sql_file
 
 TABLE_TITLES = {
@@ -71,8 +72,14 @@ def partial_notes(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
         table, column = qualified.split(".")
         lacking = files_lacking_column(con, table, column)
         if lacking and _available(con, qualified):
-            notes.append(f"{'、'.join(lacking)}无{column}列，其中的记录未检查")
+            notes.append(f"{'、'.join(lacking)}无{_header_of(table, column)}列，其中的记录未检查")
     return "；".join(dict.fromkeys(notes))
+
+
+def _header_of(table: str, column: str) -> str:
+    spec = table_specs().get(table)
+    found = next((c for c in spec.columns if c.name == column), None) if spec else None
+    return found.aliases[0] if found and found.aliases else column
 
 
 def files_lacking_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[str]:

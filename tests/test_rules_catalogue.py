@@ -266,3 +266,25 @@ def test_a03_skipped_without_operator_columns(tmp_path):
     clues = clues_for(tmp_path, payments, [p.recipient()], RULES)
     assert clues[("skipped", "")]["A03"] == "待遇发放明细缺少operator_id列或该列全部为空"
     assert clues[("skipped", "")]["E03"] == "缺少服刑人员信息（prisoners）数据"
+
+
+def test_a_rule_says_which_files_lack_a_column_it_needs(tmp_path):
+    """A03 needs 审核人: a second payments file without that column is named, its rows unchecked."""
+    from checks.registry import load_registry
+    from fundwatch.db import connect
+    from fundwatch.ingest import discover
+    from fundwatch.load import load_inputs
+    from fundwatch.rules import run_rule
+    from tests.builders import PAYMENT_HEADERS, write_county, write_csv
+
+    p, q = Person(1), Person(2)
+    county = write_county(tmp_path / "in", [dict(x, reviewer_id="JB01") for x in p.monthly("202301", "202302")],
+                          [p.recipient(), q.recipient()])
+    without_reviewer = {k: v for k, v in PAYMENT_HEADERS.items() if k != "reviewer_id"}
+    write_csv(county / "payments_2024.csv", without_reviewer, q.monthly("202401", "202402"))
+    registry = load_registry()
+    with connect(tmp_path / "run.duckdb") as con:
+        load_inputs(con, discover(county), tmp_path)
+        outcome = run_rule(con, registry, registry.rule("A03"))
+    assert outcome.status == "run" and outcome.clues == 1
+    assert outcome.reason == "payments_2024.csv无审核人列，其中的记录未检查"
