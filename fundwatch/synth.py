@@ -22,7 +22,7 @@ The base population is built so that it triggers no rule; only the planted cases
 carry 发放状态 in some counties' exports (empty or 成功 in the base population) and not at all
 in others; some counties export every resident pension (170) as two rows a month, 基础养老金 and
 个人账户养老金. `build_city` returns the same data as canonical frames (before formatting) for
-tests.
+tests; `shuffle_exports` copies an input folder with every table's data rows in another order.
 """
 
 from __future__ import annotations
@@ -1632,6 +1632,16 @@ TRUTH_SCHEMA = {"rule_id": pl.String, "region_code": pl.String, "subject_key": p
                 "scope": pl.String, "case": pl.String, "amount": pl.String, "note": pl.String}
 
 
+def _out_of_order(frame: pl.DataFrame, rng: np.random.Generator, subject: str, natural: list[str]) -> pl.DataFrame:
+    """The rows shuffled, and the rows of a subject with several (schemes, units, sentences, reports)
+    placed in the reverse of their natural order, so that no export lists them sorted."""
+    slot = pl.col("_slot")
+    return (frame.with_columns(pl.Series("_slot", rng.permutation(frame.height)))
+            .sort(subject, *natural, "_slot")
+            .with_columns(slot.sort(descending=True).over(subject))
+            .sort("_slot").drop("_slot"))
+
+
 def _received_groups(payments: pl.DataFrame) -> pl.DataFrame:
     """Per person, scheme, benefit type and period: the net received (退回/失败 rows left out, reversals
     subtracted) and the first received payment; groups whose net is zero or less are dropped."""
@@ -1691,6 +1701,9 @@ def _assemble(cast: _Cast) -> City:
                           "personnel_type", "unit_type", "retirement_type", "benefit_start", "status",
                           "contribution_months")
                   .sort("county", "person_id", "scheme"))
+    order_rng = np.random.default_rng([cast.seed, 40])
+    recipients = pl.concat([_out_of_order(part, order_rng, "person", ["scheme"])
+                            for part in recipients.partition_by("county", maintain_order=True)])
 
     payments = _payments(cast, rng, people, links)
     payments, quarantine, duplicate_owner = _place_in_files(cast, rng, payments)
@@ -1705,8 +1718,9 @@ def _assemble(cast: _Cast) -> City:
                         + [f.cast({"person": pl.Int64, "death_date": pl.Date, "id_text": pl.String})
                            for f in cast.frames["deaths"]])
               .rename({"id_text": "id_text_override"}).join(people, on="person")
-              .with_columns(*id_column).select("id_text", "name", "death_date", "source")
+              .with_columns(*id_column).select("person", "id_text", "name", "death_date", "source")
               .sort("source", "death_date", "id_text"))
+    deaths = _out_of_order(deaths, order_rng, "person", ["source", "death_date"]).drop("person")
     prisoner_schema = {"person": pl.Int64, "sentence_start": pl.Date, "sentence_end": pl.Date, "offence": pl.String}
     prisoners = (pl.concat([_frame(cast.prisoner_rows, prisoner_schema)]
                            + [f.select(*prisoner_schema).cast(prisoner_schema) for f in cast.frames["prisoners"]])
@@ -1716,13 +1730,18 @@ def _assemble(cast: _Cast) -> City:
                  .with_columns(pl.when(pl.col("legacy").fill_null(False))
                                .then(pl.col("id18").str.slice(0, 6) + pl.col("id18").str.slice(8, 9))
                                .otherwise(pl.col("id18")).alias("id_text"))
-                 .select("id_text", "name", "sentence_start", "sentence_end", "offence").sort("sentence_start", "id_text"))
+                 .select("person", "id_text", "name", "sentence_start", "sentence_end", "offence")
+                 .sort("sentence_start", "id_text"))
+    prisoners = _out_of_order(prisoners, order_rng, "person", ["sentence_start"]).drop("person")
     employee_schema = {"person": pl.Int64, "unit_name": pl.String, "start_date": pl.Date, "end_date": pl.Date}
     public_employees = (pl.concat([_frame(cast.public_employee_rows, employee_schema)]
                                   + [f.cast(employee_schema) for f in cast.frames["public_employees"]])
                         .join(people, on="person")
-                        .select(pl.col("id18").alias("id_text"), "name", "unit_name", "start_date", "end_date")
+                        .select("person", pl.col("id18").alias("id_text"), "name", "unit_name", "start_date",
+                                "end_date")
                         .sort("unit_name", "start_date", "id_text"))
+    public_employees = _out_of_order(public_employees, order_rng, "person", ["unit_name", "start_date"])
+    public_employees = public_employees.drop("person")
     employment_schema = {"person": pl.Int64, "period": pl.Int64, "unit_name": pl.String}
     employment = (pl.concat([_frame(cast.employment_rows, employment_schema)]
                             + [f.cast(employment_schema) for f in cast.frames["employment"]])
@@ -2164,6 +2183,70 @@ def write_city(city: City, out_dir: Path) -> dict:
         "quarantine_rows": city.expected_quarantine.height,
         "skipped": city.skipped,
     }
+
+
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
+
+
+def shuffle_exports(source: Path, target: Path, seed: int = 0) -> list[str]:
+    """Copy the input folder `source` (county folders and reference/) to `target` with the data rows of
+    every table in another order, for determinism tests: the same inputs in any row order must give
+    the same clues.
+
+    Text tables keep their header line, encoding, separators and line ends byte for byte (each record
+    must be one physical line, as synth writes them); .xlsx sheets are rewritten with the same cell
+    types, .parquet files with the same schema. Files at the root (ground truth, expected quarantine)
+    are not copied: their line numbers no longer hold. Returns the paths shuffled, relative to `target`.
+    """
+    import shutil
+
+    import openpyxl
+
+    source, target = Path(source), Path(target)
+    rng = np.random.default_rng(seed)
+    shuffled = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and p.parent != source):
+        relative = path.relative_to(source)
+        out = target / relative
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            shutil.copyfile(path, out)
+            continue
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+            frame[rng.permutation(frame.height)].write_parquet(out)
+        elif path.suffix.lower() == ".xlsx":
+            workbook = openpyxl.load_workbook(path, read_only=True)
+            writer = xlsxwriter.Workbook(str(out))
+            writer.set_properties({"created": FIXED_CREATED, "author": "fundwatch synth"})
+            date_format = writer.add_format({"num_format": "yyyy-mm-dd"})
+            for sheet in workbook.worksheets:
+                rows = list(sheet.iter_rows(values_only=True))
+                body = [rows[i] for i in rng.permutation(len(rows) - 1) + 1] if len(rows) > 1 else []
+                worksheet = writer.add_worksheet(sheet.title)
+                for row_number, values in enumerate(rows[:1] + body):
+                    for column, value in enumerate(values):
+                        if value is None:
+                            continue
+                        if isinstance(value, datetime):
+                            worksheet.write_datetime(row_number, column, value, date_format)
+                        elif isinstance(value, bool):
+                            worksheet.write_boolean(row_number, column, value)
+                        elif isinstance(value, (int, float)):
+                            worksheet.write_number(row_number, column, value)
+                        else:
+                            worksheet.write_string(row_number, column, str(value))
+            workbook.close()
+            writer.close()
+        else:
+            raw = path.read_bytes()
+            ending = b"\r\n" if b"\r\n" in raw else b"\n"
+            lines = raw.split(ending)
+            last = [lines.pop()] if lines[-1] == b"" else []
+            header, body = lines[:1], lines[1:]
+            out.write_bytes(ending.join(header + [body[i] for i in rng.permutation(len(body))] + last))
+        shuffled.append(str(relative))
+    return shuffled
 
 
 def synth(out_dir: Path, counties: int = 3, persons: int = 3000, months: int = 24, seed: int = 0,

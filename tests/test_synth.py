@@ -25,6 +25,7 @@ from fundwatch.synth import (
     FORMER_COUNTIES,
     REAL_OTHER_AREAS,
     build_city,
+    shuffle_exports,
     synth,
     write_city,
 )
@@ -763,3 +764,44 @@ def test_public_employee_cases_have_the_records_claimed(read_back):
                                   & (month_expr("end_date").is_null() | (month_expr("end_date") >= first)))
         assert covering.height == (1 if row["kind"] == "plant" else 0), row
         assert records.height == (2 if row["case"] in ("two-units", "retired-from-two-units") else 1), row
+
+
+def test_people_with_several_schemes_units_sentences_or_reports_are_listed_out_of_order(written, read_back):
+    out, summary = written
+    data, truth = read_back
+    multi = {"recipients": (data["recipients"], "scheme"), "deaths": (data["deaths"], "source"),
+             "prisoners": (data["prisoners"], "sentence_start"),
+             "public_employees": (data["public_employees"], "unit_name")}
+    for table, (frame, natural) in multi.items():
+        by = ["county", "key"] if table == "recipients" else ["key"]
+        groups = [g for _, g in frame.group_by(by) if g.height > 1]
+        assert groups, table
+        for group in groups:
+            in_file = group.sort("line")[natural].to_list()
+            assert in_file != sorted(in_file), (table, group)
+    (row,) = cases(truth, "E03", "two-sentences")
+    assert data["prisoners"].filter(pl.col("key") == row["subject_key"]).height == 2
+
+
+def test_shuffled_copy_holds_the_same_rows_in_another_order(written, tmp_path):
+    out, _ = written
+    shuffled = shuffle_exports(out, tmp_path / "shuffled", seed=5)
+    assert not (tmp_path / "shuffled" / "ground_truth.csv").exists()
+    for relative in shuffled:
+        before, after = out / relative, tmp_path / "shuffled" / relative
+        if before.suffix in (".csv", ".txt"):
+            old, new = before.read_bytes(), after.read_bytes()
+            ending = b"\r\n" if b"\r\n" in old else b"\n"
+            assert old.split(ending)[0] == new.split(ending)[0] and len(old) == len(new)
+            assert sorted(old.split(ending)) == sorted(new.split(ending)) and old != new, relative
+        else:
+            table = "recipients" if "recipients" in relative else "public_employees"
+            old_rows, new_rows = read_table(before, table), read_table(after, table)
+
+            def values(rows: list[dict]) -> list:
+                return sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "line")) for r in rows)
+
+            assert values(old_rows) == values(new_rows)
+            assert [r.get("id_number") for r in old_rows] != [r.get("id_number") for r in new_rows], relative
+    again = read_city(tmp_path / "shuffled")
+    assert evaluate_rules(again) == evaluate_rules(read_city(out))
