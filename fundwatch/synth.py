@@ -4,11 +4,25 @@
 shapes real exports arrive in (../shared/contract/INPUT.md), plus at the root:
 
 - `ground_truth.csv`: every planted case of a CLUES.md rule (`plant`: must fire) and every
-  near-miss (`near_miss`: must not fire for that rule);
+  near-miss (`near_miss`: must not fire for that rule). Columns:
+  - `rule_id`, `region_code` (the clue's 行政区划代码: for a cross-county case every county,
+    `;`-joined), `subject_key` (ID number, bank account or staff ID), `kind`;
+  - `scope`: `county` — the case lies within the county of `region_code`: a county run of it
+    finds it (plant) or must not (near-miss), and so does a city run, whose list holds every
+    county's clues. `city` — the case spans the counties of `region_code` and only a city run
+    sees it: a city-scope plant must fire in the city run and in **no** county run (each county
+    alone sees half of it), a city-scope near-miss must fire in neither;
+  - `case`: which kind of plant or near-miss this is (a stable name, for tests and readers);
+  - `amount`: the expected 涉及金额 in 元 (two decimals) where CLUES.md defines it for the rule and
+    synth states it; empty otherwise;
+  - `note`: the facts in words.
 - `expected_quarantine.csv`: the rows the loader must set aside, by file and physical line.
 
-The base population is built so that it triggers no rule; only the planted cases do.
-`build_city` returns the same data as canonical frames (before formatting) for tests.
+The base population is built so that it triggers no rule; only the planted cases do. Payments
+carry 发放状态 in some counties' exports (empty or 成功 in the base population) and not at all
+in others; some counties export every resident pension (170) as two rows a month, 基础养老金 and
+个人账户养老金. `build_city` returns the same data as canonical frames (before formatting) for
+tests; `shuffle_exports` copies an input folder with every table's data rows in another order.
 """
 
 from __future__ import annotations
@@ -53,6 +67,15 @@ INJURY = "伤残津贴"
 FUNERAL = "丧葬补助金"
 SURVIVOR = "抚恤金"
 ACCOUNT_REFUND = "个人账户余额退还"
+LUMP_SUM_SURVIVOR = "一次性抚恤金"
+DEPENDANT_BENEFIT = "供养亲属抚恤金"
+SURVIVOR_BENEFIT = "遗属待遇"
+BASIC_PENSION = "基础养老金"
+ACCOUNT_PENSION = "个人账户养老金"
+PENSION_TYPES = frozenset({PENSION, BASIC_PENSION, ACCOUNT_PENSION, "过渡性养老金"})
+DEATH_RELATED = frozenset({FUNERAL, "丧葬费", SURVIVOR, LUMP_SUM_SURVIVOR, "一次性死亡待遇", ACCOUNT_REFUND,
+                           "个人账户余额继承", DEPENDANT_BENEFIT, SURVIVOR_BENEFIT, "遗属生活困难补助费"})
+SUCCEEDED, FAILED, RETURNED = "成功", "失败", "退回"
 NORMAL, SPECIAL, ILLNESS, OTHER = "正常退休", "特殊工种提前退休", "因病提前退休", "其他"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖金方俞应楼钱孔"
@@ -201,12 +224,15 @@ class Layout:
     recipients_separator: str = ","
     date_style: str = "iso"  # iso | slash | compact | mixed
     period_style: str = "plain"  # plain | dash | cn | mixed
-    amount_style: str = "plain"  # plain | mixed
+    amount_styles: tuple[str, ...] = ("plain",)  # mixed row by row; see _amount_text
     scheme_style: str = "code"  # code | mixed
     gender_style: str = "zh"  # zh (男/女) | digit (1/2)
     pension_label: str = PENSION
     line_terminator: str = "\n"
     extra_payment_column: str | None = None
+    status_header: str | None = None  # 发放状态 column, if the export has one
+    status_style: str = "empty"  # how a paid row shows: empty | success (成功) | mixed
+    splits_resident_pension: bool = False  # 170 pensions as 基础养老金 + 个人账户养老金 rows
 
     def describe(self) -> str:
         encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "gbk": "GBK"}[self.encoding]
@@ -215,13 +241,16 @@ class Layout:
 
 LAYOUTS = (
     Layout(
-        key="split-by-year, mixed formats, recipients.xlsx, bad rows",
+        key="split-by-year, mixed formats, recipients.xlsx, bad rows, 发放状态",
         payments_file="payments_{year}.csv", recipients_file="recipients.xlsx", encoding="utf-8",
         payment_headers=("发放流水号", "个人编号", "公民身份号码", "姓名", "险种类型", "待遇类型", "所属期",
                          "发放日期", "发放金额", "银行账号", "行政区划代码", "经办人", "审核人"),
         recipient_headers=("个人编号", "公民身份号码", "姓名", "性别", "出生日期", "险种类型", "人员身份",
                            "单位类型", "退休类型", "待遇享受开始年月", "待遇状态", "累计缴费月数", "行政区划代码"),
-        date_style="mixed", period_style="mixed", amount_style="mixed", scheme_style="mixed",
+        date_style="mixed", period_style="mixed", scheme_style="mixed",
+        amount_styles=("plain", "trimmed", "grouped", "yen", "yuan", "fullwidth", "yen_grouped_yuan",
+                       "fullwidth_comma"),
+        status_header="发放状态", status_style="mixed",
     ),
     Layout(
         key="GBK, Chinese file names, padded headers, gender 1/2, 养老金",
@@ -232,30 +261,33 @@ LAYOUTS = (
                            "单位类型", "退休类型", "\u3000待遇开始年月", "待遇状态", "缴费月数", "行政区划代码"),
         date_style="slash", period_style="dash", gender_style="digit", pension_label="养老金",
         line_terminator="\r\n", extra_payment_column="开户银行",
+        amount_styles=("plain", "plain", "yuan", "fullwidth", "fullwidth_yen"),
     ),
     Layout(
-        key="English headers, .txt tab / pipe separated, UTF-8 BOM",
+        key="English headers, .txt tab / pipe separated, UTF-8 BOM, pay_status, 170 split in two rows",
         payments_file="payments.txt", recipients_file="recipients.txt", encoding="utf-8-sig",
         payment_headers=PAYMENT_COLUMNS, recipient_headers=RECIPIENT_COLUMNS,
         payments_separator="\t", recipients_separator="|",
+        status_header="pay_status", status_style="success", splits_resident_pension=True,
     ),
     Layout(
-        key="UTF-8 BOM CSV, compact dates, periods 2023年03月",
+        key="UTF-8 BOM CSV, compact dates, periods 2023年03月, 发放状态",
         payments_file="payments.csv", recipients_file="recipients.csv", encoding="utf-8-sig",
         payment_headers=("发放流水号", "人员编号", "证件号码", "姓名", "险种类型", "待遇类型", "所属年月",
                          "发放日期", "发放金额", "账号", "行政区划代码", "经办人", "审核人"),
         recipient_headers=("人员编号", "证件号码", "姓名", "性别", "出生日期", "险种类型", "人员身份",
                            "单位类型", "退休类型", "待遇享受开始年月", "待遇状态", "累计缴费月数", "行政区划代码"),
-        date_style="compact", period_style="cn",
+        date_style="compact", period_style="cn", amount_styles=("plain", "grouped", "yen"),
+        status_header="发放状态",
     ),
     Layout(
-        key="plain UTF-8 CSV",
+        key="plain UTF-8 CSV, 170 split in two rows",
         payments_file="payments.csv", recipients_file="recipients.csv", encoding="utf-8",
         payment_headers=("流水号", "个人编号", "公民身份号码", "姓名", "险种", "待遇类型", "发放所属期",
                          "发放日期", "发放金额", "银行账号", "行政区划", "经办人", "复核人"),
         recipient_headers=("个人编号", "公民身份号码", "姓名", "性别", "出生日期", "险种", "人员身份",
                            "单位类型", "退休类型", "待遇开始年月", "待遇状态", "缴费月数", "行政区划代码"),
-        extra_payment_column="备注",
+        extra_payment_column="备注", splits_resident_pension=True,
     ),
 )
 REFERENCE_FILES = {
@@ -299,6 +331,27 @@ class City:
         return self.payments.filter(pl.col("bad_column").is_null() & pl.col("duplicate_of_line").is_null())
 
 
+@dataclass(frozen=True)
+class Expect:
+    """Which payments of a plant make up its 涉及金额 (CLUES.md, "Amounts").
+
+    Payments are netted per scheme, benefit type and period (退回 and 失败 rows left out, reversals
+    subtracted; a group whose net is zero or less counts nothing). The groups of the given periods,
+    schemes and benefit types (default: every type but the death-related ones) are summed, less
+    each group's first received payment when `less_first` (P01, P03).
+    """
+
+    periods: frozenset[int]
+    schemes: frozenset[str] | None = None
+    benefit_types: frozenset[str] | None = None
+    less_first: bool = False
+
+    @staticmethod
+    def of(periods, schemes=None, benefit_types=None, less_first: bool = False) -> Expect:
+        return Expect(frozenset(periods), None if schemes is None else frozenset(schemes),
+                      None if benefit_types is None else frozenset(benefit_types), less_first)
+
+
 class _Cast:
     """Accumulates people, their benefit records and payments, plants and reference rows."""
 
@@ -313,6 +366,8 @@ class _Cast:
         self.recipient_rows: list[dict] = []
         self.spell_rows: list[dict] = []
         self.one_off_rows: list[dict] = []
+        self.status_rows: list[dict] = []  # a regular monthly payment that was not received
+        self.reversal_rows: list[dict] = []  # a regular monthly payment reversed (冲正) later
         self.death_rows: list[dict] = []
         self.prisoner_rows: list[dict] = []
         self.public_employee_rows: list[dict] = []
@@ -401,15 +456,49 @@ class _Cast:
                                     first=first, last=last, base_fen=base_fen, raises=scheme != "210"))
 
     def one_off(self, person: int, county: str, scheme: str, benefit_type: str, period: int, pay_date: date,
-                amount_fen: int) -> None:
+                amount_fen: int, status: str | None = None) -> None:
         self.one_off_rows.append(dict(person=person, county=county, scheme=scheme, benefit_type=benefit_type,
-                                      period=period, pay_date=pay_date, amount_fen=amount_fen))
+                                      period=period, pay_date=pay_date, amount_fen=amount_fen, pay_status=status))
+
+    def not_received(self, person: int, county: str, scheme: str, period: int, status: str = RETURNED,
+                     benefit_type: str | None = None) -> None:
+        """The regular payment of `period` (from `pay`) shows 失败 or 退回."""
+        if county not in self.status_counties():
+            raise ValueError(f"{county}'s export has no 发放状态 column")
+        self.status_rows.append(dict(person=person, county=county, scheme=scheme,
+                                     benefit_type=benefit_type or PENSION, period=period, pay_status=status))
+
+    def reverse(self, person: int, county: str, scheme: str, period: int, in_month: int,
+                benefit_type: str | None = None) -> None:
+        """A negative row in `in_month` for the amount of the regular payment of `period`."""
+        self.reversal_rows.append(dict(person=person, county=county, scheme=scheme,
+                                       benefit_type=benefit_type or PENSION, period=period,
+                                       pay_date=self.pay_day(county, in_month)))
+
+    def monthly(self, person: int, scheme: str, period: int) -> int:
+        """The regular monthly amount (fen) of the person's last `pay` spell of `scheme`."""
+        spell = next(s for s in reversed(self.spell_rows) if s["person"] == person and s["scheme"] == scheme)
+        if not spell["raises"]:
+            return spell["base_fen"]
+        return amount_in_month(spell["base_fen"], period, self.first_year)
+
+    def status_counties(self) -> list[str]:
+        return [c for i, c in enumerate(self.counties) if layout_for(i).status_header]
+
+    def status_county(self, i: int) -> str:
+        counties = self.status_counties()
+        return counties[i % len(counties)]
+
+    def split_counties(self) -> list[str]:
+        return [c for i, c in enumerate(self.counties) if layout_for(i).splits_resident_pension]
 
     def death(self, person: int, when: date, source: str, id_text: str | None = None) -> None:
         self.death_rows.append(dict(person=person, death_date=when, source=source, id_text=id_text))
 
-    def truth(self, rule: str, region: str, subject: str | tuple, kind: str, note: str) -> None:
-        self.truth_rows.append(dict(rule_id=rule, region_code=region, subject_key=subject, kind=kind, note=note))
+    def truth(self, rule: str, region: str, subject: str | tuple, kind: str, case: str, note: str, *,
+              scope: str = "county", expect: Expect | None = None) -> None:
+        self.truth_rows.append(dict(rule_id=rule, region_code=region, subject_key=subject, kind=kind, scope=scope,
+                                    case=case, expect=expect, note=note))
 
     def retiree(self, county: str, scheme: str, *, male: bool, age_months: int, start: int,
                 retirement_type: str = NORMAL, personnel_type: str | None = None, status: str = "正常",
@@ -449,6 +538,7 @@ class _Cast:
         self.plant_e03(per_rule)
         self.plant_e04(per_rule)
         self.plant_e05(per_rule)
+        self.plant_e06(per_rule)
         self.plant_a01(per_rule)
         self.plant_a02(per_rule)
         for i in range(per_rule):
@@ -469,6 +559,7 @@ class _Cast:
                 if self.rng.random() < 0.6:
                     self.death(person, died, "公安")
                 self.pay(person, county, scheme, m0 - 12, m1, amount)
+                last = m1
                 note = f"died {died}, paid {yyyymm(death_month + 1)}-{yyyymm(m1)}"
             elif variant == "earliest":
                 person = self.ordinary_retiree(county, scheme, status="终止")
@@ -479,6 +570,7 @@ class _Cast:
                 self.pay(person, county, scheme, m0 - 12, death_month + 1, amount)
                 self.one_off(person, county, scheme, FUNERAL, death_month + 2, self.pay_day(county, death_month + 2),
                              self.randint(5000, 8000) * 100)
+                last = death_month + 1
                 note = (f"公安 {police} (earliest) vs 民政 {civil}: stopped by 民政 date, "
                         f"so {yyyymm(death_month + 1)} was paid after the death month")
             else:
@@ -486,15 +578,43 @@ class _Cast:
                 died = day_in(death_month, self.randint(1, 28))
                 self.death(person, died, "公安", id_text=to_legacy15(self.id18(person)))
                 self.pay(person, county, scheme, m0 - 12, m1, amount)
+                last = m1
                 note = f"death list carries the legacy 15-digit ID; died {died}, paid until {yyyymm(m1)}"
-            self.truth("D01", county, self.id18(person), "plant", note)
+            self.truth("D01", county, self.id18(person), "plant", f"death-{variant}", note,
+                       expect=Expect.of(range(death_month + 1, last + 1)))
+
+        death_month = m0 + self.randint(1, self.months - 6)
+        county = self.status_county(0)
+        person = self.ordinary_retiree(county, "110", status="终止")
+        died = day_in(death_month, self.randint(1, 28))
+        self.death(person, died, "民政")
+        self.pay(person, county, "110", m0 - 12, death_month + 4, self.base_amount("110"))
+        for period in (death_month + 3, death_month + 4):
+            self.not_received(person, county, "110", period)
+        self.truth("D01", county, self.id18(person), "plant", "death-partly-returned",
+                   f"died {died}; pension for {yyyymm(death_month + 1)}-{yyyymm(death_month + 2)} received, for "
+                   f"{yyyymm(death_month + 3)}-{yyyymm(death_month + 4)} 退回 (account closed): only the received "
+                   "count",
+                   expect=Expect.of(range(death_month + 1, death_month + 5)))
+
+        county = self.county(1)
+        person = self.ordinary_retiree(county, "120", status="终止")
+        died = day_in(death_month, self.randint(1, 28))
+        self.death(person, died, "公安")
+        self.pay(person, county, "120", m0 - 12, death_month + 3, self.base_amount("120"))
+        for period in (death_month + 2, death_month + 3):
+            self.reverse(person, county, "120", period, death_month + 4)
+        self.truth("D01", county, self.id18(person), "plant", "death-partly-reversed",
+                   f"died {died}; pension paid {yyyymm(death_month + 1)}-{yyyymm(death_month + 3)}, the last two "
+                   f"reversed (冲正) in {yyyymm(death_month + 4)}: {yyyymm(death_month + 1)} remains improper",
+                   expect=Expect.of(range(death_month + 1, death_month + 4)))
 
         near = self.county(k)
         death_month = m0 + self.randint(2, self.months - 3)
         person = self.ordinary_retiree(near, "110", status="终止")
         self.death(person, day_in(death_month, 2), "民政")
         self.pay(person, near, "110", m0 - 12, death_month, self.base_amount("110"))
-        self.truth("D01", near, self.id18(person), "near_miss",
+        self.truth("D01", near, self.id18(person), "near_miss", "death-month-paid",
                    f"died {day_in(death_month, 2)}; last pension is for the death month, paid after the death date")
 
         near = self.county(k + 1)
@@ -507,7 +627,8 @@ class _Cast:
                      self.randint(5000, 8000) * 100)
         self.one_off(person, near, "120", SURVIVOR, death_month + 1, self.pay_day(near, death_month + 1),
                      amount * 12)
-        self.truth("D01", near, self.id18(person), "near_miss", "丧葬补助金 and 抚恤金 paid the month after death")
+        self.truth("D01", near, self.id18(person), "near_miss", "death-one-offs",
+                   "丧葬补助金 and 抚恤金 paid the month after death")
 
         near = self.county(k + 2)
         person = self.ordinary_retiree(near, "110", status="终止")
@@ -517,7 +638,7 @@ class _Cast:
         for period in (death_month - 1, death_month):
             self.one_off(person, near, "110", BACK_PAY, period, self.pay_day(near, death_month + 1),
                          self.randint(80, 300) * 100)
-        self.truth("D01", near, self.id18(person), "near_miss",
+        self.truth("D01", near, self.id18(person), "near_miss", "death-back-pay",
                    f"基本养老金补发 for {yyyymm(death_month - 1)} and {yyyymm(death_month)} paid after the death")
 
         near = self.county(k + 3)
@@ -526,7 +647,60 @@ class _Cast:
         self.pay(person, near, "170", m0 - 12, death_month, self.base_amount("170"))
         self.one_off(person, near, "170", ACCOUNT_REFUND, death_month + 2, self.pay_day(near, death_month + 2),
                      self.randint(1000, 30000) * 100)
-        self.truth("D01", near, self.id18(person), "near_miss", "个人账户余额退还 paid two months after death")
+        self.truth("D01", near, self.id18(person), "near_miss", "death-account-refund",
+                   "个人账户余额退还 paid two months after death")
+
+        death_month = m0 + self.randint(1, self.months - 4)
+        near = self.status_county(1)
+        person = self.ordinary_retiree(near, "110", status="终止")
+        died = day_in(death_month, self.randint(1, 28))
+        self.death(person, died, "公安")
+        self.pay(person, near, "110", m0 - 12, death_month + 3, self.base_amount("110"))
+        for period in range(death_month + 1, death_month + 4):
+            self.not_received(person, near, "110", period)
+        self.truth("D01", near, self.id18(person), "near_miss", "death-all-returned",
+                   f"died {died}; the pensions for {yyyymm(death_month + 1)}-{yyyymm(death_month + 3)} were "
+                   "all 退回")
+
+        near = self.county(k + 4)
+        person = self.ordinary_retiree(near, "110", status="终止")
+        died = day_in(death_month, self.randint(1, 28))
+        self.death(person, died, "民政")
+        self.pay(person, near, "110", m0 - 12, death_month + 2, self.base_amount("110"))
+        for period in (death_month + 1, death_month + 2):
+            self.reverse(person, near, "110", period, death_month + 3)
+        self.truth("D01", near, self.id18(person), "near_miss", "death-all-reversed",
+                   f"died {died}; the pensions for {yyyymm(death_month + 1)}-{yyyymm(death_month + 2)} were "
+                   f"reversed (冲正) in {yyyymm(death_month + 3)}")
+
+        near = self.county(k + 5)
+        person = self.ordinary_retiree(near, "110", status="终止")
+        amount = self.base_amount("110")
+        died = day_in(death_month, self.randint(1, 28))
+        self.death(person, died, "民政")
+        self.pay(person, near, "110", m0 - 12, death_month, amount)
+        self.pay(person, near, "110", death_month + 1, m1, amount * 2 // 5, benefit_type=DEPENDANT_BENEFIT)
+        paid = self.pay_day(near, death_month + 1)
+        self.one_off(person, near, "110", FUNERAL, death_month + 1, paid, self.randint(5000, 8000) * 100)
+        self.one_off(person, near, "110", LUMP_SUM_SURVIVOR, death_month + 1, paid, amount * 10)
+        self.truth("D01", near, self.id18(person), "near_miss", "death-dependant-benefit",
+                   f"died {died}; 供养亲属抚恤金 monthly from {yyyymm(death_month + 1)} under the deceased's ID, "
+                   "丧葬补助金 and 一次性抚恤金 the month after")
+
+        near = self.county(k + 6)
+        person = self.ordinary_retiree(near, "120", status="终止")
+        amount = self.base_amount("120")
+        died = day_in(death_month, self.randint(1, 28))
+        self.death(person, died, "卫健")
+        self.pay(person, near, "120", m0 - 12, death_month, amount)
+        self.pay(person, near, "120", death_month + 1, m1, amount // 3, benefit_type=SURVIVOR_BENEFIT)
+        self.one_off(person, near, "120", LUMP_SUM_SURVIVOR, death_month + 1, self.pay_day(near, death_month + 1),
+                     amount * 8)
+        self.one_off(person, near, "120", ACCOUNT_REFUND, death_month + 2, self.pay_day(near, death_month + 2),
+                     self.randint(1000, 30000) * 100)
+        self.truth("D01", near, self.id18(person), "near_miss", "death-survivor-benefit",
+                   f"died {died}; 遗属待遇 monthly from {yyyymm(death_month + 1)}, 一次性抚恤金 and "
+                   "个人账户余额退还 after the death")
 
     def plant_p01(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
@@ -550,10 +724,12 @@ class _Cast:
             for period in periods:
                 duplicate_paid = self.pay_day(county, period if self.rng.random() < 0.5 else period + 1)
                 self.one_off(person, county, scheme, UNEMPLOYMENT if scheme == "210" else PENSION, period,
-                             duplicate_paid, amount_in_month(amount, period, self.first_year)
-                             if scheme != "210" else amount)
-            self.truth("P01", county, self.id18(person), "plant",
-                       f"{scheme} paid twice for {', '.join(yyyymm(p) for p in periods)} under two payment_ids")
+                             duplicate_paid, self.monthly(person, scheme, period))
+            split = scheme == "170" and county in self.split_counties()
+            self.truth("P01", county, self.id18(person), "plant", "duplicate",
+                       f"{scheme} paid twice for {', '.join(yyyymm(p) for p in periods)} under two payment_ids"
+                       + (" (基础养老金 and 个人账户养老金 rows each twice)" if split else ""),
+                       expect=Expect.of(periods, less_first=True))
 
         county = self.county(k + 1)
         person = self.ordinary_retiree(county, "110")
@@ -561,11 +737,65 @@ class _Cast:
         period = m0 + self.randint(0, self.months - 3)
         self.one_off(person, county, "110", BACK_PAY, period, self.pay_day(county, period + 1),
                      self.randint(50, 300) * 100)
-        self.truth("P01", county, self.id18(person), "near_miss",
+        self.truth("P01", county, self.id18(person), "near_miss", "back-pay-same-period",
                    f"基本养老金 and 基本养老金补发 for the same period {yyyymm(period)}")
+
+        county = self.county(k + 2)
+        person = self.ordinary_retiree(county, "110")
+        self.pay(person, county, "110", m0 - 12, m1, self.base_amount("110"))
+        period = m0 + self.randint(0, self.months - 3)
+        self.one_off(person, county, "110", PENSION, period, self.pay_day(county, period + 1),
+                     self.monthly(person, "110", period))
+        self.reverse(person, county, "110", period, period + 2)
+        self.truth("P01", county, self.id18(person), "near_miss", "duplicate-reversed",
+                   f"{yyyymm(period)} paid a second time under another payment_id, that payment reversed (冲正) "
+                   f"in {yyyymm(period + 2)}")
+
+        county = self.status_county(2)
+        person = self.ordinary_retiree(county, "110")
+        self.pay(person, county, "110", m0 - 12, m1, self.base_amount("110"))
+        period = m0 + self.randint(0, self.months - 2)
+        self.one_off(person, county, "110", PENSION, period, self.pay_day(county, period + 1),
+                     self.monthly(person, "110", period), status=RETURNED)
+        self.truth("P01", county, self.id18(person), "near_miss", "duplicate-returned",
+                   f"{yyyymm(period)} paid a second time under another payment_id, that payment 退回 by the bank")
+
+        county = self.status_county(3)
+        person = self.ordinary_retiree(county, "110")
+        self.pay(person, county, "110", m0 - 12, m1, self.base_amount("110"))
+        period = m0 + self.randint(0, self.months - 1)
+        self.not_received(person, county, "110", period, status=FAILED)
+        first_try = self.pay_day(county, period)
+        self.one_off(person, county, "110", PENSION, period, date.fromordinal(first_try.toordinal() + 7),
+                     self.monthly(person, "110", period))
+        self.truth("P01", county, self.id18(person), "near_miss", "failed-then-reissued",
+                   f"{yyyymm(period)} 失败 on {first_try}, paid again a week later under a new payment_id")
+
+        splits = self.split_counties()
+        if not splits:
+            self.skipped.append("P01 split-pension near-misses and the P02 split plant: no county's layout "
+                                "splits resident pensions (the third county's does)")
+        for j, county in enumerate(splits[:1] * 2):
+            person = self.ordinary_retiree(county, "170")
+            self.pay(person, county, "170", m0 - 12, m1, self.base_amount("170"))
+            self.truth("P01", county, self.id18(person), "near_miss", "split-resident-pension",
+                       "170 pension exported as 基础养老金 + 个人账户养老金 every month: one pension, two rows")
+
+    def employee_and_resident(self, employee_county: str, resident_county: str) -> tuple[int, int]:
+        """A man paid a 110 pension and, from a little later, a 170 pension: (person, first 170 month)."""
+        birth = self.birth_for(self.m0 - self.randint(24, 96), 720 + self.randint(0, 3))
+        employee_start = month_of(birth) + 720 + self.randint(0, 2)
+        start_170 = month_of(birth) + 720 + self.randint(3, 12)
+        person = self.person(employee_county, True, birth)
+        self.recipient(person, employee_county, "110", employee_start, personnel_type="工人", retirement_type=NORMAL)
+        self.recipient(person, resident_county, "170", start_170)
+        self.pay(person, employee_county, "110", employee_start, self.m1, self.base_amount("110"))
+        self.pay(person, resident_county, "170", start_170, self.m1, self.base_amount("170"))
+        return person, start_170
 
     def plant_p02(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
+        resident_part = (PENSION, BASIC_PENSION)  # the whole 170 pension, or its 基础养老金 where split
         for i in range(k):
             county, variant = self.county(i + 2), i % 3
             if variant == 0:
@@ -588,9 +818,29 @@ class _Cast:
             self.recipient(person, county, "170", start_170, status="正常" if last_170 == m1 else "终止")
             self.pay(person, county, employee_scheme, employee_start, m1, self.base_amount(employee_scheme))
             self.pay(person, county, "170", start_170, last_170, self.base_amount("170"))
-            overlap = (max(start_170, m0), last_170)
-            self.truth("P02", county, self.id18(person), "plant",
-                       f"{employee_scheme} and 170 基本养老金 both paid {yyyymm(overlap[0])}-{yyyymm(overlap[1])}")
+            overlap = (max(start_170, employee_start, m0), last_170)
+            self.truth("P02", county, self.id18(person), "plant", "both-pensions",
+                       f"{employee_scheme} and 170 pension both paid {yyyymm(overlap[0])}-{yyyymm(overlap[1])}",
+                       expect=Expect.of(range(overlap[0], overlap[1] + 1), ["170"], resident_part))
+
+        splits = self.split_counties()
+        if splits:
+            county = splits[0]
+            person, start_170 = self.employee_and_resident(county, county)
+            self.truth("P02", county, self.id18(person), "plant", "both-pensions-resident-split",
+                       f"110 pension and a 170 pension exported as 基础养老金 + 个人账户养老金, both paid "
+                       f"{yyyymm(m0)}-{yyyymm(m1)}: the 基础养老金 is to be refunded",
+                       expect=Expect.of(range(m0, m1 + 1), ["170"], resident_part))
+        if len(self.counties) >= 2:
+            employee_county, resident_county = self.counties[0], self.counties[1]
+            person, start_170 = self.employee_and_resident(employee_county, resident_county)
+            self.truth("P02", f"{employee_county};{resident_county}", self.id18(person), "plant",
+                       "both-pensions-cross-county",
+                       f"110 pension in {employee_county} and 170 pension in {resident_county}, both paid "
+                       f"{yyyymm(m0)}-{yyyymm(m1)}: each county alone sees one pension", scope="city",
+                       expect=Expect.of(range(m0, m1 + 1), ["170"], resident_part))
+        else:
+            self.skipped.append("P02 cross-county plant: needs at least two counties")
 
         county = self.county(k + 2)
         switch = m0 + self.randint(3, self.months - 3)
@@ -602,7 +852,7 @@ class _Cast:
                        contribution_months=self.randint(180, 200))
         self.pay(person, county, "170", start_170, switch, self.base_amount("170"))
         self.pay(person, county, "110", switch + 1, m1, self.base_amount("110"))
-        self.truth("P02", county, self.id18(person), "near_miss",
+        self.truth("P02", county, self.id18(person), "near_miss", "scheme-transfer",
                    f"170 ended {yyyymm(switch)}, 110 started {yyyymm(switch + 1)} (制度衔接)")
 
         county = self.county(k + 3)
@@ -619,7 +869,7 @@ class _Cast:
         for period in (switch - 1, switch):
             self.one_off(person, county, "110", BACK_PAY, period, self.pay_day(county, switch + 1),
                          amount_in_month(amount_110, period, self.first_year))
-        self.truth("P02", county, self.id18(person), "near_miss",
+        self.truth("P02", county, self.id18(person), "near_miss", "scheme-transfer-back-pay",
                    f"110 基本养老金补发 for {yyyymm(switch - 1)}-{yyyymm(switch)}, months in which 170 was still paid")
 
     def plant_p03(self, k: int) -> None:
@@ -628,22 +878,28 @@ class _Cast:
             self.skipped.append("P03: needs at least two counties")
             return
         pairs = [(a, b) for a in range(len(self.counties)) for b in range(a + 1, len(self.counties))]
+        splits = self.split_counties()
         for i in range(k):
             a, b = pairs[i % len(pairs)]
             involved = self.counties[:3] if i == 0 and len(self.counties) >= 3 else [self.counties[a], self.counties[b]]
-            scheme = "170" if i % 3 == 2 else "110"
+            # a 170 pension split in one county's export and not in the other's has no benefit type in common
+            scheme = "170" if i % 3 == 2 and not set(involved) & set(splits) else "110"
             person = self.ordinary_retiree(involved[0], scheme)
             start = self.recipient_rows[-1]["benefit_start"]
             amount = self.base_amount(scheme)
             self.pay(person, involved[0], scheme, start, m1, amount)
+            twice: set[int] = set()
             for other in involved[1:]:
                 self.recipient(person, other, scheme, start,
                                retirement_type=self.recipient_rows[-1]["retirement_type"],
                                personnel_type=self.recipient_rows[-1]["personnel_type"],
                                contribution_months=self.recipient_rows[-1]["contribution_months"])
-                self.pay(person, other, scheme, m0 + self.randint(0, self.months // 2), m1, amount)
-            self.truth("P03", ";".join(sorted(involved)), self.id18(person), "plant",
-                       f"{scheme} 基本养老金 paid for the same periods in {' and '.join(sorted(involved))}")
+                other_start = m0 + self.randint(0, self.months // 2)
+                self.pay(person, other, scheme, other_start, m1, amount)
+                twice.update(range(other_start, m1 + 1))
+            self.truth("P03", ";".join(sorted(involved)), self.id18(person), "plant", "same-pension-two-counties",
+                       f"{scheme} 基本养老金 paid for the same periods in {' and '.join(sorted(involved))}",
+                       scope="city", expect=Expect.of(twice, [scheme], less_first=True))
 
         origin, destination = self.counties[0], self.counties[1]
         person = self.ordinary_retiree(origin, "110", status="终止")
@@ -655,8 +911,9 @@ class _Cast:
         amount = self.base_amount("110")
         self.pay(person, origin, "110", start, moved, amount)
         self.pay(person, destination, "110", moved + 1, m1, amount)
-        self.truth("P03", f"{origin};{destination}", self.id18(person), "near_miss",
-                   f"moved: paid in {origin} until {yyyymm(moved)}, in {destination} from {yyyymm(moved + 1)}")
+        self.truth("P03", f"{origin};{destination}", self.id18(person), "near_miss", "moved", scope="city",
+                   note=f"moved: paid in {origin} until {yyyymm(moved)}, in {destination} from "
+                   f"{yyyymm(moved + 1)}")
 
     def plant_e01(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
@@ -673,7 +930,7 @@ class _Cast:
                                   retirement_type=retirement_type, personnel_type=personnel_type)
             self.pay(person, county, scheme, start, m1, self.base_amount(scheme))
             who = " ".join(w for w in ("male" if male else "female", personnel_type, retirement_type or "resident") if w)
-            self.truth("E01", county, self.id18(person), "plant",
+            self.truth("E01", county, self.id18(person), "plant", "below-age",
                        f"{scheme} {who} started {yyyymm(start)}, {short_by} months before age {minimum // 12}")
 
         near_misses = (  # scheme, male, retirement type, personnel type, age in months at start, birth day
@@ -695,8 +952,11 @@ class _Cast:
             person = self.retiree(county, scheme, male=male, age_months=age, start=start,
                                   retirement_type=retirement_type, personnel_type=personnel_type, birth_day=day)
             self.pay(person, county, scheme, start, m1, self.base_amount(scheme))
-            self.truth("E01", county, self.id18(person), "near_miss",
+            self.truth("E01", county, self.id18(person), "near_miss", "at-minimum-age",
                        f"{note}: born {self.person_rows[person]['birth']}, started {yyyymm(start)}")
+
+    def public_employee(self, person: int, unit: str, start: date, end: date | None) -> None:
+        self.public_employee_rows.append(dict(person=person, unit_name=unit, start_date=start, end_date=end))
 
     def plant_e02(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
@@ -706,10 +966,12 @@ class _Cast:
             self.pay(person, county, "170", m0 - 12, m1, self.base_amount("170"))
             end = None if i % 2 == 0 else day_in(m0 + self.randint(1, self.months - 1), self.randint(1, 28))
             unit = COUNTY_NAMES[county] + PUBLIC_UNITS[i % len(PUBLIC_UNITS)]
-            self.public_employee_rows.append(dict(person=person, unit_name=unit, start_date=date(
-                self.randint(1985, 2005), self.randint(1, 12), self.randint(1, 28)), end_date=end))
-            self.truth("E02", county, self.id18(person), "plant",
-                       f"在编 at {unit} ({'no end date' if end is None else f'until {end}'}) and paid 170 pension")
+            joined = date(self.randint(1985, 2005), self.randint(1, 12), self.randint(1, 28))
+            self.public_employee(person, unit, joined, end)
+            last = m1 if end is None else month_of(end)
+            self.truth("E02", county, self.id18(person), "plant", "resident-pension-in-post",
+                       f"在编 at {unit} ({'no end date' if end is None else f'until {end}'}) and paid 170 pension",
+                       expect=Expect.of(range(m0, last + 1), ["170"]))
 
         for j, gap in enumerate((1, self.randint(24, 60))):
             county = self.county(k + 4 + j)
@@ -717,10 +979,8 @@ class _Cast:
             person = self.ordinary_retiree(county, "170", start=start)
             self.pay(person, county, "170", start, m1, self.base_amount("170"))
             ended = day_in(start - gap, 31)
-            self.public_employee_rows.append(dict(
-                person=person, unit_name=COUNTY_NAMES[county] + PUBLIC_UNITS[j], start_date=date(1990, 9, 1),
-                end_date=ended))
-            self.truth("E02", county, self.id18(person), "near_miss",
+            self.public_employee(person, COUNTY_NAMES[county] + PUBLIC_UNITS[j], date(1990, 9, 1), ended)
+            self.truth("E02", county, self.id18(person), "near_miss", "left-before-pension",
                        f"left public employment {ended}; 170 pension began {yyyymm(start)}")
 
     def plant_e03(self, k: int) -> None:
@@ -744,9 +1004,18 @@ class _Cast:
             end_day = None if released is None else day_in(released, self.randint(1, 28))
             self.prisoner_rows.append(dict(person=person, sentence_start=start_day, sentence_end=end_day,
                                            offence=OFFENCES[i % len(OFFENCES)]))
-            self.truth("E03", county, self.id18(person), "plant",
+            earlier = ""
+            if i == 0:
+                before = date(self.randint(2008, 2014), self.randint(1, 12), self.randint(1, 28))
+                served = date(before.year + self.randint(1, 3), self.randint(1, 12), self.randint(1, 28))
+                self.prisoner_rows.append(dict(person=person, sentence_start=before, sentence_end=served,
+                                               offence=OFFENCES[(i + 3) % len(OFFENCES)]))
+                earlier = f"; an earlier sentence {before} to {served}"
+            case = "two-sentences" if earlier else "pension-in-prison"
+            self.truth("E03", county, self.id18(person), "plant", case,
                        f"sentenced {start_day}{'' if end_day is None else f' to {end_day}'}; pension paid "
-                       f"{yyyymm(sentenced + 1)}-{yyyymm(last_paid)}")
+                       f"{yyyymm(sentenced + 1)}-{yyyymm(last_paid)}{earlier}",
+                       expect=Expect.of(range(sentenced + 1, last_paid + 1), ["110"], PENSION_TYPES))
 
         county = self.county(k + 5)
         sentenced = m0 + self.randint(1, self.months - 7)
@@ -758,7 +1027,7 @@ class _Cast:
         start_day, end_day = day_in(sentenced, self.randint(3, 25)), day_in(released, self.randint(3, 25))
         self.prisoner_rows.append(dict(person=person, sentence_start=start_day, sentence_end=end_day,
                                        offence="危险驾驶罪"))
-        self.truth("E03", county, self.id18(person), "near_miss",
+        self.truth("E03", county, self.id18(person), "near_miss", "paid-in-start-and-end-months",
                    f"sentenced {start_day} to {end_day}: paid for the start month, suspended, resumed in the end month")
 
     def plant_e04(self, k: int) -> None:
@@ -772,20 +1041,22 @@ class _Cast:
             person = self.retiree(county, "110", male=male, age_months=(720 if male else 600) + self.randint(0, 4),
                                   start=start, contribution_months=months_paid_in)
             self.pay(person, county, "110", start, m1, self.base_amount("110"))
-            self.truth("E04", county, self.id18(person), "plant",
+            self.truth("E04", county, self.id18(person), "plant", "short-contributions",
                        f"110 from {yyyymm(start)} with {months_paid_in} contribution months")
 
         county = self.county(k + 6)
         start = self.randint(earliest, m1 - 1)
         person = self.retiree(county, "110", male=True, age_months=720, start=start, contribution_months=180)
         self.pay(person, county, "110", start, m1, self.base_amount("110"))
-        self.truth("E04", county, self.id18(person), "near_miss", f"exactly 180 contribution months, from {yyyymm(start)}")
+        self.truth("E04", county, self.id18(person), "near_miss", "exactly-180-months",
+                   f"exactly 180 contribution months, from {yyyymm(start)}")
 
         county = self.county(k + 7)
         start = FIRST_MONTH_OF_1998 - 1
         person = self.retiree(county, "110", male=True, age_months=720, start=start, contribution_months=120)
         self.pay(person, county, "110", start, m1, self.base_amount("110"))
-        self.truth("E04", county, self.id18(person), "near_miss", "retired 199712 with 120 contribution months")
+        self.truth("E04", county, self.id18(person), "near_miss", "retired-before-1998",
+                   "retired 199712 with 120 contribution months")
 
     def unemployed(self, county: str, start: int, contribution_months: int, status: str,
                    age_months: int | None = None, male: bool = True) -> int:
@@ -811,6 +1082,7 @@ class _Cast:
                 last = start + paid_months - 1
                 person = self.unemployed(county, start, contribution, "正常" if last == m1 else "终止")
                 self.pay(person, county, "210", start, last, amount)
+                improper = range(start + allowed, last + 1)
                 note = f"{paid_months} months of 失业保险金 with {contribution} contribution months (max {allowed})"
             elif variant == "b":
                 start = m0 + self.randint(0, self.months - 8)
@@ -819,6 +1091,7 @@ class _Cast:
                 self.pay(person, county, "210", start, last, amount)
                 self.employed(person, start - 12, start - 1, employer)
                 self.employed(person, last - 2, m1, COUNTY_NAMES[county] + EMPLOYERS[(i + 1) % len(EMPLOYERS)])
+                improper = range(last - 2, last + 1)
                 note = f"re-employed from {yyyymm(last - 2)} while paid until {yyyymm(last)}"
             else:
                 start = m0 + self.randint(0, self.months - 7)
@@ -828,28 +1101,95 @@ class _Cast:
                                contribution_months=300)
                 self.pay(person, county, "210", start, start + 5, amount)
                 self.pay(person, county, "110", pension_start, m1, self.base_amount("110"))
+                improper = range(pension_start, start + 6)
                 note = f"失业保险金 still paid {yyyymm(pension_start)}-{yyyymm(start + 5)} after the pension began"
-            self.truth("E05", county, self.id18(person), "plant", f"({variant}) {note}")
+            self.truth("E05", county, self.id18(person), "plant", f"unemployment-{variant}", f"({variant}) {note}",
+                       expect=Expect.of(improper, ["210"]))
+
+        if len(self.counties) >= 2:
+            benefit_county, pension_county = self.counties[0], self.counties[1]
+            start = m0 + self.randint(0, self.months - 7)
+            pension_start = start + 3
+            person = self.unemployed(benefit_county, start, 300, "终止", age_months=720 - 3)
+            self.recipient(person, pension_county, "110", pension_start, retirement_type=NORMAL,
+                           personnel_type="工人", contribution_months=300)
+            self.pay(person, benefit_county, "210", start, start + 5, self.base_amount("210"))
+            self.pay(person, pension_county, "110", pension_start, m1, self.base_amount("110"))
+            self.truth("E05", f"{benefit_county};{pension_county}", self.id18(person), "plant",
+                       "unemployment-c-cross-county",
+                       f"(c) 失业保险金 in {benefit_county} until {yyyymm(start + 5)}, 110 pension in {pension_county} "
+                       f"from {yyyymm(pension_start)}: each county alone sees one benefit", scope="city",
+                       expect=Expect.of(range(pension_start, start + 6), ["210"]))
+        else:
+            self.skipped.append("E05 cross-county plant: needs at least two counties")
 
         county = self.county(k + 7)
         start = m0 + self.randint(0, self.months - 12)
         person = self.unemployed(county, start, 30, "终止" if start + 11 < m1 else "正常")
         self.pay(person, county, "210", start, start + 11, self.base_amount("210"))
-        self.truth("E05", county, self.id18(person), "near_miss", "exactly 12 months with 30 contribution months")
+        self.truth("E05", county, self.id18(person), "near_miss", "exactly-12-months",
+                   "exactly 12 months with 30 contribution months")
         if self.months >= 18:
             county = self.county(k + 8)
             start = m0 + self.randint(0, self.months - 18)
             person = self.unemployed(county, start, 60, "终止" if start + 17 < m1 else "正常")
             self.pay(person, county, "210", start, start + 17, self.base_amount("210"))
-            self.truth("E05", county, self.id18(person), "near_miss", "exactly 18 months with 60 contribution months")
+            self.truth("E05", county, self.id18(person), "near_miss", "exactly-18-months",
+                       "exactly 18 months with 60 contribution months")
         county = self.county(k + 9)
         start = m0 + self.randint(1, self.months - 7)
         person = self.unemployed(county, start, 150, "终止")
         self.pay(person, county, "210", start, start + 4, self.base_amount("210"))
         self.employed(person, start - 10, start - 1, COUNTY_NAMES[county] + EMPLOYERS[0])
         self.employed(person, start + 5, m1, COUNTY_NAMES[county] + EMPLOYERS[1])
-        self.truth("E05", county, self.id18(person), "near_miss",
+        self.truth("E05", county, self.id18(person), "near_miss", "employed-around",
                    "employed until the month before and from the month after the 失业保险金")
+
+    def plant_e06(self, k: int) -> None:
+        m0, m1 = self.m0, self.m1
+        for i in range(k):
+            county, scheme = self.county(i + 10), ("110", "120")[i % 2]
+            person = self.ordinary_retiree(county, scheme)
+            self.pay(person, county, scheme, m0 - 12, m1, self.base_amount(scheme))
+            end = None if i % 2 == 0 else day_in(m0 + self.randint(1, self.months - 2), self.randint(1, 28))
+            unit = COUNTY_NAMES[county] + PUBLIC_UNITS[(i + 3) % len(PUBLIC_UNITS)]
+            joined = date(self.randint(1992, 2008), self.randint(1, 12), self.randint(1, 28))
+            self.public_employee(person, unit, joined, end)
+            earlier = ""
+            if i == 0:
+                first_unit = COUNTY_NAMES[county] + PUBLIC_UNITS[(i + 7) % len(PUBLIC_UNITS)]
+                self.public_employee(person, first_unit, date(joined.year - self.randint(4, 8), 9, 1),
+                                     date.fromordinal(joined.toordinal() - 1))
+                earlier = f", before that at {first_unit}"
+            last = m1 if end is None else month_of(end)
+            case = "two-units" if earlier else "employee-pension-in-post"
+            until = "no end date" if end is None else f"until {end}"
+            self.truth("E06", county, self.id18(person), "plant", case,
+                       f"在编 at {unit} since {joined} ({until}){earlier}, "
+                       f"and paid a {scheme} pension {yyyymm(m0)}-{yyyymm(last)}",
+                       expect=Expect.of(range(m0, last + 1), [scheme], PENSION_TYPES))
+
+        county = self.county(k + 10)
+        start = m0 + self.randint(2, self.months - 3)
+        person = self.ordinary_retiree(county, "120", start=start)
+        self.pay(person, county, "120", start, m1, self.base_amount("120"))
+        ended = day_in(start - 1, 31)
+        self.public_employee(person, COUNTY_NAMES[county] + PUBLIC_UNITS[4], date(1991, 3, 1), ended)
+        self.truth("E06", county, self.id18(person), "near_miss", "left-the-month-before",
+                   f"在编 until {ended}; 120 pension from {yyyymm(start)}")
+
+        county = self.county(k + 11)
+        start = m0 - self.randint(6, 60)
+        person = self.ordinary_retiree(county, "110", start=start)
+        self.pay(person, county, "110", start, m1, self.base_amount("110"))
+        moved = date(1999 + self.randint(0, 5), self.randint(1, 12), 1)
+        ended = day_in(start - self.randint(1, 3), 31)
+        self.public_employee(person, COUNTY_NAMES[county] + PUBLIC_UNITS[5], date(1988, 7, 1),
+                             date.fromordinal(moved.toordinal() - 1))
+        self.public_employee(person, COUNTY_NAMES[county] + PUBLIC_UNITS[6], moved, ended)
+        self.truth("E06", county, self.id18(person), "near_miss", "retired-from-two-units",
+                   f"two public units, the second left {ended}; 110 pension from {yyyymm(start)}; "
+                   "re-employment after retirement (返聘) is not 在编")
 
     def plant_a01(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
@@ -862,7 +1202,7 @@ class _Cast:
                 self.person_rows[person]["account_owner"] = holders[0] if holders else person
                 self.pay(person, county, scheme, m0 - 12, m1, self.base_amount(scheme))
                 holders.append(person)
-            self.truth("A01", county, ("account", holders[0]), "plant",
+            self.truth("A01", county, ("account", holders[0]), "plant", "shared-card",
                        f"one card receives the benefits of {len(holders)} people")
 
         county = self.county(k + 8)
@@ -870,7 +1210,8 @@ class _Cast:
         self.person_rows[couple[1]]["account_owner"] = couple[0]
         for person in couple:
             self.pay(person, county, "170", m0 - 12, m1, self.base_amount("170"))
-        self.truth("A01", county, ("account", couple[0]), "near_miss", "a card shared by exactly two people")
+        self.truth("A01", county, ("account", couple[0]), "near_miss", "couple",
+                   "a card shared by exactly two people")
 
     def plant_a02(self, k: int) -> None:
         m0, m1 = self.m0, self.m1
@@ -913,7 +1254,9 @@ class _Cast:
                 self.set_ids(person, recipients=shown, payments=shown)
             self.recipient(person, county, "170", start, shown_birth=shown_birth)
             self.pay(person, county, "170", start, m1, self.base_amount("170"))
-            self.truth("A02", county, shown, "plant", note)
+            self.truth("A02", county, shown, "plant", ("short", "letter", "check-digit", "impossible-date",
+                                                     "birth-date-disagrees", "gender-disagrees", "fabricated-area",
+                                                     "fabricated-area-legacy")[variant], note)
 
         forms = (("15", "15", "legacy 15-digit number in recipients and payments"),
                  (None, "15", "legacy 15-digit number in payments only"),
@@ -930,7 +1273,8 @@ class _Cast:
                         "fullwidth": id18.translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
             self.set_ids(person, recipients=rendered[recipients_form], payments=rendered[payments_form])
             self.pay(person, county, "170", start, m1, self.base_amount("170"))
-            self.truth("A02", county, id18, "near_miss", note)
+            case = f"form-{recipients_form or 'none'}-{payments_form or 'none'}"
+            self.truth("A02", county, id18, "near_miss", case, note)
 
         for j, (area, note) in enumerate(REAL_OTHER_AREAS):
             county = self.county(j + 1)
@@ -938,7 +1282,8 @@ class _Cast:
             person = self.person(county, bool(j % 2), self.birth_for(start, 720 + self.randint(0, 6)), area=area)
             self.recipient(person, county, "170", start)
             self.pay(person, county, "170", start, m1, self.base_amount("170"))
-            self.truth("A02", county, self.id18(person), "near_miss", f"ID number from {note}: a real code")
+            self.truth("A02", county, self.id18(person), "near_miss", "real-other-area",
+                       f"ID number from {note}: a real code")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1283,6 +1628,44 @@ def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
+TRUTH_SCHEMA = {"rule_id": pl.String, "region_code": pl.String, "subject_key": pl.String, "kind": pl.String,
+                "scope": pl.String, "case": pl.String, "amount": pl.String, "note": pl.String}
+
+
+def _out_of_order(frame: pl.DataFrame, rng: np.random.Generator, subject: str, natural: list[str]) -> pl.DataFrame:
+    """The rows shuffled, and the rows of a subject with several (schemes, units, sentences, reports)
+    placed in the reverse of their natural order, so that no export lists them sorted."""
+    slot = pl.col("_slot")
+    return (frame.with_columns(pl.Series("_slot", rng.permutation(frame.height)))
+            .sort(subject, *natural, "_slot")
+            .with_columns(slot.sort(descending=True).over(subject))
+            .sort("_slot").drop("_slot"))
+
+
+def _received_groups(payments: pl.DataFrame) -> pl.DataFrame:
+    """Per person, scheme, benefit type and period: the net received (退回/失败 rows left out, reversals
+    subtracted) and the first received payment; groups whose net is zero or less are dropped."""
+    received = payments.filter(pl.col("pay_status").is_null() | (pl.col("pay_status") == SUCCEEDED))
+    return (received.sort("pay_date", "payment_id")
+            .group_by("id18", "scheme", "benefit_type", "period", maintain_order=True)
+            .agg(pl.col("amount_fen").sum().alias("net"),
+                 pl.col("amount_fen").filter(pl.col("amount_fen") > 0).first().alias("first"))
+            .filter(pl.col("net") > 0))
+
+
+def _expected_amount(groups: pl.DataFrame, expect: Expect) -> str:
+    types = pl.col("benefit_type")
+    chosen = groups.filter(
+        pl.col("period").is_in(sorted(expect.periods)),
+        pl.col("scheme").is_in(sorted(expect.schemes)) if expect.schemes is not None else pl.lit(True),
+        types.is_in(sorted(expect.benefit_types)) if expect.benefit_types is not None
+        else ~types.is_in(sorted(DEATH_RELATED)))
+    fen = int((chosen["net"] - chosen["first"]).sum() if expect.less_first else chosen["net"].sum())
+    if fen <= 0:
+        raise ValueError(f"a plant expects no improper amount: {expect}")
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def _assemble(cast: _Cast) -> City:
     rng = np.random.default_rng([cast.seed, 30])
     person_schema = {"person": pl.Int64, "home": pl.String, "male": pl.Boolean, "birth": pl.Date,
@@ -1318,12 +1701,15 @@ def _assemble(cast: _Cast) -> City:
                           "personnel_type", "unit_type", "retirement_type", "benefit_start", "status",
                           "contribution_months")
                   .sort("county", "person_id", "scheme"))
+    order_rng = np.random.default_rng([cast.seed, 40])
+    recipients = pl.concat([_out_of_order(part, order_rng, "person", ["scheme"])
+                            for part in recipients.partition_by("county", maintain_order=True)])
 
     payments = _payments(cast, rng, people, links)
     payments, quarantine, duplicate_owner = _place_in_files(cast, rng, payments)
     if duplicate_owner is not None:
         county, id18 = duplicate_owner
-        cast.truth("P01", county, id18, "near_miss",
+        cast.truth("P01", county, id18, "near_miss", "exact-duplicate-row",
                    "the export repeats one payment row exactly (same payment_id): an artefact, not a duplicate payment")
 
     id_column = [rendered_id("id_text_override").alias("id_text")]
@@ -1332,8 +1718,9 @@ def _assemble(cast: _Cast) -> City:
                         + [f.cast({"person": pl.Int64, "death_date": pl.Date, "id_text": pl.String})
                            for f in cast.frames["deaths"]])
               .rename({"id_text": "id_text_override"}).join(people, on="person")
-              .with_columns(*id_column).select("id_text", "name", "death_date", "source")
+              .with_columns(*id_column).select("person", "id_text", "name", "death_date", "source")
               .sort("source", "death_date", "id_text"))
+    deaths = _out_of_order(deaths, order_rng, "person", ["source", "death_date"]).drop("person")
     prisoner_schema = {"person": pl.Int64, "sentence_start": pl.Date, "sentence_end": pl.Date, "offence": pl.String}
     prisoners = (pl.concat([_frame(cast.prisoner_rows, prisoner_schema)]
                            + [f.select(*prisoner_schema).cast(prisoner_schema) for f in cast.frames["prisoners"]])
@@ -1343,13 +1730,18 @@ def _assemble(cast: _Cast) -> City:
                  .with_columns(pl.when(pl.col("legacy").fill_null(False))
                                .then(pl.col("id18").str.slice(0, 6) + pl.col("id18").str.slice(8, 9))
                                .otherwise(pl.col("id18")).alias("id_text"))
-                 .select("id_text", "name", "sentence_start", "sentence_end", "offence").sort("sentence_start", "id_text"))
+                 .select("person", "id_text", "name", "sentence_start", "sentence_end", "offence")
+                 .sort("sentence_start", "id_text"))
+    prisoners = _out_of_order(prisoners, order_rng, "person", ["sentence_start"]).drop("person")
     employee_schema = {"person": pl.Int64, "unit_name": pl.String, "start_date": pl.Date, "end_date": pl.Date}
     public_employees = (pl.concat([_frame(cast.public_employee_rows, employee_schema)]
                                   + [f.cast(employee_schema) for f in cast.frames["public_employees"]])
                         .join(people, on="person")
-                        .select(pl.col("id18").alias("id_text"), "name", "unit_name", "start_date", "end_date")
+                        .select("person", pl.col("id18").alias("id_text"), "name", "unit_name", "start_date",
+                                "end_date")
                         .sort("unit_name", "start_date", "id_text"))
+    public_employees = _out_of_order(public_employees, order_rng, "person", ["unit_name", "start_date"])
+    public_employees = public_employees.drop("person")
     employment_schema = {"person": pl.Int64, "period": pl.Int64, "unit_name": pl.String}
     employment = (pl.concat([_frame(cast.employment_rows, employment_schema)]
                             + [f.cast(employment_schema) for f in cast.frames["employment"]])
@@ -1359,20 +1751,23 @@ def _assemble(cast: _Cast) -> City:
 
     self_approvals = (payments.filter(pl.col("operator_id") == pl.col("reviewer_id"))
                       .group_by("county", "operator_id").agg(pl.len()))
+    received = _received_groups(payments.filter(
+        pl.col("bad_column").is_null() & pl.col("duplicate_of_line").is_null()
+        & pl.col("id18").is_in([r["subject_key"] for r in cast.truth_rows if r["expect"] is not None])))
     truth = []
     for row in cast.truth_rows:
         subject = row["subject_key"]
         if isinstance(subject, tuple):
             subject = accounts[subject[1]]
-        truth.append({**row, "subject_key": subject})
+        expect = row.pop("expect")
+        amount = None if expect is None else _expected_amount(received.filter(pl.col("id18") == subject), expect)
+        truth.append({**row, "subject_key": subject, "amount": amount})
     for county, staff, _ in cast.a03_plants:
         count = self_approvals.filter((pl.col("county") == county) & (pl.col("operator_id") == staff))["len"]
-        truth.append(dict(rule_id="A03", region_code=county, subject_key=staff, kind="plant",
-                          note=f"{staff} approved {int(count.sum())} of their own payments"))
+        truth.append(dict(rule_id="A03", region_code=county, subject_key=staff, kind="plant", scope="county",
+                          case="self-approval", note=f"{staff} approved {int(count.sum())} of their own payments"))
     truth.extend(cast.a03_near_misses)
-    ground_truth = pl.DataFrame(truth, schema={"rule_id": pl.String, "region_code": pl.String,
-                                               "subject_key": pl.String, "kind": pl.String, "note": pl.String},
-                                orient="row")
+    ground_truth = pl.DataFrame(truth, schema=TRUTH_SCHEMA, orient="row")
     return City(counties=cast.counties, first_month=cast.m0, last_month=cast.m1, seed=cast.seed, persons=people,
                 recipients=recipients, payments=payments, deaths=deaths, prisoners=prisoners,
                 public_employees=public_employees, employment=employment, ground_truth=ground_truth,
@@ -1398,17 +1793,28 @@ def _payments(cast: _Cast, rng: np.random.Generator, people: pl.DataFrame, links
     regular = spells.select(pl.col("person", "county", "scheme", "benefit_type").gather(owner)).with_columns(
         pl.Series("period", period), pl.Series("pay_date", _dates_in(period, pay_day)),
         pl.Series("amount_fen", amount))
+    group = ["person", "county", "scheme", "benefit_type", "period"]
+    key_schema = {"person": pl.Int64, "county": pl.String, "scheme": pl.String, "benefit_type": pl.String,
+                  "period": pl.Int64}
+    not_received = _frame(cast.status_rows, {**key_schema, "pay_status": pl.String})
+    regular = regular.join(not_received, on=group, how="left", maintain_order="left")
+    reversals = (_frame(cast.reversal_rows, {**key_schema, "pay_date": pl.Date})
+                 .join(regular.select(*group, "amount_fen"), on=group, how="inner", maintain_order="left")
+                 .with_columns(-pl.col("amount_fen"), pl.lit(None, pl.String).alias("pay_status")))
+    if reversals.height != len(cast.reversal_rows):
+        raise ValueError("a reversal names a period with no regular payment")
 
-    one_off_schema = {"person": pl.Int64, "county": pl.String, "scheme": pl.String, "benefit_type": pl.String,
-                      "period": pl.Int64, "pay_date": pl.Date, "amount_fen": pl.Int64}
+    one_off_schema = {**key_schema, "pay_date": pl.Date, "amount_fen": pl.Int64, "pay_status": pl.String}
     planted = _frame(cast.one_off_rows, one_off_schema)
     base = pl.concat(cast.frames["one_offs"]).cast({"period": pl.Int64, "paid_month": pl.Int64, "amount_fen": pl.Int64})
     base_county = base["county"].replace_strict(county_position, return_dtype=pl.Int64).to_numpy()
     base_paid = base["paid_month"].to_numpy()
     base = base.drop("paid_month").with_columns(
-        pl.Series("pay_date", _dates_in(base_paid, cast.county_pay_days[base_county, base_paid - m0]))
+        pl.Series("pay_date", _dates_in(base_paid, cast.county_pay_days[base_county, base_paid - m0])),
+        pl.lit(None, pl.String).alias("pay_status"),
     ).select(*one_off_schema)
-    payments = (pl.concat([regular, planted, base.cast(one_off_schema)])
+    payments = (pl.concat([frame.select(*one_off_schema).cast(one_off_schema)
+                           for frame in (regular, planted, base, reversals)])
                 .filter(pl.col("period") <= m1)
                 .join(links, on=["person", "county"])
                 .join(people.select("person", "name", "id18", "id_payments", "account", "plain"), on="person")
@@ -1424,7 +1830,20 @@ def _payments(cast: _Cast, rng: np.random.Generator, people: pl.DataFrame, links
                               (pl.col("plain") & pl.col("from").is_null()).alias("plain"))
                 .drop("from", "to"))
 
-    payments = payments.sort("county", "pay_date", "person_id", "scheme", "benefit_type", "period", "amount_fen")
+    split_counties = [c for i, c in enumerate(cast.counties) if layout_for(i).splits_resident_pension]
+    split = (pl.col("county").is_in(split_counties) & (pl.col("scheme") == "170")
+             & (pl.col("benefit_type") == PENSION))
+    parts = payments.filter(split)
+    basic = pl.col("amount_fen").sign() * (pl.col("amount_fen").abs() * 3 // 5 // 100 * 100)
+    payments = pl.concat([
+        payments.filter(~split),
+        parts.with_columns(pl.lit(BASIC_PENSION).alias("benefit_type"), basic.alias("amount_fen")),
+        parts.with_columns(pl.lit(ACCOUNT_PENSION).alias("benefit_type"),
+                           (pl.col("amount_fen") - basic).alias("amount_fen")),
+    ])
+
+    payments = payments.sort("county", "pay_date", "person_id", "scheme", "benefit_type", "period", "amount_fen",
+                              "pay_status", nulls_last=True, maintain_order=True)
     n = payments.height
     operator = rng.integers(0, STAFF_PER_COUNTY, n)
     reviewer = (operator + 1 + rng.integers(0, STAFF_PER_COUNTY - 1, n)) % STAFF_PER_COUNTY
@@ -1454,10 +1873,11 @@ def _payments(cast: _Cast, rng: np.random.Generator, people: pl.DataFrame, links
     reviewer_id[reviewer_missing] = None
     touched[[both_empty, reviewer_missing]] = True
     cast.a03_near_misses.append(dict(rule_id="A03", region_code=near_county, subject_key="", kind="near_miss",
+                                     scope="county", case="both-empty",
                                      note="a payment with neither 经办人 nor 审核人 (empty = empty is not a clue)"))
     cast.a03_near_misses.append(dict(rule_id="A03", region_code=near_county,
                                      subject_key=operator_id[reviewer_missing], kind="near_miss",
-                                     note="a payment with 经办人 but no 审核人"))
+                                     scope="county", case="reviewer-empty", note="a payment with 经办人 but no 审核人"))
 
     payment_id = (payments.select(pl.col("county") + (pl.int_range(pl.len()).over("county") + 1)
                                   .cast(pl.String).str.zfill(9))).to_series()
@@ -1467,7 +1887,8 @@ def _payments(cast: _Cast, rng: np.random.Generator, people: pl.DataFrame, links
         pl.Series("reviewer_id", reviewer_id.tolist(), dtype=pl.String),
         pl.Series("touched", touched),
     ).select("county", "payment_id", "person_id", "id_text", "name", "scheme", "benefit_type", "period",
-             "pay_date", "amount_fen", "account", "operator_id", "reviewer_id", "id18", "plain", "touched")
+             "pay_date", "amount_fen", "account", "operator_id", "reviewer_id", "pay_status", "id18", "plain",
+             "touched")
 
 
 BAD_VALUES = (  # column, value (None = empty), kind
@@ -1477,6 +1898,8 @@ BAD_VALUES = (  # column, value (None = empty), kind
     ("period", None, "missing"),
     ("period", "{year}-13", "bad_value"),
 )
+# Text that is not money (INPUT.md), made from the row's own amount; one per file in turn
+BAD_MONEY = ("{yuan},{cents}", "1,2,3", "{yuan}，{cents}", "{yuan}.{cents}5", "{mantissa}e3", "({yuan}.{cents})")
 
 
 def _place_in_files(cast: _Cast, rng: np.random.Generator, payments: pl.DataFrame):
@@ -1495,25 +1918,35 @@ def _place_in_files(cast: _Cast, rng: np.random.Generator, payments: pl.DataFram
         pl.Series("scheme_by_name", rng.random(payments.height) < 0.1),
     )
 
-    messy_path = f"{cast.counties[0]}/{LAYOUTS[0].payments_file.replace('{year}', str(cast.m0 // 12))}"
-    in_file = payments["path"].to_numpy() == messy_path
-    candidates = np.flatnonzero(in_file & payments["plain"].to_numpy() & ~payments["touched"].to_numpy())
+    def first_file(position: int) -> str:
+        name = layout_for(position).payments_file.replace("{year}", str(cast.m0 // 12))
+        return f"{cast.counties[position]}/{name}"
+
+    messy_path = first_file(0)
+    targets = [(messy_path, column, value) for column, value, _ in BAD_VALUES]
+    targets += [(first_file(j % len(cast.counties)), "amount", form) for j, form in enumerate(BAD_MONEY)]
+    targets.append((messy_path, None, None))  # the row repeated exactly
+    paths = payments["path"].to_numpy()
+    usable = payments["plain"].to_numpy() & ~payments["touched"].to_numpy()
     person_ids = payments["person_id"].to_numpy()
-    chosen, seen = [], set()
-    for row in rng.permutation(candidates):
-        if person_ids[row] not in seen:
-            chosen.append(int(row))
-            seen.add(person_ids[row])
-        if len(chosen) == len(BAD_VALUES) + 1:
-            break
-    *bad_rows, duplicate_row = chosen
+    amounts = payments["amount_fen"].to_numpy()
     bad_column = payments["bad_column"].to_numpy().astype(object)
     bad_value = payments["bad_value"].to_numpy().astype(object)
-    for row, (column, value, _) in zip(bad_rows, BAD_VALUES):
+    seen: set[str] = set()
+    for target, column, value in targets:
+        row = next(int(r) for r in rng.permutation(np.flatnonzero(usable & (paths == target)))
+                   if person_ids[r] not in seen)
+        seen.add(person_ids[row])
+        if column is None:
+            duplicate_row = row
+            continue
+        yuan, cents = divmod(int(amounts[row]), 100)
         bad_column[row] = column
-        bad_value[row] = None if value is None else value.format(year=cast.m0 // 12)
+        bad_value[row] = None if value is None else value.format(
+            year=cast.m0 // 12, yuan=yuan, cents=f"{cents:02d}", mantissa=f"{amounts[row] / 100000:.1f}")
     payments = payments.with_columns(pl.Series("bad_column", bad_column.tolist(), dtype=pl.String),
                                      pl.Series("bad_value", bad_value.tolist(), dtype=pl.String))
+    in_file = paths == messy_path
 
     original = payments.row(duplicate_row, named=True)
     lines_in_file = int(in_file.sum()) + 1
@@ -1549,19 +1982,36 @@ def _date_text(day: pl.Expr, style: str) -> pl.Expr:
     return day.dt.strftime({"iso": "%Y-%m-%d", "slash": "%Y/%-m/%-d", "compact": "%Y%m%d"}[style])
 
 
+HALF_DIGITS, FULL_DIGITS = list("0123456789"), list("０１２３４５６７８９")
+
+
 def _amount_text(fen: pl.Expr, style: str) -> pl.Expr:
-    yuan, cents = (fen // 100), (fen % 100).cast(pl.String).str.zfill(2)
+    """Money as exports print it; every style is valid money of the same value (INPUT.md)."""
+    size = fen.abs()
+    yuan, cents = (size // 100), (size % 100).cast(pl.String).str.zfill(2)
     fixed = pl.concat_str([yuan.cast(pl.String), pl.lit("."), cents])
-    if style == "plain":
-        return fixed
-    if style == "trimmed":
-        return fixed.str.strip_chars_end("0").str.strip_chars_end(".")
-    if style == "yen":
-        return pl.concat_str([pl.lit("¥"), fixed])
-    grouped = pl.when(yuan >= 1000).then(pl.concat_str([
-        (yuan // 1000).cast(pl.String), pl.lit(","), (yuan % 1000).cast(pl.String).str.zfill(3)])
-    ).otherwise(yuan.cast(pl.String))
-    return pl.concat_str([grouped, pl.lit("."), cents])
+
+    def grouped(separator: str) -> pl.Expr:
+        return pl.when(yuan >= 1000).then(pl.concat_str([
+            (yuan // 1000).cast(pl.String), pl.lit(separator), (yuan % 1000).cast(pl.String).str.zfill(3)])
+        ).otherwise(yuan.cast(pl.String))
+
+    def trimmed(text: pl.Expr) -> pl.Expr:
+        return text.str.strip_chars_end("0").str.strip_chars_end(".")
+
+    text = {
+        "plain": fixed,
+        "trimmed": trimmed(fixed),
+        "grouped": pl.concat_str([grouped(","), pl.lit("."), cents]),
+        "yen": pl.concat_str([pl.lit("¥"), fixed]),
+        "fullwidth_yen": pl.concat_str([pl.lit("￥"), fixed]),
+        "yuan": pl.concat_str([fixed, pl.lit("元")]),
+        "fullwidth": fixed.str.replace_many(HALF_DIGITS, FULL_DIGITS),
+        "yen_grouped_yuan": pl.concat_str([pl.lit("￥"), trimmed(pl.concat_str([grouped(","), pl.lit("."), cents])),
+                                           pl.lit("元")]),
+        "fullwidth_comma": pl.concat_str([grouped("，"), pl.lit("."), cents]),
+    }[style]
+    return pl.when(fen < 0).then(pl.concat_str([pl.lit("-"), text])).otherwise(text)
 
 
 def _mixed(choice: pl.Expr, options: list[pl.Expr]) -> pl.Expr:
@@ -1581,11 +2031,8 @@ def _render_payments(rows: pl.DataFrame, layout: Layout) -> pl.DataFrame:
         period = _mixed(style // 3, [_period_text(pl.col("period"), s) for s in ("plain", "dash", "cn")])
     else:
         period = _period_text(pl.col("period"), layout.period_style)
-    if layout.amount_style == "mixed":
-        amount = _mixed((style + pl.col("period")) % 4,
-                        [_amount_text(pl.col("amount_fen"), s) for s in ("plain", "trimmed", "grouped", "yen")])
-    else:
-        amount = _amount_text(pl.col("amount_fen"), "plain")
+    amount = _mixed((style + pl.col("period")) % len(layout.amount_styles),
+                    [_amount_text(pl.col("amount_fen"), s) for s in layout.amount_styles])
     scheme = pl.col("scheme")
     if layout.scheme_style == "mixed":
         scheme = pl.when(pl.col("scheme_by_name")).then(
@@ -1604,6 +2051,12 @@ def _render_payments(rows: pl.DataFrame, layout: Layout) -> pl.DataFrame:
         value = rendered[canonical]
         value = pl.when(pl.col("bad_column") == canonical).then(pl.col("bad_value")).otherwise(value)
         columns.append(value.alias(header))
+    if layout.status_header:
+        shown = {"empty": pl.lit(None, pl.String), "success": pl.lit(SUCCEEDED),
+                 "mixed": pl.when(style % 2 == 0).then(pl.lit(SUCCEEDED)).otherwise(pl.lit(None, pl.String))}
+        columns.append(pl.coalesce(pl.col("pay_status"), shown[layout.status_style]).alias(layout.status_header))
+    elif rows["pay_status"].is_not_null().any():
+        raise ValueError(f"{layout.key}: a payment 失败 or 退回 in an export without 发放状态")
     if layout.extra_payment_column == "开户银行":
         bank = pl.lit("")
         for prefix, _, bank_name in BANKS:
@@ -1712,7 +2165,8 @@ def write_city(city: City, out_dir: Path) -> dict:
                          ("employment", employment)):
         files[f"reference/{REFERENCE_FILES[table]}"] = frame.height
 
-    city.ground_truth.sort("rule_id", "kind", "region_code", "subject_key").write_csv(out_dir / "ground_truth.csv")
+    city.ground_truth.sort("rule_id", "kind", "scope", "region_code", "subject_key").write_csv(
+        out_dir / "ground_truth.csv")
     city.expected_quarantine.write_csv(out_dir / "expected_quarantine.csv")
 
     truth = city.ground_truth
@@ -1729,6 +2183,70 @@ def write_city(city: City, out_dir: Path) -> dict:
         "quarantine_rows": city.expected_quarantine.height,
         "skipped": city.skipped,
     }
+
+
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".parquet")
+
+
+def shuffle_exports(source: Path, target: Path, seed: int = 0) -> list[str]:
+    """Copy the input folder `source` (county folders and reference/) to `target` with the data rows of
+    every table in another order, for determinism tests: the same inputs in any row order must give
+    the same clues.
+
+    Text tables keep their header line, encoding, separators and line ends byte for byte (each record
+    must be one physical line, as synth writes them); .xlsx sheets are rewritten with the same cell
+    types, .parquet files with the same schema. Files at the root (ground truth, expected quarantine)
+    are not copied: their line numbers no longer hold. Returns the paths shuffled, relative to `target`.
+    """
+    import shutil
+
+    import openpyxl
+
+    source, target = Path(source), Path(target)
+    rng = np.random.default_rng(seed)
+    shuffled = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and p.parent != source):
+        relative = path.relative_to(source)
+        out = target / relative
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            shutil.copyfile(path, out)
+            continue
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+            frame[rng.permutation(frame.height)].write_parquet(out)
+        elif path.suffix.lower() == ".xlsx":
+            workbook = openpyxl.load_workbook(path, read_only=True)
+            writer = xlsxwriter.Workbook(str(out))
+            writer.set_properties({"created": FIXED_CREATED, "author": "fundwatch synth"})
+            date_format = writer.add_format({"num_format": "yyyy-mm-dd"})
+            for sheet in workbook.worksheets:
+                rows = list(sheet.iter_rows(values_only=True))
+                body = [rows[i] for i in rng.permutation(len(rows) - 1) + 1] if len(rows) > 1 else []
+                worksheet = writer.add_worksheet(sheet.title)
+                for row_number, values in enumerate(rows[:1] + body):
+                    for column, value in enumerate(values):
+                        if value is None:
+                            continue
+                        if isinstance(value, datetime):
+                            worksheet.write_datetime(row_number, column, value, date_format)
+                        elif isinstance(value, bool):
+                            worksheet.write_boolean(row_number, column, value)
+                        elif isinstance(value, (int, float)):
+                            worksheet.write_number(row_number, column, value)
+                        else:
+                            worksheet.write_string(row_number, column, str(value))
+            workbook.close()
+            writer.close()
+        else:
+            raw = path.read_bytes()
+            ending = b"\r\n" if b"\r\n" in raw else b"\n"
+            lines = raw.split(ending)
+            last = [lines.pop()] if lines[-1] == b"" else []
+            header, body = lines[:1], lines[1:]
+            out.write_bytes(ending.join(header + [body[i] for i in rng.permutation(len(body))] + last))
+        shuffled.append(str(relative))
+    return shuffled
 
 
 def synth(out_dir: Path, counties: int = 3, persons: int = 3000, months: int = 24, seed: int = 0,

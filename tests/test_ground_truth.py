@@ -1,57 +1,138 @@
-"""End to end on synthetic exports: every planted case found, nothing else, every near-miss unflagged."""
+"""End to end on synthetic exports: every planted case found, nothing else, every near-miss unflagged.
+
+One city run gives both kinds of run: its county folders are the county runs (tests/test_city.py
+checks that they equal separate county runs) and OUT/city/ is the city run (市县联动). Ground-truth
+rows of scope `county` hold in both; a `city` plant must fire in the city run and in no county run
+(fundwatch/synth.py explains the columns).
+"""
 
 from collections import defaultdict
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from fundwatch import run
-from fundwatch.run import RunOptions
+from fundwatch import city, run
+from fundwatch.run import ExchangeTarget, RunOptions
 from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
-COUNTY_RULES = ("D01", "P01", "P02", "E01", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
+COUNTY_RULES = ("D01", "P01", "P02", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03")
+CITY_RULES = COUNTY_RULES + ("P03",)
 
+
+def run_city(input_dir: Path, out_dir: Path) -> Path:
+    """The steps of flows/city.py in order, without Prefect."""
+    options = RunOptions(validate=False)
+    registry = options.registry()
+    plan = city.plan_city(input_dir, out_dir, partitions=4)
+    started_at = run.now_iso()
+    county_results = []
+    for county in plan.counties:
+        exchange = ExchangeTarget(str(plan.exchange_dir), county, plan.ordinal(county), plan.partitions)
+        paths, _ = run.prepare(plan.county_dir(county), plan.county_out(county))
+        county_results.append(run.run_county(paths, replace(options, exchange=exchange)))
+    city_rules = []
+    for rule in registry.for_scope("city"):
+        clues = sum(city.run_partition(plan.exchange_dir, registry, rule.key, b) for b in range(plan.partitions))
+        city_rules.append({"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
+                           "seconds": 0.0})
+    assembled = city.assemble_city(plan, registry)
+    manifest = city.city_manifest(plan, options, county_results, city_rules, assembled, started_at, {})
+    return city.emit_city(plan, options, manifest)
 
 
 @pytest.fixture(scope="module")
 def city_outputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("truth")
     synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    outputs = {}
-    for county in sorted(p for p in (root / "in").iterdir() if p.is_dir() and p.name.isdigit()):
-        paths, _ = run.prepare(county, root / "out" / county.name)
-        run.run_county(paths, RunOptions(validate=False))
-        outputs[county.name] = root / "out" / county.name
-    return root / "in", outputs
+    city_out = run_city(root / "in", root / "out")
+    counties = sorted(p.name for p in (root / "in").iterdir() if p.is_dir() and p.name.isdigit())
+    return root / "in", {county: root / "out" / county for county in counties}, city_out
 
 
 def subject_of(clue: dict) -> str:
     return clue["公民身份号码"] if clue["对象类型"] == "人员" else clue["姓名"]
 
 
+def truth_of(inputs: Path, rule: str) -> list[dict]:
+    return [t for t in read_csv(inputs / "ground_truth.csv") if t["rule_id"] == rule]
+
+
+def named(inputs: Path, subjects: set[tuple[str, str]]) -> list[str]:
+    """Failing subjects with the ground-truth cases they are in, for the assertion message."""
+    truth = read_csv(inputs / "ground_truth.csv")
+    return sorted(f"{region} {subject}: " + (", ".join(f"{t['rule_id']} {t['kind']} {t['case']}" for t in truth
+                                                      if t["subject_key"] == subject) or "base population")
+                  for region, subject in subjects)
+
+
+def county_clues(outputs: dict[str, Path], rule: str) -> dict[tuple[str, str], dict]:
+    return {(county, subject_of(c)): c for county, out in outputs.items()
+            for c in read_csv(out / "clues.csv") if c["规则编号"] == rule}
+
+
+def city_clues(city_out: Path, rule: str) -> dict[tuple[str, str], dict]:
+    clues = [c for c in read_csv(city_out / "clues.csv") if c["规则编号"] == rule]
+    found = {(c["行政区划代码"], subject_of(c)): c for c in clues}
+    assert len(found) == len(clues), f"{rule}: two clues for one subject in the city list"
+    return found
+
+
 def test_outputs_pass_the_format_checker(city_outputs):
-    _, outputs = city_outputs
-    for out in outputs.values():
+    _, outputs, city_out = city_outputs
+    for out in [*outputs.values(), city_out]:
         assert_outputs_pass_contract(out)
 
 
 @pytest.mark.parametrize("rule", COUNTY_RULES)
 def test_precision_and_recall_are_exactly_one(city_outputs, rule):
-    inputs, outputs = city_outputs
-    truth = read_csv(inputs / "ground_truth.csv")
-    planted = {(t["region_code"], t["subject_key"]) for t in truth if t["rule_id"] == rule and t["kind"] == "plant"}
-    near_misses = {(t["region_code"], t["subject_key"]) for t in truth
-                   if t["rule_id"] == rule and t["kind"] == "near_miss"}
-    found = {(county, subject_of(c)) for county, out in outputs.items()
-             for c in read_csv(out / "clues.csv") if c["规则编号"] == rule}
+    """County runs: the county-scope plants; a city-scope plant is half a case to each county."""
+    inputs, outputs, _ = city_outputs
+    truth = truth_of(inputs, rule)
+    planted = {(t["region_code"], t["subject_key"]) for t in truth
+               if t["kind"] == "plant" and t["scope"] == "county"}
+    not_here = {t["subject_key"] for t in truth if t["kind"] == "near_miss" or t["scope"] == "city"}
+    found = set(county_clues(outputs, rule))
     assert planted, f"synth planted no {rule}"
-    assert found - planted == set(), f"{rule} false positives"
-    assert planted - found == set(), f"{rule} missed"
-    assert not (found & near_misses)
+    assert found - planted == set(), f"{rule} false positives: {named(inputs, found - planted)}"
+    assert planted - found == set(), f"{rule} missed: {named(inputs, planted - found)}"
+    assert not {subject for _, subject in found} & not_here
+
+
+@pytest.mark.parametrize("rule", CITY_RULES)
+def test_city_run_precision_and_recall_are_exactly_one(city_outputs, rule):
+    """The city run: every plant, the cross-county ones under every county they involve."""
+    inputs, _, city_out = city_outputs
+    truth = truth_of(inputs, rule)
+    planted = {(t["region_code"], t["subject_key"]) for t in truth if t["kind"] == "plant"}
+    near_misses = {t["subject_key"] for t in truth if t["kind"] == "near_miss"}
+    found = set(city_clues(city_out, rule))
+    assert found - planted == set(), f"{rule} false positives: {named(inputs, found - planted)}"
+    assert planted - found == set(), f"{rule} missed: {named(inputs, planted - found)}"
+    assert not {subject for _, subject in found} & near_misses
+
+
+@pytest.mark.parametrize("rule", CITY_RULES)
+def test_planted_amounts(city_outputs, rule):
+    """涉及金额 of every plant whose ground truth states it (CLUES.md, "Amounts")."""
+    inputs, outputs, city_out = city_outputs
+    expected = {(t["region_code"], t["subject_key"]): (t["scope"], t["case"], Decimal(t["amount"]))
+                for t in truth_of(inputs, rule) if t["kind"] == "plant" and t["amount"]}
+    if not expected:
+        pytest.skip(f"ground truth states no {rule} amounts")
+    in_counties, in_city = county_clues(outputs, rule), city_clues(city_out, rule)
+    wrong = {}
+    for subject, (scope, case, amount) in expected.items():
+        clue = (in_counties if scope == "county" else in_city).get(subject)
+        if clue is None or Decimal(clue["涉及金额"]) != amount:
+            wrong[subject] = (case, str(amount), clue and clue["涉及金额"])
+    assert not wrong, f"{rule}: (case, expected, clue's 涉及金额) {wrong}"
 
 
 def test_expected_quarantine_rows(city_outputs):
-    inputs, outputs = city_outputs
+    inputs, outputs, _ = city_outputs
     expected = defaultdict(set)
     for row in read_csv(inputs / "expected_quarantine.csv"):
         county, _, rel = row["path"].partition("/")

@@ -25,15 +25,18 @@ from fundwatch.synth import (
     FORMER_COUNTIES,
     REAL_OTHER_AREAS,
     build_city,
+    shuffle_exports,
     synth,
     write_city,
 )
 from tests import id_oracle
 
 SMALL = dict(counties=3, persons=900, months=15, seed=7, start_period="202303")
-RULES = ("D01", "P01", "P02", "P03", "E01", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
-MINIMUM_NEAR_MISSES = {"D01": 3, "P01": 2, "P02": 2, "P03": 1, "E01": 4, "E02": 1, "E03": 1, "E04": 2,
-                       "E05": 1, "A01": 1, "A02": 2, "A03": 1}
+RULES = ("D01", "P01", "P02", "P03", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03")
+CITY_RULES = ("P01", "P02", "P03", "E05", "E06")  # the rules that compare a person's payments across counties
+MINIMUM_NEAR_MISSES = {"D01": 7, "P01": 6, "P02": 2, "P03": 1, "E01": 4, "E02": 1, "E03": 1, "E04": 2,
+                       "E05": 1, "E06": 2, "A01": 1, "A02": 2, "A03": 1}
+TRUTH_COLUMNS = ["rule_id", "region_code", "subject_key", "kind", "scope", "case", "amount", "note"]
 
 ALIASES = {  # INPUT.md
     "payments": {
@@ -42,7 +45,7 @@ ALIASES = {  # INPUT.md
         "benefit_type": ("待遇类型", "待遇项目"), "period": ("所属期", "发放所属期", "所属年月"),
         "pay_date": ("发放日期", "支付日期"), "amount": ("发放金额", "金额"),
         "bank_account": ("银行账号", "社保卡号", "账号"), "region_code": ("行政区划代码", "行政区划"),
-        "operator_id": ("经办人",), "reviewer_id": ("审核人", "复核人"),
+        "operator_id": ("经办人",), "reviewer_id": ("审核人", "复核人"), "pay_status": ("发放状态", "支付状态"),
     },
     "recipients": {
         "person_id": ("个人编号", "人员编号"), "id_number": ("公民身份号码", "身份证号码", "证件号码"),
@@ -64,8 +67,14 @@ REQUIRED_PAYMENT_COLUMNS = ("payment_id", "person_id", "id_number", "name", "sch
                             "pay_date", "amount", "bank_account", "region_code")
 SCHEME_CODES = {"企业职工基本养老保险": "110", "机关事业单位基本养老保险": "120", "城乡居民基本养老保险": "170",
                 "失业保险": "210", "工伤保险": "410"}
-DEATH_ONE_OFFS = {"丧葬补助金", "抚恤金", "一次性死亡待遇", "个人账户余额退还"}
+# INPUT.md, "Benefit types"
+PENSION_TYPES = {"基本养老金", "基础养老金", "个人账户养老金", "过渡性养老金"}
+DEATH_ONE_OFFS = {"丧葬补助金", "丧葬费", "抚恤金", "一次性抚恤金", "一次性死亡待遇", "个人账户余额退还", "个人账户余额继承"}
+SURVIVOR_BENEFITS = {"供养亲属抚恤金", "遗属待遇", "遗属生活困难补助费"}
+DEATH_RELATED = DEATH_ONE_OFFS | SURVIVOR_BENEFITS
+PAY_STATUSES = ("成功", "失败", "退回")
 FULL_WIDTH = str.maketrans("０１２３４５６７８９ＸｘＡ", "0123456789XxA")
+MONEY = re.compile(r"(-?)[¥￥]?((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?)元?")
 
 
 # ---- a small independent reader -------------------------------------------------------------
@@ -91,6 +100,15 @@ def cell_text(value) -> str | None:
     return str(value)
 
 
+def decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gbk", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("undecodable")
+
+
 def read_table(path: Path, table: str) -> list[dict]:
     """Rows as dicts of text (canonical column names), each with its physical `line`."""
     if path.suffix == ".xlsx":
@@ -101,13 +119,7 @@ def read_table(path: Path, table: str) -> list[dict]:
         frame = pl.read_parquet(path)
         header, body = frame.columns, [list(r) for r in frame.iter_rows()]
     else:
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gbk", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
+        text = decode(path.read_bytes())
         first_line = text.splitlines()[0]
         separator = "\t" if "\t" in first_line else "|" if "|" in first_line else ","
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
@@ -135,10 +147,12 @@ def parse_date(text: str | None) -> date | None:
 
 
 def parse_fen(text: str | None) -> int | None:
-    try:
-        return int(Decimal((text or "").replace("¥", "").replace(",", "")) * 100)
-    except InvalidOperation:
+    """INPUT.md's money grammar; full-width digits and ， read as their half-width forms."""
+    match = MONEY.fullmatch((text or "").strip().translate(FULL_WIDTH).replace("，", ","))
+    if not match:
         return None
+    fen = int(Decimal(match[2].replace(",", "")) * 100)
+    return -fen if match[1] else fen
 
 
 def normalise_id(text: str | None) -> tuple[str, bool]:
@@ -185,18 +199,21 @@ def read_city(root: Path) -> dict[str, pl.DataFrame]:
                     if broken:
                         quarantine.append((relative, row["line"], broken[0].replace("_fen", ""), "bad_value"))
                         continue
+                    status = row.get("pay_status") or None
+                    assert status is None or status in PAY_STATUSES, row
                     key, valid = normalise_id(row["id_number"])
                     payments.append(dict(
-                        county=folder.name, payment_id=row["payment_id"], key=key, valid=valid,
-                        scheme=SCHEME_CODES.get(row["scheme"], row["scheme"]),
+                        county=folder.name, path=relative, line=row["line"], payment_id=row["payment_id"],
+                        key=key, valid=valid, scheme=SCHEME_CODES.get(row["scheme"], row["scheme"]),
                         benefit_type="基本养老金" if row["benefit_type"] == "养老金" else row["benefit_type"],
                         bank_account=row["bank_account"], operator_id=row.get("operator_id") or "",
-                        reviewer_id=row.get("reviewer_id") or "", **parsed))
+                        reviewer_id=row.get("reviewer_id") or "", pay_status=status, **parsed))
             else:
                 for row in read_table(path, "recipients"):
                     key, valid = normalise_id(row["id_number"])
                     recipients.append(dict(
-                        county=folder.name, key=key, valid=valid, male=row["gender"] in ("男", "1"),
+                        county=folder.name, line=row["line"], key=key, valid=valid,
+                        male=row["gender"] in ("男", "1"),
                         birth_date=parse_date(row["birth_date"]), scheme=row["scheme"],
                         personnel_type=row.get("personnel_type") or "", retirement_type=row.get("retirement_type") or "",
                         benefit_start=parse_period(row["benefit_start"]),
@@ -208,19 +225,26 @@ def read_city(root: Path) -> dict[str, pl.DataFrame]:
         path = next(p for p in reference.iterdir() if name_part in p.name)
         rows = []
         for row in read_table(path, table):
-            rows.append(dict(key=normalise_id(row["id_number"])[0],
+            rows.append(dict(key=normalise_id(row["id_number"])[0], line=row["line"],
                              **{c: parse(row.get(c)) for c, parse in parsers.items()}))
         return pl.DataFrame(rows, orient="row", infer_schema_length=None)
 
     return dict(
-        payments=pl.DataFrame(payments, infer_schema_length=None),
+        payments=pl.DataFrame(payments, infer_schema_length=None, schema_overrides={"pay_status": pl.String}),
         recipients=pl.DataFrame(recipients, infer_schema_length=None),
         quarantine=pl.DataFrame(quarantine, schema=["path", "line", "column", "kind"], orient="row"),
-        deaths=keyed("deaths", "死亡", death_date=parse_date),
+        deaths=keyed("deaths", "死亡", death_date=parse_date, source=str),
         prisoners=keyed("prisoners", "prisoners", sentence_start=parse_date, sentence_end=parse_date),
-        public_employees=keyed("public_employees", "财政供养", start_date=parse_date, end_date=parse_date),
+        public_employees=keyed("public_employees", "财政供养", unit_name=str, start_date=parse_date,
+                               end_date=parse_date),
         employment=keyed("employment", "employment", period=parse_period),
     )
+
+
+def read_truth(root: Path) -> pl.DataFrame:
+    return pl.read_csv(root / "ground_truth.csv", schema_overrides={
+        "subject_key": pl.String, "region_code": pl.String, "amount": pl.String}).with_columns(
+        pl.col("subject_key").fill_null(""))
 
 
 # ---- the rules of CLUES.md, plainly ------------------------------------------------------------
@@ -238,34 +262,65 @@ def minimum_age_years(scheme: str, male: bool, personnel_type: str, retirement_t
     return None
 
 
-def evaluate_rules(data: dict[str, pl.DataFrame]) -> dict[str, set[tuple[str, str]]]:
-    """(region_code, subject_key) per rule."""
+def received_groups(pay: pl.DataFrame) -> pl.DataFrame:
+    """What a rule calls paid (INPUT.md): per person, scheme, benefit type and period, the net of the
+    successful payments and reversals, the first received payment, the payment_ids received and the
+    counties; a group whose net is zero or less is not a payment."""
+    received = pay.filter(pl.col("pay_status").is_null() | (pl.col("pay_status") == "成功"))
+    positive = pl.col("amount_fen") > 0
+    return (received.sort("pay_date", "payment_id")
+            .group_by("key", "scheme", "benefit_type", "period", maintain_order=True)
+            .agg(pl.col("amount_fen").sum().alias("net"),
+                 pl.col("amount_fen").filter(positive).first().alias("first"),
+                 pl.col("payment_id").filter(positive).n_unique().alias("received"),
+                 pl.col("county").unique().sort().alias("counties"))
+            .filter(pl.col("net") > 0))
+
+
+def by_subject(hits: pl.DataFrame) -> dict[str, tuple[str, int | None]]:
+    """key -> (region_code: every county of the clue's payments, `;`-joined; amount in fen)."""
+    if hits.is_empty():
+        return {}
+    amounts = hits.group_by("key").agg(pl.col("fen").sum())
+    regions = hits.select("key", "counties").explode("counties").group_by("key").agg(
+        pl.col("counties").unique().sort().str.join(";"))
+    return {key: (region, fen) for key, region, fen in regions.join(amounts, on="key").iter_rows()}
+
+
+def evaluate_rules(data: dict[str, pl.DataFrame]) -> dict[str, dict[str, tuple[str, int | None]]]:
+    """For one run (a county's data, or a city's), per rule: subject -> (region_code, 涉及金额 in fen)."""
     pay, rec = data["payments"], data["recipients"]
-    pension = pay.filter(pl.col("benefit_type") == "基本养老金")
-    fired: dict[str, set[tuple[str, str]]] = {}
+    groups = received_groups(pay)
+    pension = groups.filter(pl.col("benefit_type").is_in(PENSION_TYPES)
+                            & pl.col("scheme").is_in(["110", "120", "170"]))
+    fired: dict[str, dict[str, tuple[str, int | None]]] = {}
 
-    def subjects(frame: pl.DataFrame) -> set[tuple[str, str]]:
-        return set(frame.select("county", "key").iter_rows())
+    def hits(frame: pl.DataFrame, fen: pl.Expr | None = pl.col("net")) -> pl.DataFrame:
+        return frame.select("key", "counties", (fen if fen is not None else pl.lit(None, pl.Int64)).alias("fen"))
 
-    death_month = data["deaths"].group_by("key").agg(
-        month_expr("death_date").min().alias("death_month"))
-    fired["D01"] = subjects(pay.join(death_month, on="key").filter(
-        (pl.col("period") > pl.col("death_month")) & ~pl.col("benefit_type").is_in(DEATH_ONE_OFFS)))
+    death_month = data["deaths"].group_by("key").agg(month_expr("death_date").min().alias("death_month"))
+    fired["D01"] = by_subject(hits(groups.join(death_month, on="key").filter(
+        (pl.col("period") > pl.col("death_month")) & ~pl.col("benefit_type").is_in(DEATH_RELATED))))
 
-    fired["P01"] = subjects(pay.group_by("county", "key", "scheme", "benefit_type", "period")
-                            .agg(pl.col("payment_id").n_unique().alias("n")).filter(pl.col("n") >= 2))
+    duplicated = groups.filter((pl.col("received") >= 2) & (pl.col("net") > pl.col("first")))
+    fired["P01"] = by_subject(hits(duplicated.filter(pl.col("counties").list.len() == 1),
+                                   pl.col("net") - pl.col("first")))
+    fired["P03"] = by_subject(hits(duplicated.filter(pl.col("counties").list.len() >= 2),
+                                   pl.col("net") - pl.col("first")))
 
-    employee_pension = pension.filter(pl.col("scheme").is_in(["110", "120"])).select("county", "key", "period")
-    resident_pension = pension.filter(pl.col("scheme") == "170").select("key", "period")
-    fired["P02"] = subjects(employee_pension.join(resident_pension, on=["key", "period"]))
-
-    across = (pay.group_by("key", "scheme", "benefit_type", "period")
-              .agg(pl.col("county").unique().sort()).filter(pl.col("county").list.len() >= 2))
-    fired["P03"] = {(";".join(sorted({c for counties in group["county"] for c in counties})), key)
-                    for (key,), group in across.group_by("key")}
+    employee = (pension.filter(pl.col("scheme").is_in(["110", "120"])).explode("counties")
+                .group_by("key", "period").agg(pl.col("counties").unique().alias("employee_counties")))
+    resident = (pension.filter(pl.col("scheme") == "170").explode("counties").group_by("key", "period").agg(
+        pl.col("counties").unique(),
+        pl.when((pl.col("benefit_type") == "基础养老金").any())
+        .then(pl.col("net").filter(pl.col("benefit_type") == "基础养老金").sum())
+        .otherwise(pl.col("net").sum()).alias("fen")))
+    both = resident.join(employee, on=["key", "period"]).with_columns(
+        pl.concat_list("counties", "employee_counties").alias("counties"))
+    fired["P02"] = by_subject(hits(both, pl.col("fen")))
 
     paid_pension = pension.select("key", "scheme").unique()
-    fired["E01"] = set()
+    e01 = []
     for row in rec.join(paid_pension, on=["key", "scheme"]).iter_rows(named=True):
         age = minimum_age_years(row["scheme"], row["male"], row["personnel_type"], row["retirement_type"])
         if age is None:
@@ -273,49 +328,87 @@ def evaluate_rules(data: dict[str, pl.DataFrame]) -> dict[str, set[tuple[str, st
         key = row["key"]
         birth = date(int(key[6:10]), int(key[10:12]), int(key[12:14])) if row["valid"] else row["birth_date"]
         if row["benefit_start"] < month_of(birth) + 12 * age:
-            fired["E01"].add((row["county"], key))
+            e01.append(dict(key=key, counties=[row["county"]], fen=None))
+    fired["E01"] = by_subject(pl.DataFrame(e01, schema={"key": pl.String, "counties": pl.List(pl.String),
+                                                        "fen": pl.Int64}))
 
     employees = data["public_employees"].with_columns(
-        month_expr("start_date").alias("from"),
-        month_expr("end_date").fill_null(10**9).alias("to"))
-    fired["E02"] = subjects(pay.filter(pl.col("scheme") == "170").join(employees, on="key").filter(
-        pl.col("period").is_between(pl.col("from"), pl.col("to"))))
+        month_expr("start_date").alias("from"), month_expr("end_date").fill_null(10**9).alias("to"))
+
+    def in_post(frame: pl.DataFrame) -> pl.DataFrame:
+        within = frame.join(employees, on="key").filter(pl.col("period").is_between(pl.col("from"), pl.col("to")))
+        return within.unique(["key", "scheme", "benefit_type", "period"])
+
+    fired["E02"] = by_subject(hits(in_post(groups.filter(
+        (pl.col("scheme") == "170") & ~pl.col("benefit_type").is_in(DEATH_RELATED)))))
+    fired["E06"] = by_subject(hits(in_post(pension.filter(pl.col("scheme").is_in(["110", "120"])))))
 
     sentences = data["prisoners"].with_columns(
-        month_expr("sentence_start").alias("from"),
-        month_expr("sentence_end").fill_null(10**9).alias("to"))
-    fired["E03"] = subjects(pension.join(sentences, on="key").filter(
-        (pl.col("period") > pl.col("from")) & (pl.col("period") < pl.col("to"))))
+        month_expr("sentence_start").alias("from"), month_expr("sentence_end").fill_null(10**9).alias("to"))
+    fired["E03"] = by_subject(hits(pension.join(sentences, on="key").filter(
+        (pl.col("period") > pl.col("from")) & (pl.col("period") < pl.col("to")))
+        .unique(["key", "scheme", "benefit_type", "period"])))
 
     short = rec.filter((pl.col("scheme") == "110") & (pl.col("benefit_start") >= 1998 * 12)
                        & (pl.col("contribution_months") < 180))
-    fired["E04"] = subjects(short.join(paid_pension.filter(pl.col("scheme") == "110"), on=["key", "scheme"]))
+    fired["E04"] = by_subject(short.join(paid_pension.filter(pl.col("scheme") == "110"), on=["key", "scheme"])
+                              .select("key", pl.concat_list("county").alias("counties"),
+                                      pl.lit(None, pl.Int64).alias("fen")))
 
-    benefit = pay.filter(pl.col("benefit_type") == "失业保险金")
-    allowed = rec.filter(pl.col("scheme") == "210").select(
-        "key", pl.when(pl.col("contribution_months") < 60).then(12)
-        .when(pl.col("contribution_months") < 120).then(18).otherwise(24).alias("allowed"))
-    too_long = (benefit.group_by("county", "key").agg(pl.col("period").n_unique().alias("n"))
-                .join(allowed, on="key").filter(pl.col("n") > pl.col("allowed")))
-    while_employed = benefit.join(data["employment"], on=["key", "period"])
-    while_retired = benefit.join(pension.select("key", "period"), on=["key", "period"])
-    fired["E05"] = subjects(too_long) | subjects(while_employed) | subjects(while_retired)
+    benefit = groups.filter(pl.col("benefit_type") == "失业保险金")
+    allowed = rec.filter(pl.col("scheme") == "210").group_by("key").agg(
+        pl.when(pl.col("contribution_months").max() < 60).then(12)
+        .when(pl.col("contribution_months").max() < 120).then(18).otherwise(24).alias("allowed"))
+    nothing_more = pl.lit([], pl.List(pl.String)).alias("more")
+    beyond = (benefit.join(allowed, on="key").with_columns(pl.col("period").rank("dense").over("key").alias("nth"))
+              .filter(pl.col("nth") > pl.col("allowed")).select("key", "period", nothing_more))
+    while_employed = benefit.join(data["employment"], on=["key", "period"]).select("key", "period", nothing_more)
+    while_retired = (benefit.join(pension.explode("counties"), on=["key", "period"], suffix="_pension")
+                     .group_by("key", "period").agg(pl.col("counties_pension").unique().alias("more")))
+    improper = (pl.concat([beyond, while_employed, while_retired]).group_by("key", "period")
+                .agg(pl.col("more").list.explode(keep_nulls=False, empty_as_null=False).unique()))
+    fired["E05"] = by_subject(benefit.join(improper, on=["key", "period"]).select(
+        "key", pl.concat_list("counties", "more").alias("counties"), pl.col("net").alias("fen")))
 
     shared = pay.group_by("bank_account").agg(pl.col("key").n_unique().alias("n"), pl.col("county").first())
-    fired["A01"] = set(shared.filter(pl.col("n") >= 3).select("county", "bank_account").iter_rows())
+    fired["A01"] = {account: (county, None) for account, n, county in shared.iter_rows() if n >= 3}
 
-    a02 = subjects(pay.filter(~pl.col("valid"))) | subjects(rec.filter(~pl.col("valid")))
-    a02 |= {(county, key) for frame in (pay, rec) for county, key in subjects(frame.filter(pl.col("valid")))
+    a02 = {(county, key) for county, key in pay.filter(~pl.col("valid")).select("county", "key").iter_rows()}
+    a02 |= {(county, key) for county, key in rec.filter(~pl.col("valid")).select("county", "key").iter_rows()}
+    a02 |= {(county, key) for frame in (pay, rec)
+            for county, key in frame.filter(pl.col("valid")).select("county", "key").iter_rows()
             if not id_oracle.known_area(key[:6])}
     for row in rec.filter(pl.col("valid")).iter_rows(named=True):
         key = row["key"]
         if key[6:14] != row["birth_date"].strftime("%Y%m%d") or (int(key[16]) % 2 == 1) != row["male"]:
             a02.add((row["county"], key))
-    fired["A02"] = a02
+    fired["A02"] = {key: (county, None) for county, key in a02}
 
-    fired["A03"] = set(pay.filter((pl.col("operator_id") != "") & (pl.col("operator_id") == pl.col("reviewer_id")))
-                       .select("county", "operator_id").iter_rows())
+    self_approved = pay.filter((pl.col("operator_id") != "") & (pl.col("operator_id") == pl.col("reviewer_id")))
+    fired["A03"] = {operator: (county, None) for county, operator in
+                    self_approved.select("county", "operator_id").unique().iter_rows()}
     return fired
+
+
+def county_runs(data: dict[str, pl.DataFrame]) -> dict[str, dict[str, tuple[str, int | None]]]:
+    """Every county run: each sees its own payments and recipients and the shared reference lists."""
+    fired: dict[str, dict] = {rule: {} for rule in RULES}
+    for county in data["payments"]["county"].unique().sort():
+        alone = {**data, "payments": data["payments"].filter(pl.col("county") == county),
+                 "recipients": data["recipients"].filter(pl.col("county") == county)}
+        for rule, found in evaluate_rules(alone).items():
+            for key, hit in found.items():
+                assert key not in fired[rule], (rule, key, "fires in two county runs")
+                fired[rule][key] = hit
+    return fired
+
+
+def subjects(found: dict[str, tuple[str, int | None]]) -> set[tuple[str, str]]:
+    return {(region, key) for key, (region, _) in found.items()}
+
+
+def fen(amount: str) -> int:
+    return int(Decimal(amount) * 100)
 
 
 # ---- fixtures -----------------------------------------------------------------------------------
@@ -332,16 +425,38 @@ def written(tmp_path_factory, small_city):
     return out, write_city(small_city, out)
 
 
+@pytest.fixture(scope="module")
+def read_back(written):
+    out, _ = written
+    return read_city(out), read_truth(out)
+
+
 def digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def cases(truth: pl.DataFrame, rule: str, case: str) -> list[dict]:
+    rows = truth.filter((pl.col("rule_id") == rule) & (pl.col("case") == case)).to_dicts()
+    assert rows, (rule, case)
+    return rows
+
+
+def payments_of(data: dict[str, pl.DataFrame], key: str) -> pl.DataFrame:
+    return data["payments"].filter(pl.col("key") == key)
+
+
+def after_death(data: dict[str, pl.DataFrame], key: str) -> pl.DataFrame:
+    """The person's payments for periods after the month of the earliest death date."""
+    death_month = min(month_of(d) for d in data["deaths"].filter(pl.col("key") == key)["death_date"])
+    return payments_of(data, key).filter(pl.col("period") > death_month)
 
 
 # ---- tests ----------------------------------------------------------------------------------------
 
 
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path):
-    params = dict(counties=3, persons=500, months=13, start_period="202401")
+    params = dict(counties=3, persons=600, months=13, start_period="202401")
     first = synth(tmp_path / "a", seed=3, **params)
     synth(tmp_path / "b", seed=3, **params)
     synth(tmp_path / "c", seed=4, **params)
@@ -359,6 +474,7 @@ def test_summary_counts_people_and_files(written):
         == summary["rows"]["payments"]
     for path in summary["files"]:
         assert (out / path).is_file()
+    assert summary["skipped"] == []
 
 
 def test_layouts_use_the_designed_encodings_and_names(written):
@@ -396,9 +512,44 @@ def test_payments_mix_formats_within_columns(written):
                for r in rows if r["period"]}
     dates = {("slash" if "/" in r["pay_date"] else "iso" if "-" in r["pay_date"] else "compact")
              for r in rows if r["pay_date"]}
-    amounts = {r["amount"][0] == "¥" or "," in r["amount"] for r in rows if r["amount"]}
-    assert periods == {"cn", "dash", "plain"} and dates == {"slash", "iso", "compact"} and amounts == {True, False}
+    assert periods == {"cn", "dash", "plain"} and dates == {"slash", "iso", "compact"}
     assert any(r["scheme"] == "企业职工基本养老保险" for r in rows)
+
+
+def test_valid_money_forms_read_as_the_canonical_amounts(written, small_city, read_back):
+    """1,234.50 ¥1234.50 1234.50元 full-width digits ￥1,234.5元 3，000.00: the same value as written."""
+    out, summary = written
+    data, _ = read_back
+    texts = [r["amount"] for path in (out / c for c in summary["counties"]) for p in sorted(path.iterdir())
+             if "payments" in p.name or "发放明细" in p.name for r in read_table(p, "payments") if r["amount"]]
+    forms = {
+        "grouped": r"\d{1,3}(,\d{3})+\.\d{2}", "yen": r"¥\d+\.\d{2}", "yuan": r"\d+\.\d{2}元",
+        "full-width": r"[０-９]+\.[０-９]{2}", "yen grouped yuan": r"￥\d{1,3}(,\d{3})+(\.\d{1,2})?元",
+        "full-width comma": r"\d{1,3}(，\d{3})+\.\d{2}", "trimmed": r"\d+\.\d", "negative": r"-\S+",
+    }
+    for form, pattern in forms.items():
+        assert any(re.fullmatch(pattern, t) for t in texts), form
+    written_fen = {(p, line): fen for p, line, fen in small_city.loadable_payments.select(
+        "path", "line", "amount_fen").iter_rows()}
+    read_fen = {(p, line): fen for p, line, fen in
+                data["payments"].select("path", "line", "amount_fen").iter_rows()}
+    assert read_fen == written_fen
+
+
+def test_pay_status_is_optional_and_mostly_empty_or_success(written, read_back):
+    out, summary = written
+    data, _ = read_back
+    with_status = set()
+    for county in summary["counties"]:
+        for path in sorted((out / county).iterdir()):
+            if "payments" in path.name or "发放明细" in path.name:
+                rows = read_table(path, "payments")
+                if "pay_status" in rows[0]:
+                    with_status.add(county)
+                    statuses = [r["pay_status"] for r in rows]
+                    assert sum(s in (None, "成功") for s in statuses) > 0.99 * len(statuses)
+    assert 0 < len(with_status) < len(summary["counties"])
+    assert set(data["payments"]["pay_status"].drop_nulls()) == {"成功", "失败", "退回"}
 
 
 def test_xlsx_files_open_with_dates_as_dates_and_ids_as_text(written):
@@ -417,7 +568,7 @@ def test_xlsx_files_open_with_dates_as_dates_and_ids_as_text(written):
 
 def test_recipient_ids_are_valid_and_match_birth_and_gender_except_a02_plants(written):
     out, _ = written
-    truth = pl.read_csv(out / "ground_truth.csv", schema_overrides={"subject_key": pl.String, "region_code": pl.String})
+    truth = read_truth(out)
     a02_plants = set(truth.filter((pl.col("rule_id") == "A02") & (pl.col("kind") == "plant"))["subject_key"])
     recipients = read_city(out)["recipients"]
     for row in recipients.iter_rows(named=True):
@@ -444,7 +595,7 @@ def test_synthetic_address_codes_are_real_and_the_fabricated_ones_are_not():
 
 def test_fabricated_id_numbers_have_correct_check_digits(written):
     out, _ = written
-    truth = pl.read_csv(out / "ground_truth.csv", schema_overrides={"subject_key": pl.String, "region_code": pl.String})
+    truth = read_truth(out)
     fabricated = truth.filter(pl.col("note").str.starts_with("fabricated"))["subject_key"].to_list()
     assert len(fabricated) >= 2
     for number in fabricated:
@@ -455,13 +606,22 @@ def test_fabricated_id_numbers_have_correct_check_digits(written):
 
 def test_ground_truth_has_plants_and_near_misses_for_every_rule(written):
     out, _ = written
-    truth = pl.read_csv(out / "ground_truth.csv", schema_overrides={"subject_key": pl.String, "region_code": pl.String})
-    assert truth.columns == ["rule_id", "region_code", "subject_key", "kind", "note"]
+    truth = read_truth(out)
+    assert truth.columns == TRUTH_COLUMNS
+    assert set(truth["scope"]) == {"county", "city"} and set(truth["kind"]) == {"plant", "near_miss"}
     for rule in RULES:
         plants = truth.filter((pl.col("rule_id") == rule) & (pl.col("kind") == "plant"))
         near = truth.filter((pl.col("rule_id") == rule) & (pl.col("kind") == "near_miss"))
         assert plants.height >= 3, rule
         assert near.height >= MINIMUM_NEAR_MISSES[rule], rule
+    city = truth.filter(pl.col("scope") == "city")
+    assert set(city["rule_id"]) == {"P02", "P03", "E05"}
+    assert all(len(region.split(";")) >= 2 for region in city["region_code"])
+    assert all(";" not in region for region in truth.filter(pl.col("scope") == "county")["region_code"])
+    with_amount = truth.filter(pl.col("amount").is_not_null())
+    assert set(with_amount["kind"]) == {"plant"}
+    assert set(with_amount["rule_id"]) == {"D01", "P01", "P02", "P03", "E02", "E03", "E05", "E06"}
+    assert all(re.fullmatch(r"\d+\.\d{2}", a) and Decimal(a) > 0 for a in with_amount["amount"])
     person_keys = truth.filter(~pl.col("rule_id").is_in(["A01", "A02", "A03"]))["subject_key"]
     assert all(id_oracle.valid_but_for_place(k, date.today()) and k == k.upper() for k in person_keys)
 
@@ -469,37 +629,179 @@ def test_ground_truth_has_plants_and_near_misses_for_every_rule(written):
 def test_expected_quarantine_points_at_the_bad_rows(written):
     out, _ = written
     expected = pl.read_csv(out / "expected_quarantine.csv", schema_overrides={"column": pl.String})
-    assert sorted(expected["kind"].to_list()) == ["bad_value", "bad_value", "bad_value", "duplicate",
-                                                  "missing", "missing"]
+    assert sorted(expected["kind"].to_list()) == ["bad_value"] * 9 + ["duplicate"] + ["missing"] * 2
     found = read_city(out)["quarantine"].with_columns(pl.col("line").cast(pl.Int64))
     assert found.sort("path", "line").rows() == expected.with_columns(
         pl.col("column").fill_null("")).sort("path", "line").rows()
+    bad_money = []
     for path, line, column, kind in expected.iter_rows():
-        lines = (out / path).read_text(encoding="utf-8").splitlines()
+        lines = decode((out / path).read_bytes()).splitlines()
         if kind == "duplicate":
             assert lines[line - 1] in lines[: line - 1]
-        else:
-            row = dict(zip([canonical_header(h, "payments") for h in next(csv.reader([lines[0]]))],
-                           next(csv.reader([lines[line - 1]]))))
-            assert (row[column] == "") == (kind == "missing")
+            continue
+        row = {r["line"]: r for r in read_table(out / path, "payments")}[line]
+        assert (row[column] is None) == (kind == "missing")
+        if column == "amount":
+            bad_money.append(row["amount"])
+    assert len({p.split("/")[0] for p in expected.filter(pl.col("column") == "amount")["path"]}) == 3
+    shapes = (r"\d+,\d{2}", r"1,2,3", r"\d+，\d{2}", r"\d+\.\d{3}", r"\d\.\de3", r"\(\d+\.\d{2}\)", "N/A")
+    assert sorted(next(s for s in shapes if re.fullmatch(s, text)) for text in bad_money) == sorted(shapes)
 
 
 @pytest.mark.parametrize("params", [SMALL, dict(counties=5, persons=1500, months=24, seed=11)])
 def test_rules_fire_exactly_on_the_plants(tmp_path, params):
+    """County runs find the county-scope plants (a city-scope plant is seen by none of them); the city
+    run finds every plant of the rules that compare a person's payments across counties. Amounts too."""
     write_city(build_city(**params), tmp_path)
-    data = read_city(tmp_path)
-    truth = pl.read_csv(tmp_path / "ground_truth.csv", schema_overrides={"subject_key": pl.String, "region_code": pl.String}).with_columns(
-        pl.col("subject_key").fill_null(""))
-    fired = evaluate_rules(data)
-    for rule in RULES:
-        plants = set(truth.filter((pl.col("rule_id") == rule) & (pl.col("kind") == "plant"))
-                     .select("region_code", "subject_key").iter_rows())
-        near = set(truth.filter((pl.col("rule_id") == rule) & (pl.col("kind") == "near_miss"))["subject_key"])
-        assert fired[rule] == plants, (rule, fired[rule] ^ plants)
-        assert not near & {key for _, key in fired[rule]}, rule
-    planted_people = {k for k in truth.filter(pl.col("kind") == "plant")["subject_key"]}
-    for rule in RULES:
-        for other in RULES:
-            if other != rule:
-                overlap = {k for _, k in fired[rule]} & {k for _, k in fired[other]} & planted_people
-                assert not overlap, (rule, other, overlap)
+    data, truth = read_city(tmp_path), read_truth(tmp_path)
+    runs = {"county": county_runs(data), "city": evaluate_rules(data)}
+    for scope, rules in (("county", RULES), ("city", CITY_RULES)):
+        for rule in rules:
+            found = runs[scope][rule]
+            of_rule = truth.filter(pl.col("rule_id") == rule)
+            seen = ["county"] if scope == "county" else ["county", "city"]
+            plants = of_rule.filter((pl.col("kind") == "plant") & pl.col("scope").is_in(seen))
+            near = set(of_rule.filter(pl.col("kind") == "near_miss")["subject_key"])
+            if scope == "county":
+                near |= set(of_rule.filter(pl.col("scope") == "city")["subject_key"])
+            assert subjects(found) == set(plants.select("region_code", "subject_key").iter_rows()), \
+                (scope, rule, subjects(found) ^ set(plants.select("region_code", "subject_key").iter_rows()))
+            assert not near & set(found), (scope, rule)
+            stated = plants.filter(pl.col("amount").is_not_null()).select("subject_key", "amount")
+            for key, amount in stated.iter_rows():
+                assert found[key][1] == fen(amount), (scope, rule, key, found[key][1], amount)
+    planted_people = set(truth.filter(pl.col("kind") == "plant")["subject_key"])
+    for scope, fired in runs.items():
+        for rule in RULES:
+            for other in RULES:
+                if other != rule:
+                    overlap = set(fired[rule]) & set(fired[other]) & planted_people
+                    assert not overlap, (scope, rule, other, overlap)
+
+
+def test_death_cases_have_the_payments_claimed(read_back):
+    data, truth = read_back
+    death_related = pl.col("benefit_type").is_in(DEATH_RELATED)
+    for case in ("death-partly-returned", "death-all-returned"):
+        (row,) = cases(truth, "D01", case)
+        after = after_death(data, row["subject_key"])
+        statuses = set(after["pay_status"].fill_null("成功"))
+        assert statuses == ({"成功", "退回"} if case == "death-partly-returned" else {"退回"}), case
+    for case in ("death-partly-reversed", "death-all-reversed"):
+        (row,) = cases(truth, "D01", case)
+        after = after_death(data, row["subject_key"])
+        reversed_periods = set(after.filter(pl.col("amount_fen") < 0)["period"])
+        net = after.group_by("period").agg(pl.col("amount_fen").sum())
+        assert reversed_periods and set(net.filter(pl.col("amount_fen") == 0)["period"]) == reversed_periods
+        assert (net["amount_fen"] > 0).any() == (case == "death-partly-reversed")
+        assert after.filter(pl.col("amount_fen") < 0)["payment_id"].is_in(after.filter(
+            pl.col("amount_fen") > 0)["payment_id"]).sum() == 0
+    for case, monthly in (("death-dependant-benefit", "供养亲属抚恤金"), ("death-survivor-benefit", "遗属待遇")):
+        (row,) = cases(truth, "D01", case)
+        after = after_death(data, row["subject_key"])
+        assert after.filter(~death_related).is_empty()
+        assert after.filter(pl.col("benefit_type") == monthly)["period"].n_unique() >= 2
+        assert after.filter(pl.col("benefit_type").is_in(DEATH_ONE_OFFS)).height >= 2
+
+
+def test_duplicate_cases_have_the_payments_claimed(read_back):
+    data, truth = read_back
+
+    def doubled_periods(key: str) -> pl.DataFrame:
+        pay = payments_of(data, key).filter(pl.col("amount_fen") > 0)
+        counted = pay.group_by("scheme", "benefit_type", "period").agg(pl.col("payment_id").n_unique().alias("n"))
+        return pay.join(counted.filter(pl.col("n") >= 2), on=["scheme", "benefit_type", "period"])
+
+    for row in cases(truth, "P01", "duplicate"):
+        assert doubled_periods(row["subject_key"])["pay_status"].fill_null("成功").unique().to_list() == ["成功"]
+    (row,) = cases(truth, "P01", "duplicate-reversed")
+    doubled = doubled_periods(row["subject_key"])
+    (period,) = set(doubled["period"])
+    reversal = payments_of(data, row["subject_key"]).filter((pl.col("period") == period)
+                                                            & (pl.col("amount_fen") < 0))
+    assert reversal["amount_fen"].to_list() == [-doubled["amount_fen"][1]]
+    for case, status in (("duplicate-returned", "退回"), ("failed-then-reissued", "失败")):
+        (row,) = cases(truth, "P01", case)
+        assert doubled_periods(row["subject_key"])["pay_status"].fill_null("成功").sort().to_list() == sorted(
+            ["成功", status])
+    for row in cases(truth, "P01", "split-resident-pension"):
+        pay = payments_of(data, row["subject_key"])
+        assert pay.group_by("period").agg(pl.col("benefit_type").sort())["benefit_type"].to_list() == \
+            [["个人账户养老金", "基础养老金"]] * pay["period"].n_unique()
+
+
+def test_cross_county_and_split_pension_cases_have_the_payments_claimed(read_back):
+    data, truth = read_back
+    pension = pl.col("benefit_type").is_in(PENSION_TYPES)
+    (row,) = cases(truth, "P02", "both-pensions-cross-county")
+    employee_county, resident_county = row["region_code"].split(";")
+    pay = payments_of(data, row["subject_key"]).filter(pension)
+    assert set(pay.filter(pl.col("scheme") == "110")["county"]) == {employee_county}
+    assert set(pay.filter(pl.col("scheme") == "170")["county"]) == {resident_county}
+    (row,) = cases(truth, "P02", "both-pensions-resident-split")
+    pay = payments_of(data, row["subject_key"]).filter(pension)
+    assert set(pay.filter(pl.col("scheme") == "170")["benefit_type"]) == {"基础养老金", "个人账户养老金"}
+    periods = {scheme: set(pay.filter(pl.col("scheme") == scheme)["period"]) for scheme in ("110", "170")}
+    assert periods["110"] >= periods["170"]
+    (row,) = cases(truth, "E05", "unemployment-c-cross-county")
+    benefit_county, pension_county = row["region_code"].split(";")
+    pay = payments_of(data, row["subject_key"])
+    benefit = pay.filter(pl.col("benefit_type") == "失业保险金")
+    assert set(benefit["county"]) == {benefit_county}
+    assert set(pay.filter(pension)["county"]) == {pension_county}
+    assert set(benefit["period"]) & set(pay.filter(pension)["period"])
+
+
+def test_public_employee_cases_have_the_records_claimed(read_back):
+    data, truth = read_back
+    employees = data["public_employees"]
+    for row in truth.filter((pl.col("rule_id") == "E06")).to_dicts():
+        records = employees.filter(pl.col("key") == row["subject_key"])
+        pension = payments_of(data, row["subject_key"]).filter(pl.col("benefit_type").is_in(PENSION_TYPES))
+        assert set(pension["scheme"]) <= {"110", "120"}
+        first = min(pension["period"])
+        covering = records.filter((month_expr("start_date") <= first)
+                                  & (month_expr("end_date").is_null() | (month_expr("end_date") >= first)))
+        assert covering.height == (1 if row["kind"] == "plant" else 0), row
+        assert records.height == (2 if row["case"] in ("two-units", "retired-from-two-units") else 1), row
+
+
+def test_people_with_several_schemes_units_sentences_or_reports_are_listed_out_of_order(written, read_back):
+    out, summary = written
+    data, truth = read_back
+    multi = {"recipients": (data["recipients"], "scheme"), "deaths": (data["deaths"], "source"),
+             "prisoners": (data["prisoners"], "sentence_start"),
+             "public_employees": (data["public_employees"], "unit_name")}
+    for table, (frame, natural) in multi.items():
+        by = ["county", "key"] if table == "recipients" else ["key"]
+        groups = [g for _, g in frame.group_by(by) if g.height > 1]
+        assert groups, table
+        for group in groups:
+            in_file = group.sort("line")[natural].to_list()
+            assert in_file != sorted(in_file), (table, group)
+    (row,) = cases(truth, "E03", "two-sentences")
+    assert data["prisoners"].filter(pl.col("key") == row["subject_key"]).height == 2
+
+
+def test_shuffled_copy_holds_the_same_rows_in_another_order(written, tmp_path):
+    out, _ = written
+    shuffled = shuffle_exports(out, tmp_path / "shuffled", seed=5)
+    assert not (tmp_path / "shuffled" / "ground_truth.csv").exists()
+    for relative in shuffled:
+        before, after = out / relative, tmp_path / "shuffled" / relative
+        if before.suffix in (".csv", ".txt"):
+            old, new = before.read_bytes(), after.read_bytes()
+            ending = b"\r\n" if b"\r\n" in old else b"\n"
+            assert old.split(ending)[0] == new.split(ending)[0] and len(old) == len(new)
+            assert sorted(old.split(ending)) == sorted(new.split(ending)) and old != new, relative
+        else:
+            table = "recipients" if "recipients" in relative else "public_employees"
+            old_rows, new_rows = read_table(before, table), read_table(after, table)
+
+            def values(rows: list[dict]) -> list:
+                return sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "line")) for r in rows)
+
+            assert values(old_rows) == values(new_rows)
+            assert [r.get("id_number") for r in old_rows] != [r.get("id_number") for r in new_rows], relative
+    again = read_city(tmp_path / "shuffled")
+    assert evaluate_rules(again) == evaluate_rules(read_city(out))
