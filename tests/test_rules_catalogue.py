@@ -133,7 +133,7 @@ def case_e05_c_with_pension():
     p = unemployed(43, 100)
     pension = p.payment("202304", "3000.00", "基本养老金", scheme="110", payment_id="pension-202304")
     return (months(p, "202301", "202304", "1800.00", "失业保险金") + [pension], [p.recipient()], {},
-            {("E05", p.id_number): ("4", "1800.00")})
+            {("E05", p.id_number): ("5", "1800.00")})
 
 
 def case_a01_three_people_one_account():

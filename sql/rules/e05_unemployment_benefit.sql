@@ -2,8 +2,8 @@
 -- 失业保险金 paid (a) for more distinct periods than contribution_months allow (<60 → 12,
 -- 60–119 → 18, ≥120 → 24 months), (b) for a period with an employment record, (c) for a period with a
 -- paid pension. Everything is net of reversals and payments not received. Evidence: every paid
--- 失业保险金 payment of the person; counted: those beyond the allowed months (a) and those of (b)
--- or (c).
+-- 失业保险金 payment of the person and, for (c), the pensions of those periods; counted: the
+-- 失业保险金 beyond the allowed months (a) and of (b) or (c).
 
 with benefit_payments as (
     select row_key, id_number, period, amount, counted
@@ -64,11 +64,22 @@ per_person as (
     from flagged
     group by id_number
     having count(*) filter (beyond_allowed or while_employed or with_pension) > 0
+),
+
+evidence_rows as (
+    select id_number, row_key, counted and (beyond_allowed or while_employed or with_pension) as improper
+    from flagged
+    union all
+    -- (c): the pensions paid for those periods are evidence too (in a city-wide run, maybe another county's)
+    select p.id_number, p.row_key, false
+    from paid_payments as p
+    where p.group_paid and p.benefit_category = 'pension' and list_contains($pension_schemes, p.scheme)
+      and exists (select 1 from flagged as f where f.with_pension and f.id_number = p.id_number and f.period = p.period)
 )
 
-select f.id_number as subject_key,
-       f.row_key as payment_key,
-       f.counted and (f.beyond_allowed or f.while_employed or f.with_pension) as improper,
+select e.id_number as subject_key,
+       e.row_key as payment_key,
+       e.improper,
        concat_ws('；',
            case when s.beyond_months > 0 then '(a)累计缴费' || s.contribution_months || '个月，最长可领'
                 || s.allowed_months || '个月，实际领取' || s.months_paid || '个月，超期' || s.beyond_months || '个月' end,
@@ -77,5 +88,5 @@ select f.id_number as subject_key,
            case when s.pension_months > 0 then '(c)' || s.pension_list || '已领取基本养老金，同期领取失业保险金'
                 || s.pension_months || '个月' end)
            || '；违规领取合计' || fw_yuan(s.improper_amount) as evidence
-from flagged as f
+from evidence_rows as e
 join per_person as s using (id_number)
