@@ -140,3 +140,10 @@ def test_expected_quarantine_rows(city_outputs):
     for county, out in outputs.items():
         got = {(q["文件"], int(q["行号"])) for q in read_csv(out / "quarantine.csv")}
         assert got == expected[county]
+
+
+def test_no_clue_anywhere_has_an_amount_of_zero_or_less(city_outputs):
+    _, outputs, city_out = city_outputs
+    for out in (*outputs.values(), city_out):
+        clues = read_csv(out / "clues.csv")
+        assert clues and all(Decimal(c["涉及金额"]) > 0 for c in clues), out
