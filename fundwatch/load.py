@@ -66,11 +66,16 @@ def _problem_expr(column, type_spec: TypeSpec) -> str:
     branches = [f"when length({raw}) > {MAX_FIELD_CHARS} then {sql_literal(LONG_REASON)}",
                 f"when contains({raw}, chr(0)) then {sql_literal(NUL_REASON)}"]
     if column.required:
-        branches.append(f"when {column.name}_blank then {sql_literal(MISSING_REASON)}")
+        branches.append(f"when {_blank(column)} then {sql_literal(MISSING_REASON)}")
     if type_spec.reason:
-        branches.append(f"when {column.name} is null and not {column.name}_blank then {sql_literal(type_spec.reason)}")
+        branches.append(f"when {column.name} is null and not {_blank(column)} then {sql_literal(type_spec.reason)}")
     return (f"{{'column': header_{column.name}, 'value': left({raw}, {QUARANTINE_VALUE_CHARS}), "
             f"'reason': case {' '.join(branches)} end}}")
+
+
+def _blank(column) -> str:
+    """SQL: the cell is empty once cleaned (free text is cleaned in place, so its value says it)."""
+    return f"({column.name} is null)" if column.type == "text" else f"{column.name}_blank"
 
 
 def _lookup_cte(column, type_spec: TypeSpec) -> str:
@@ -111,7 +116,6 @@ def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[In
         raw = f"raw_{column.name}"
         if column.type == "text":
             typed.append(f"fw_clean({raw}) as {column.name}")
-            typed.append(f"fw_clean({raw}) is null as {column.name}_blank")
             continue
         lookups.append(_lookup_cte(column, types[column.type]))
         joins.append(f"left join {column.name}_lookup using ({raw})")
@@ -125,7 +129,8 @@ def build_typing_sql(spec: TableSpec, types: dict[str, TypeSpec], files: list[In
     if any(c.type == "benefit_type" for c in spec.columns):
         joins.append("left join benefit_categories on benefit_categories.benefit_type = benefit_type_lookup.benefit_type")
         typed.append("benefit_categories.category as benefit_category")
-    raw_columns = ", ".join(f"raw_{c.name}, header_{c.name}, {c.name}_blank" for c in spec.columns)
+    raw_columns = ", ".join(f"raw_{c.name}, header_{c.name}" + ("" if c.type == "text" else f", {c.name}_blank")
+                            for c in spec.columns)
     problems = [p for p in (_problem_expr(c, types[c.type]) for c in spec.columns) if p]
     newline = chr(10)
     return f"""
@@ -164,7 +169,7 @@ def _clean_conditions(spec: TableSpec, types: dict[str, TypeSpec]) -> list[str]:
         if column.required:
             conditions.append(f"{column.name} is not null")
         elif types[column.type].reason:
-            conditions.append(f"({column.name} is not null or {column.name}_blank)")
+            conditions.append(f"({column.name} is not null or {_blank(column)})")
         conditions.append(f"coalesce(length({raw}) <= {MAX_FIELD_CHARS} and not contains({raw}, chr(0)), true)")
     return conditions
 

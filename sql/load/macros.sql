@@ -26,8 +26,8 @@ create or replace macro fw_unwrap(t) as
 create or replace macro fw_clean(s) as
     list_transform([s::varchar], lambda x:
         case when fw_needs_cleaning(x)
-             then nullif(trim(fw_unwrap(trim(translate(x, fw_invisible_chars(), ''), fw_space_chars())),
-                              fw_space_chars()), '')
+             then list_transform([trim(translate(x, fw_invisible_chars(), ''), fw_space_chars())], lambda t:
+                      nullif(trim(fw_unwrap(t), fw_space_chars()), ''))[1]
              else x end)[1];
 
 -- fw_clean, then full-width digits and signs to half-width and every space inside removed (codes
