@@ -101,12 +101,13 @@ def input_table(purpose: Purpose, side: str) -> str:
     return f"link_{purpose.name}_right"
 
 
-def links_insert_sql(purpose: Purpose, predictions: str, review_probability: float, has_waterfall: bool) -> str:
+def links_insert_sql(purpose: Purpose, predictions: str, review_probability: float, has_waterfall: bool,
+                     target: str = "identity_links") -> str:
     """identity_links rows of one purpose from splink's predictions table."""
     levels = ", ".join(f"'{c.name}'" for c in purpose.comparisons)
     labels = ", ".join(level_label_sql(c) for c in purpose.comparisons)
     return f"""
-insert into identity_links
+insert into {target}
 select '{purpose.name}' as purpose,
        p.unique_id_l, p.unique_id_r,
        p.id_number_l, p.id_number_r, p.name_l, p.name_r, p.id_valid_l, p.id_valid_r,
@@ -149,9 +150,12 @@ def build_name_keys(con: duckdb.DuckDBPyConnection) -> None:
     characters = [r[0] for r in con.execute(
         "select distinct unnest(string_split(name, '')) as ch from linkage_names order by ch").fetchall()]
     rows = character_forms(tuple(characters))
-    con.execute("create or replace table name_chars (ch varchar, simplified varchar, pinyin varchar)")
-    if rows:
-        con.executemany("insert into name_chars values (?, ?, ?)", rows)
+    import pyarrow as pa
+
+    forms = pa.table({"ch": [r[0] for r in rows], "simplified": [r[1] for r in rows],  # noqa: F841 - read by name
+                      "pinyin": [r[2] for r in rows]}, schema=pa.schema([("ch", pa.string()), ("simplified", pa.string()),
+                                                                           ("pinyin", pa.string())]))
+    con.execute("create or replace table name_chars as select * from forms")
     execute(con, [("name keys", "create or replace table name_keys as\n" + sql_file("linkage/name_keys.sql"))])
 
 
@@ -201,16 +205,22 @@ def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None 
 
 def _run_splink(con, purpose: Purpose, config: IdentityModels, outcome: LinkageOutcome, left: str, right: str,
                 seed: int | None) -> None:
+    """splink's work tables go to an in-memory catalog (it creates and drops dozens of them: on the run's file
+    each costs a write); its inputs and fundwatch's macros are read from the run's database by search path."""
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.WARNING)
+    home = con.execute("select current_database()").fetchall()[0][0]
+    execute(con, [("linkage workspace", "attach if not exists ':memory:' as linkage_work"),
+                  ("linkage workspace", "use linkage_work"),
+                  ("linkage workspace", f"set search_path = 'linkage_work.main,{home}.main'")])
     db_api = DuckDBAPI(connection=con)
-    inputs = [db_api.register(left, dataset_display_name=f"{purpose.name}_left")]
-    if purpose.link_type != "dedupe_only":
-        inputs.append(db_api.register(right, dataset_display_name=f"{purpose.name}_right"))
-    settings = purpose.settings(outcome.left_records, outcome.right_records)
-    linker = Linker(inputs if len(inputs) > 1 else inputs[0], settings, log_level=None)
     try:
+        inputs = [db_api.register(left, dataset_display_name=f"{purpose.name}_left")]
+        if purpose.link_type != "dedupe_only":
+            inputs.append(db_api.register(right, dataset_display_name=f"{purpose.name}_right"))
+        settings = purpose.settings(outcome.left_records, outcome.right_records)
+        linker = Linker(inputs if len(inputs) > 1 else inputs[0], settings, log_level=None)
         _estimate_u(linker, config, seed)
         keep_configured_u(linker, purpose)
         outcome.parameters = model_parameters(linker, purpose)
@@ -222,10 +232,11 @@ def _run_splink(con, purpose: Purpose, config: IdentityModels, outcome: LinkageO
         outcome.pairs_compared = sum(r["pairs"] for r in outcome.pairs_by_blocking_rule)
         has_waterfall = write_waterfalls(con, linker, table, config.review_probability)
         execute(con, [(f"{purpose.name} links", links_insert_sql(purpose, table, config.review_probability,
-                                                                  has_waterfall))])
-        con.execute("drop table if exists linkage_waterfalls")
+                                                                  has_waterfall, target=f"{home}.main.identity_links"))])
     finally:
         db_api.delete_tables_created_by_splink_from_db()
+        execute(con, [("linkage workspace", f"use {home}"), ("linkage workspace", "reset search_path"),
+                      ("linkage workspace", "detach if exists linkage_work")])
 
 
 def _estimate_u(linker, config: IdentityModels, seed: int | None) -> None:
@@ -233,8 +244,10 @@ def _estimate_u(linker, config: IdentityModels, seed: int | None) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # one chunk: splink's probe phase runs the sample in ten rounds of small queries, which costs seconds
         linker.training.estimate_u_using_random_sampling(
-            max_pairs=config.u_max_pairs, seed=config.u_seed if seed is None else seed)
+            max_pairs=config.u_max_pairs, seed=config.u_seed if seed is None else seed, num_chunks=1,
+            min_count_per_level=None)
 
 
 def keep_configured_u(linker, purpose: Purpose) -> None:
@@ -296,7 +309,11 @@ def write_waterfalls(con, linker, predictions: str, review_probability: float) -
         chart = linker.visualisations.waterfall_chart([_jsonable(record)], filter_nulls=True, remove_sensitive_data=True)
         out.append((record["unique_id_l"], record["unique_id_r"], json.dumps(chart.chart_dict, ensure_ascii=False,
                                                                              default=str)))
-    con.executemany("insert into linkage_waterfalls values (?, ?, ?)", out)
+    import pyarrow as pa
+
+    charts = pa.table({"unique_id_l": [o[0] for o in out], "unique_id_r": [o[1] for o in out],  # noqa: F841
+                       "waterfall": [o[2] for o in out]})
+    con.execute("insert into linkage_waterfalls select * from charts")
     return True
 
 
@@ -307,7 +324,37 @@ def _jsonable(record: dict) -> dict:
 # -- stages ----------------------------------------------------------------------------------------
 
 
+SUMMARY_DDL = "create table if not exists linkage_summary (purpose varchar primary key, summary json)"
+
+
 def link_purposes(con: duckdb.DuckDBPyConnection, purposes: list[str], *, seed: int | None = None) -> list[dict]:
-    """Every purpose a rule of the run reads, in order; identity_links exists afterwards, maybe empty."""
+    """Every purpose named, in order; identity_links and linkage_summary exist afterwards, maybe empty."""
     prepare(con)
-    return [link(con, name, seed=seed).as_manifest() for name in dict.fromkeys(purposes)]
+    execute(con, [("linkage summary", SUMMARY_DDL)])
+    results = []
+    for name in dict.fromkeys(purposes):
+        summary = link(con, name, seed=seed).as_manifest()
+        con.execute("insert or replace into linkage_summary values (?, ?)", [name, json.dumps(summary, ensure_ascii=False)])
+        results.append(summary)
+    return results
+
+
+def linked_purposes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    if not table_exists(con, "linkage_summary") or not table_exists(con, "identity_links"):
+        return set()
+    return {r[0] for r in con.execute("select purpose from linkage_summary").fetchall()}
+
+
+def link_for_rules(con: duckdb.DuckDBPyConnection, rules: list) -> list[dict]:
+    """The linkage stage: every purpose a runnable rule reads (D02: deaths, P04: recipients)."""
+    from fundwatch.rules import skip_reason
+
+    purposes = [r.linkage for r in rules if r.linkage and not skip_reason(con, r)]
+    execute(con, [("identity_links", IDENTITY_LINKS_DDL), ("linkage summary", SUMMARY_DDL)])
+    return link_purposes(con, purposes) if purposes else []
+
+
+def summaries(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    if not table_exists(con, "linkage_summary"):
+        return []
+    return [json.loads(r[0]) for r in con.execute("select summary from linkage_summary order by purpose").fetchall()]

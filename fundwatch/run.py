@@ -137,6 +137,14 @@ def rule_stage(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
         return run_rule(con, registry, rule).as_manifest()
 
 
+def linkage_stage(paths: RunPaths, options: RunOptions) -> list[dict]:
+    """Identity resolution for the rules that read it (D02, P04): identity_links, before the rules."""
+    from fundwatch.linkage import link_for_rules
+
+    with connect(paths.database, options.engine) as con:
+        return link_for_rules(con, options.registry().for_scope("county"))
+
+
 def score_stage(paths: RunPaths, options: RunOptions) -> dict:
     with connect(paths.database, options.engine) as con:
         return score_recipients(con, seed=options.seed)
@@ -244,6 +252,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         validating = start("validate", validate_stage, paths, options)
         registry = options.registry()
         county_rules = registry.for_scope("county")
+        linkage = timed("linkage", linkage_stage, paths, options)
         rule_results = [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if not r.needs_scores]
         scoring = timed("score", score_stage, paths, options)
         rule_results += [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if r.needs_scores]
@@ -267,6 +276,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "validation": validation,
             "rules": rule_results,
             "scoring": scoring,
+            "linkage": linkage,
             "clues": clues,
             "history": history,
             "parameters": options_for_manifest(options),
