@@ -358,3 +358,67 @@ def summaries(con: duckdb.DuckDBPyConnection) -> list[dict]:
     if not table_exists(con, "linkage_summary"):
         return []
     return [json.loads(r[0]) for r in con.execute("select summary from linkage_summary order by purpose").fetchall()]
+
+
+# -- tip-offs ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TipoffMatch:
+    tip_id: str
+    id_number: str  # the recipient's number
+    probability: float
+    agreeing_fields: str  # 姓名、身份证号（显示的各位）、所在县区 ...
+    match_kind: str  # 身份证号 (the full number agrees) or 身份信息 (name, the digits shown and the county)
+
+
+TIPOFF_MATCHES_SQL = """
+select left_key as tip_id, right_id_number as id_number, match_probability as probability, agreeing_fields,
+       case when levels['partial_id'] = 'exact' then '身份证号' else '身份信息' end as match_kind
+from identity_links
+where purpose = 'tipoffs'
+  and list_contains(['exact', 'simplified', 'pinyin'], levels['name'])
+  and (levels['partial_id'] = 'exact' or (levels['partial_id'] = 'partial' and levels['county'] = 'same'))
+order by tip_id, probability desc, id_number
+"""
+
+
+def match_tipoffs(con: duckdb.DuckDBPyConnection, tipoffs) -> list[TipoffMatch]:
+    """Tip-offs (信访举报) matched to recipients by the identity resolution of D02 (CLUES.md).
+
+    `tipoffs` is a table of the run's database or rows (dicts) with tip_id, name, id_number (full,
+    partial as 330102********1234, or empty) and place (a county name or 6-digit code). A tip-off
+    matches a recipient when the name agrees (or its pinyin, or its simplified form) and either the
+    full ID number agrees, or every digit a partial number shows agrees and the place is the
+    recipient's county; a name and a place alone never match. One row per tip-off and recipient
+    matched, with splink's match probability and the agreeing fields; also left in the table
+    tipoff_matches. An unmatched tip-off has no row (无法匹配).
+    """
+    _write_tipoff_rows(con, tipoffs)
+    if not table_exists(con, "division_codes"):
+        from fundwatch.divisions import load_division_codes
+
+        load_division_codes(con)
+    prepare(con)
+    execute(con, [("linkage summary", SUMMARY_DDL)])
+    summary = link(con, "tipoffs").as_manifest()
+    con.execute("insert or replace into linkage_summary values (?, ?)", ["tipoffs", json.dumps(summary, ensure_ascii=False)])
+    execute(con, [("tip-off matches", "create or replace table tipoff_matches as " + TIPOFF_MATCHES_SQL)])
+    return [TipoffMatch(*row) for row in con.execute("select * from tipoff_matches").fetchall()]
+
+
+def _write_tipoff_rows(con: duckdb.DuckDBPyConnection, tipoffs) -> None:
+    if isinstance(tipoffs, str):
+        execute(con, [("tip-off rows", f"create or replace table tipoff_rows as select tip_id::varchar as tip_id, "
+                                       f"name::varchar as name, id_number::varchar as id_number, "
+                                       f"place::varchar as place from {tipoffs}")])
+        return
+    import pyarrow as pa
+
+    rows = list(tipoffs)
+    given = pa.table({k: pa.array([None if r.get(k) in (None, "") else str(r[k]) for r in rows], pa.string())
+                      for k in ("tip_id", "name", "id_number", "place")})
+    con.register("tipoff_rows_given", given)
+    try:
+        execute(con, [("tip-off rows", "create or replace table tipoff_rows as select * from tipoff_rows_given")])
+    finally:
+        con.unregister("tipoff_rows_given")

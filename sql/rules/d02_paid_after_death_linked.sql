@@ -67,7 +67,7 @@ per_person as (
 select a.id_number as subject_key,
        a.row_key as payment_key,
        a.counted as improper,
-       '死亡人员信息中身份证号' || a.death_id_number || '的记录（' || a.reports || '）与本人' || a.id_difference
+       '死亡人员信息中身份证号' || a.death_id_number || '的记录（' || a.reports || '）与本人号码相比' || a.id_difference
            || '，' || a.agreeing_fields || '一致，身份识别匹配概率' || printf('%.3f', a.match_probability)
            || '，疑为同一人；死亡次月起仍发放' || fw_period_span(s.first_period, s.last_period) || '所属期待遇'
            || s.months_after_death || '个月，合计' || fw_yuan(s.amount_after_death) as evidence
