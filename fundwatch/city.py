@@ -261,6 +261,9 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
     with connect(plan.database) as con:
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
         counts = write_csvs(con, out)
+        from fundwatch.matches import write_identity_outputs
+
+        counts.update(write_identity_outputs(con, out, options.mask))
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
         manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)

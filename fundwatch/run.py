@@ -189,6 +189,9 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     out = paths.staging_dir
     with connect(paths.database, options.engine) as con:
         counts = write_csvs(con, out)
+        from fundwatch.matches import write_identity_outputs
+
+        counts.update(write_identity_outputs(con, out, options.mask))
         summary = clue_summary(con)
         manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
                     "outputs": counts, "finished_at": now_iso()}

@@ -43,13 +43,29 @@ def test_p03_fires_exactly_for_the_planted_people(city):
         assert not [c for c in read_csv(root / "out" / county / "clues.csv") if c["规则编号"] == "P03"]
 
 
+@pytest.mark.parametrize("rule", ["D02", "P04"])
+def test_identity_resolution_across_the_city(city, rule):
+    """City runs resolve identities across counties: every planted D02/P04 case, no near-miss."""
+    root, _ = city
+    truth = read_csv(root / "in" / "ground_truth.csv")
+    planted = {(t["region_code"], t["subject_key"]) for t in truth if t["rule_id"] == rule and t["kind"] == "plant"}
+    near_misses = {t["subject_key"] for t in truth if t["rule_id"] == rule and t["kind"] == "near_miss"}
+    clues = [c for c in read_csv(root / "out" / "city" / "clues.csv") if c["规则编号"] == rule]
+    assert {(c["行政区划代码"], c["公民身份号码"]) for c in clues} == planted
+    assert not near_misses & {c["公民身份号码"] for c in clues}
+    assert all(c["风险等级"] != "高" for c in clues)
+    matches = read_csv(root / "out" / "city" / "matches.csv")
+    assert {c["线索编号"] for c in clues} <= {i for m in matches for i in m["相关线索编号"].split(";") if i}
+
+
 def test_city_list_holds_every_county_clue_plus_cross_county_ones(city):
     root, _ = city
     city_ids = {c["线索编号"] for c in read_csv(root / "out" / "city" / "clues.csv")}
     county_ids = {c["线索编号"] for county in ("330102", "330105", "330106")
                   for c in read_csv(root / "out" / county / "clues.csv")}
     assert county_ids < city_ids
-    assert {i[:3] for i in city_ids - county_ids} == {"P03"}
+    # cross-county clues: P03, and P04 when the two numbers are in two counties
+    assert {i[:3] for i in city_ids - county_ids} == {"P03", "P04"}
     evidence = read_csv(root / "out" / "city" / "clue_evidence.csv")
     assert {e["线索编号"] for e in evidence} <= city_ids
     assert all(re.match(r"^(\d{6}/|reference/)", e["来源文件"]) for e in evidence)
