@@ -15,6 +15,7 @@ from fundwatch.run import RunOptions
 STAGE_TASKS = {
     "load": tasks.load,
     "validate": tasks.validate,
+    "linkage": tasks.linkage,
     "rules": tasks.apply_rule,
     "score": tasks.score,
     "assemble": tasks.assemble,

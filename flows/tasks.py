@@ -44,6 +44,15 @@ def apply_rule(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
     return outcome
 
 
+@task(name="linkage", cache_policy=NO_CACHE)
+def linkage(paths: RunPaths, options: RunOptions) -> list[dict]:
+    """Identity resolution (splink) for the rules that read it: identity_links."""
+    progress.report("linkage", "身份识别（疑似同一人）")
+    summary = run.linkage_stage(paths, options)
+    get_run_logger().info("identity resolution: %s", ", ".join(f"{s['purpose']} {s['links']} links" for s in summary))
+    return summary
+
+
 @task(name="score", cache_policy=NO_CACHE)
 def score(paths: RunPaths, options: RunOptions) -> dict:
     """Score every recipient with the isolation forest."""

@@ -154,6 +154,9 @@ def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> l
     """The county rules that compare a person's payments, run on the whole city's payments (CLUES.md:
     city runs see the city). Their clues replace the counties' clues of the same rules in the city list."""
     rules = [r for r in registry.for_scope("county") if r.city_wide]
+    from fundwatch.linkage import link_for_rules
+
+    link_for_rules(con, rules)  # identity resolution across the counties (一人多号 is often two counties)
     for rule in rules:
         outcome = run_rule(con, registry, rule)
         if outcome.status == "skipped":
@@ -221,7 +224,10 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
         summary = clue_summary(con)
-    return {**summary, "cross_county_clues": city_clues, "history": history_summary, "ranking": summary["per_county"]}
+        from fundwatch.linkage import summaries
+
+        linkage = summaries(con)
+    return {**summary, "cross_county_clues": city_clues, "linkage": linkage, "history": history_summary, "ranking": summary["per_county"]}
 
 
 RANKING_HEADERS = [
@@ -255,6 +261,9 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
     with connect(plan.database) as con:
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
         counts = write_csvs(con, out)
+        from fundwatch.matches import write_identity_outputs
+
+        counts.update(write_identity_outputs(con, out, options.mask))
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
         manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
@@ -313,7 +322,8 @@ def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict
         "load_warnings": list(dict.fromkeys(w for r in county_results for w in r.get("load_warnings", []))),
         "validation": {"by_county": {r["county"]: r["validation"] for r in county_results}},
         "rules": final_rule_counts(county_rule_summary(county_results) + city_rules, assembled),
-        "clues": {k: v for k, v in assembled.items() if k != "ranking"},
+        "clues": {k: v for k, v in assembled.items() if k not in ("ranking", "linkage")},
+        "linkage": assembled.get("linkage", []),
         "county_ranking": assembled["ranking"],
         "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],
                                    "stage_seconds": r["stage_seconds"]} for r in county_results},

@@ -13,7 +13,7 @@ import duckdb
 
 from fundwatch.paths import sql_file
 
-MACRO_FILES = ("load/macros.sql", "clues/macros.sql")
+MACRO_FILES = ("load/macros.sql", "clues/macros.sql", "linkage/macros.sql")
 
 
 DEFAULT_MEMORY_LIMIT_BYTES = 3 * 1024**3

@@ -98,6 +98,11 @@ def run_rule(con: duckdb.DuckDBPyConnection, registry: Registry, rule: Rule) -> 
         run_sql(con, f"rule {rule.id}", f"drop table if exists {rule.hits_table}")
         return RuleOutcome(rule.id, "skipped", reason, key=rule.key)
     started = time.perf_counter()
+    if rule.linkage:
+        from fundwatch.linkage import link_purposes, linked_purposes
+
+        if rule.linkage not in linked_purposes(con):  # the linkage stage normally did it already
+            link_purposes(con, [rule.linkage])
     statement, parameters = rule.statement(registry.parameters)
     run_sql(con, f"rule {rule.id}", statement, parameters)
     clues = con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]

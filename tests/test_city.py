@@ -43,6 +43,21 @@ def test_p03_fires_exactly_for_the_planted_people(city):
         assert not [c for c in read_csv(root / "out" / county / "clues.csv") if c["规则编号"] == "P03"]
 
 
+@pytest.mark.parametrize("rule", ["D02", "P04"])
+def test_identity_resolution_across_the_city(city, rule):
+    """City runs resolve identities across counties: every planted D02/P04 case, no near-miss."""
+    root, _ = city
+    truth = read_csv(root / "in" / "ground_truth.csv")
+    planted = {(t["region_code"], t["subject_key"]) for t in truth if t["rule_id"] == rule and t["kind"] == "plant"}
+    near_misses = {t["subject_key"] for t in truth if t["rule_id"] == rule and t["kind"] == "near_miss"}
+    clues = [c for c in read_csv(root / "out" / "city" / "clues.csv") if c["规则编号"] == rule]
+    assert {(c["行政区划代码"], c["公民身份号码"]) for c in clues} == planted
+    assert not near_misses & {c["公民身份号码"] for c in clues}
+    assert all(c["风险等级"] != "高" for c in clues)
+    matches = read_csv(root / "out" / "city" / "matches.csv")
+    assert {c["线索编号"] for c in clues} <= {i for m in matches for i in m["相关线索编号"].split(";") if i}
+
+
 def test_city_list_holds_every_county_clue_plus_cross_county_ones(city):
     root, _ = city
     city_clues = {c["线索编号"]: c for c in read_csv(root / "out" / "city" / "clues.csv")}
@@ -50,9 +65,10 @@ def test_city_list_holds_every_county_clue_plus_cross_county_ones(city):
     county_ids = {c["线索编号"] for county in ("330102", "330105", "330106")
                   for c in read_csv(root / "out" / county / "clues.csv")}
     assert county_ids < city_ids  # a city-wide rule's one-county clue keeps its county ID
-    # found only across counties: P03, and the city-wide runs of P02 and E05 (a 110 pension in one
-    # county and a 170 in another; 失业保险金 in one county while a pension is paid in another)
-    assert {i[:3] for i in city_ids - county_ids} == {"P03", "P02", "E05"}
+    # found only across counties: P03, and the city-wide runs of P02, E05 and P04 (a 110 pension in one
+    # county and a 170 in another; 失业保险金 in one county while a pension is paid in another; one
+    # person's two numbers in two counties)
+    assert {i[:3] for i in city_ids - county_ids} == {"P03", "P02", "E05", "P04"}
     assert all(";" in city_clues[i]["行政区划代码"] for i in city_ids - county_ids)
     evidence = read_csv(root / "out" / "city" / "clue_evidence.csv")
     assert {e["线索编号"] for e in evidence} <= city_ids

@@ -18,7 +18,7 @@ from fundwatch.run import ExchangeTarget, RunOptions
 from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
-COUNTY_RULES = ("D01", "P01", "P02", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03")
+COUNTY_RULES = ("D01", "D02", "P01", "P02", "P04", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03")
 CITY_RULES = COUNTY_RULES + ("P03",)
 
 

@@ -14,8 +14,9 @@ with per_subject as (
            string_agg(distinct scheme, ';' order by scheme) as schemes,
            string_agg(distinct region_code, ';' order by region_code) as regions,
            string_agg(distinct county, ';' order by county) as counties,
-           arg_min(person_id, (period, row_key)) as person_id,
-           arg_min(name, (period, row_key)) as name
+           -- the subject's own payments first (P04 lists another number's payments beside them)
+           arg_min(person_id, (id_number is distinct from subject_key, period, row_key)) as person_id,
+           arg_min(name, (id_number is distinct from subject_key, period, row_key)) as name
     from clue_evidence_rows
     group by rule_key, subject_key
 ),
