@@ -223,6 +223,7 @@ def _run_splink(con, purpose: Purpose, config: IdentityModels, outcome: LinkageO
         linker = Linker(inputs if len(inputs) > 1 else inputs[0], settings, log_level=None)
         _estimate_u(linker, config, seed)
         keep_configured_u(linker, purpose)
+        bound_unobserved_u(linker, purpose, config)
         outcome.parameters = model_parameters(linker, purpose)
         predictions = linker.inference.predict(warning_mode="never")
         table = predictions.physical_name
@@ -260,6 +261,24 @@ def keep_configured_u(linker, purpose: Purpose) -> None:
                 level.u_probability = configured.level(level.label_for_charts).u
 
 
+def bound_unobserved_u(linker, purpose: Purpose, config: IdentityModels) -> None:
+    """A level no random pair showed gets u = 3 / pairs sampled (the rule of three: the upper 95 % bound
+    of a rate never observed), not u = m: that it never happens by chance is evidence. With u = m, a
+    shared bank account would weigh nothing in a city whose sample happened to hold no shared card."""
+    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
+
+    for comparison in linker._settings_obj.comparisons:
+        configured = next(c for c in purpose.comparisons if c.name == comparison.output_column_name)
+        for level in comparison.comparison_levels:
+            trained = [r["probability"] for r in level._trained_u_probabilities]
+            if (not level.is_null_level and configured.level(level.label_for_charts).u is None
+                    and trained and trained[-1] == LEVEL_NOT_OBSERVED_TEXT):
+                level.u_probability = UNOBSERVED_EVENTS / config.u_max_pairs
+
+
+UNOBSERVED_EVENTS = 3  # the rule of three
+
+
 def model_parameters(linker, purpose: Purpose) -> list[dict]:
     """m and u of every comparison level as the model holds them after estimation, and where each came from."""
     from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
@@ -275,7 +294,7 @@ def model_parameters(linker, purpose: Purpose) -> list[dict]:
             if configured.level(label).u is not None:
                 source = "configured"
             elif trained and trained[-1] == LEVEL_NOT_OBSERVED_TEXT:
-                source = "not observed: u = m (no evidence either way)"
+                source = f"not observed in the random pairs: u = {UNOBSERVED_EVENTS}/pairs sampled (rule of three)"
             elif trained:
                 source = "estimated"
             else:

@@ -615,7 +615,7 @@ def test_ground_truth_has_plants_and_near_misses_for_every_rule(written):
         assert plants.height >= 3, rule
         assert near.height >= MINIMUM_NEAR_MISSES[rule], rule
     city = truth.filter(pl.col("scope") == "city")
-    assert set(city["rule_id"]) == {"P02", "P03", "E05"}
+    assert set(city["rule_id"]) == {"P02", "P03", "E05", "P04"}
     assert all(len(region.split(";")) >= 2 for region in city["region_code"])
     assert all(";" not in region for region in truth.filter(pl.col("scope") == "county")["region_code"])
     with_amount = truth.filter(pl.col("amount").is_not_null())
