@@ -210,7 +210,8 @@ def _run_splink(con, purpose: Purpose, config: IdentityModels, outcome: LinkageO
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    home = con.execute("select current_database()").fetchall()[0][0]
+    name = con.execute("select current_database()").fetchall()[0][0]
+    home = '"' + name.replace('"', '""') + '"'  # a database is named after its file: run-2.duckdb is "run-2"
     execute(con, [("linkage workspace", "attach if not exists ':memory:' as linkage_work"),
                   ("linkage workspace", "use linkage_work"),
                   ("linkage workspace", f"set search_path = 'linkage_work.main,{home}.main'")])
