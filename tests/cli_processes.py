@@ -83,6 +83,8 @@ POINTS["publish-fallback"] = fallback_publish
 def child(cmd):
     code = 70
     try:
+        if cmd.get("session"):
+            os.setsid()  # a process group of its own, as a command started from a shell has
         os.chdir(cmd["cwd"])
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -179,8 +181,11 @@ class Zygote:
         return json.loads(line)
 
     def run(self, args: list[str], cwd: Path, pause: str | None = None, env: dict | None = None,
-            hold: bool = True) -> Child:
-        """Start `fundwatch ARGS` in a new process; with `pause`, it stops at that point (released by go_on())."""
+            hold: bool = True, session: bool = False) -> Child:
+        """Start `fundwatch ARGS` in a new process; with `pause`, it stops at that point (released by go_on()).
+
+        With `session`, the process leads a process group of its own (os.killpg(child.pid, ...) is
+        what a Ctrl-C in its terminal, or a SIGTERM to its group, does)."""
         self.counter += 1
         stem = self.log_dir / f"child{self.counter:03d}"
         marker = stem.with_suffix(".paused") if pause else None
@@ -188,7 +193,8 @@ class Zygote:
         stdout, stderr = stem.with_suffix(".stdout"), stem.with_suffix(".stderr")
         reply = self._send({"op": "run", "args": [str(a) for a in args], "cwd": str(cwd), "stdout": str(stdout),
                             "stderr": str(stderr), "pause": pause, "marker": str(marker) if marker else None,
-                            "release": str(release) if release else None, "env": env or {}})
+                            "release": str(release) if release else None, "env": env or {},
+                            "session": session})
         child = Child(reply["pid"], stdout, stderr, marker, release, self)
         self.children.append(child)
         return child
@@ -227,12 +233,19 @@ class Zygote:
                 self.process.wait()
 
 
-def start_zygote(log_dir: Path) -> Zygote:
-    """A zygote talking to the current Prefect API (call inside the prefect_harness fixture)."""
-    from prefect.settings import PREFECT_API_URL
+def start_zygote(log_dir: Path, prefect_home: Path | None = None) -> Zygote:
+    """A zygote talking to the current Prefect API (call inside the prefect_harness fixture).
 
+    With `prefect_home`, no API is configured instead: each child starts Prefect's temporary server,
+    as `fundwatch run` does by default, with its database in that folder.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "PYTEST_CURRENT_TEST"}
-    env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    if prefect_home is None:
+        from prefect.settings import PREFECT_API_URL
+
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    else:
+        env.update(PREFECT_HOME=str(prefect_home), PREFECT_PROFILES_PATH=str(prefect_home / "profiles.toml"))
     env["PYTHONPATH"] = str(ROOT)
     log_dir.mkdir(parents=True, exist_ok=True)
     return Zygote(env, log_dir)
