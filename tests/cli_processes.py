@@ -29,7 +29,8 @@ ZYGOTE = r'''
 import json, os, sys, time, traceback
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")   # what flows.cli sets for a run without -v
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")   # what flows.cli sets for a run without -v
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load
 
 def wait_here(marker, release):
