@@ -136,6 +136,12 @@ class TemporaryServer:
             self.socket = None
 
 
+def startup_timeout(settings) -> float:
+    """Prefect's setting when it is set explicitly, else DEFAULT_STARTUP_TIMEOUT (Prefect's default, 20 s, is too short)."""
+    timeout = settings.server.ephemeral.startup_timeout_seconds
+    return timeout if TIMEOUT_SETTING in os.environ else max(timeout, DEFAULT_STARTUP_TIMEOUT)
+
+
 def start_if_needed() -> TemporaryServer | None:
     """Start a temporary server when Prefect would start one (no API URL, ephemeral servers allowed).
 
@@ -148,10 +154,7 @@ def start_if_needed() -> TemporaryServer | None:
     settings = get_current_settings()
     if settings.api.url or not settings.server.ephemeral.enabled:
         return None
-    timeout = settings.server.ephemeral.startup_timeout_seconds
-    if TIMEOUT_SETTING not in os.environ:
-        timeout = max(timeout, DEFAULT_STARTUP_TIMEOUT)
-    server = TemporaryServer(settings.to_environment_variables(exclude_unset=True), timeout)
+    server = TemporaryServer(settings.to_environment_variables(exclude_unset=True), startup_timeout(settings))
     server.start()
     atexit.register(server.stop)
     return server
