@@ -334,9 +334,12 @@ def synth(
     """Write realistic synthetic exports (with planted anomalies and ground_truth.csv) for a city."""
     from fundwatch.synth import synth as make
 
-    with console.status("generating synthetic exports…"):
-        summary = make(out, counties=counties, persons=persons, months=months, seed=seed)
-    console.print(f"synthetic city inputs written to {out}: {summary.get('rows', summary)}")
+    try:
+        with console.status("generating synthetic exports…"):
+            summary = make(out, counties=counties, persons=persons, months=months, seed=seed)
+    except ValueError as error:  # an option out of range (synth says which)
+        _fail(str(error))
+    console.print(f"synthetic city inputs written to {escape(str(out))}: {summary.get('rows', summary)}")
 
 
 @app.command()

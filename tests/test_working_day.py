@@ -108,6 +108,10 @@ def test_argument_mistakes_are_reported_before_anything_starts(tmp_path):
     assert "ignored: notes.txt: not an input table by its name, pay_2025.csv: not an input table" in done.stderr
     assert (documents / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert not any(tmp_path.glob("o[123]"))
+    done, seconds = fundwatch("synth", tmp_path / "synth", "--months", "12")
+    print(f"synth --months 12: exit {done.returncode} after {seconds:.2f} s: {done.stderr.strip()}")
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "error: months must be at least 13 (unemployment plants need 13 periods)")
     version, _ = fundwatch("--version")
     assert version.returncode == 0 and version.stdout.startswith("fundwatch ")
 
