@@ -358,6 +358,9 @@ def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path 
             raise interrupt.Interrupted("validation stopped")
         if docs_dir is not None:  # once for every result: a checkpoint action rebuilds the site per suite
             ctx.build_data_docs(site_names=[DOCS_SITE])
+            from checks.data_docs_assets import localise
+
+            localise(docs_dir)
         return engine, results
     finally:
         try:
