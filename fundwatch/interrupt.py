@@ -21,7 +21,9 @@ import weakref
 from collections.abc import Callable
 
 EXIT_CODE = 130
-UNWIND_SECONDS = 8.0  # from the signal to the CLI's message (Prefect records the crash, staging removed)
+# From the signal to the CLI's message: Prefect records the crash of the task and flow runs (API
+# calls; a server on a loaded machine took over 8 s to answer them) and the staging folder is removed.
+UNWIND_SECONDS = 30.0
 EXIT_SECONDS = 2.0  # from the message to the end of the process (Prefect sends its last events)
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
