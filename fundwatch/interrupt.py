@@ -21,9 +21,7 @@ import weakref
 from collections.abc import Callable
 
 EXIT_CODE = 130
-# From the signal to the CLI's message: Prefect records the crash of the task and flow runs (API
-# calls; a server on a loaded machine took over 8 s to answer them) and the staging folder is removed.
-UNWIND_SECONDS = 30.0
+UNWIND_SECONDS = 15.0  # from the signal to the CLI's message (Prefect records the crash, staging removed)
 EXIT_SECONDS = 2.0  # from the message to the end of the process (Prefect sends its last events)
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -37,6 +35,7 @@ _cleanups: dict[object, Callable[[], None]] = {}
 _guard = threading.Lock()
 _received = threading.Event()
 _first_signal: list[int] = []
+_raised: list[int] = []
 _unwound = threading.Event()
 
 
@@ -68,9 +67,13 @@ def forget(key: object) -> None:
 
 
 def _handler(signum: int, frame) -> None:
-    if _first_signal:
+    # Only the main thread raises, once; the watcher thread may have seen the signal first (through
+    # the wakeup fd) and must not keep this from raising.
+    if _raised:
         return  # already unwinding: a second Ctrl-C (or the group's SIGTERM after SIGINT) changes nothing
-    _first_signal.append(signum)
+    _raised.append(signum)
+    if not _first_signal:
+        _first_signal.append(signum)
     _received.set()
     raise Interrupted(signal.Signals(signum).name)
 
