@@ -222,6 +222,7 @@ def run(
     _quiet_libraries(verbose)
     published: dict[Path, tuple | None] = {}
     interrupt.install(on_timeout=lambda: interrupt.force_exit(_interrupted_message(published)))
+    server = None
     try:
         if dask_address and not os.environ.get("PREFECT_API_URL"):
             _fail("--dask-address needs a Prefect server the Dask workers can reach: start one "
@@ -250,6 +251,8 @@ def run(
             _internal_failure(error, out)
     except BaseException as error:
         if _is_interrupt(error):
+            if server is not None and not server.ready:  # no run recorded on it yet: nothing to wait for
+                server.stop(grace=0.5)
             _stop_interrupted(published)
         raise
     _summary(result)

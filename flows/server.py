@@ -27,6 +27,9 @@ POLL_SECONDS = 0.1
 # At exit Prefect's clients may still hold a connection open (the events websocket); without a
 # bound, uvicorn waits for it and the stop below ends in a kill 5 s later (seen in 1 run of 5).
 GRACEFUL_SHUTDOWN_SECONDS = 1
+# A server still starting (migrating its database) takes SIGTERM only once started: it is killed
+# after this long.
+STOP_SECONDS = 3
 
 
 class ServerFailed(RuntimeError):
@@ -72,6 +75,7 @@ class TemporaryServer:
         self.socket: socket.socket | None = None
         self.port = 0
         self.attempts = 0
+        self.ready = False
 
     @property
     def api_url(self) -> str:
@@ -114,6 +118,7 @@ class TemporaryServer:
                         # the server has its own copy; without ours, a server that dies refuses connections
                         self.socket.close()
                         self.socket = None
+                        self.ready = True
                         return
                 except httpx.TransportError:
                     pass
@@ -122,11 +127,11 @@ class TemporaryServer:
         raise ServerFailed(f"Prefect's temporary server was not ready after {self.startup_timeout:.0f} s "
                            f"(is the machine busy?); {ADVICE}")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_SECONDS) -> None:
         if self.process is not None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
