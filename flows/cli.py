@@ -232,7 +232,6 @@ def run(
         if validate:
             _preload_heavy_libraries()
         from flows.server import ServerFailed
-        from fundwatch.db import SqlError
         from fundwatch.ingest import InputError
 
         try:
@@ -241,13 +240,13 @@ def run(
                                         temp_directory=temp_directory, mask=mask, dask_address=dask_address,
                                         partitions=partitions, history=str(history) if history else None,
                                         force=force)
-        except InputError as error:
-            _fail(str(error))
-        except ServerFailed as error:
-            _fail(str(error), EXIT_ENVIRONMENT)
-        except SqlError as error:
-            _internal_failure(error, out)
         except Exception as error:  # noqa: BLE001 - one line for the user, the traceback to a log file
+            if interrupt.requested():  # what the interrupt broke (a DuckDB statement, a connection)
+                raise interrupt.Interrupted(interrupt.signal_name()) from error
+            if isinstance(error, InputError):
+                _fail(str(error))
+            if isinstance(error, ServerFailed):
+                _fail(str(error), EXIT_ENVIRONMENT)
             _internal_failure(error, out)
     except BaseException as error:
         if _is_interrupt(error):

@@ -241,7 +241,12 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
 
     def timed(stage: str, function, *args):
         started = time.perf_counter()
-        result = call(stage, function, *args)
+        try:
+            result = call(stage, function, *args)
+        except Exception as error:
+            if interrupt.requested():  # e.g. DuckDB's "Query interrupted": the interrupt, not a failure
+                raise interrupt.Interrupted(interrupt.signal_name()) from error
+            raise
         seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
         return result
 

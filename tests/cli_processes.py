@@ -31,7 +31,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")   # what flows.cli sets for a run without -v
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load
+import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load, fundwatch.db
 
 def wait_here(marker, release):
     with open(marker, "w") as fh:
@@ -80,6 +80,22 @@ def fallback_publish(marker, release):
     pathlib.Path.rename = rename
 
 POINTS["publish-fallback"] = fallback_publish
+
+def in_query(marker, release):
+    """Before the second rule, run a DuckDB statement that takes minutes (an interrupt must stop it)."""
+    original = fundwatch.run.rule_stage
+    calls = [0]
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 2:
+            with fundwatch.db.connect(":memory:") as con:
+                with open(marker, "w") as fh:
+                    fh.write(str(os.getpid()))
+                con.execute("select count(*) from range(1000000000000) t(x) where x % 7 = 3").fetchall()
+        return original(*args, **kwargs)
+    fundwatch.run.rule_stage = wrapper
+
+POINTS["in-query"] = in_query
 
 def child(cmd):
     code = 70

@@ -62,8 +62,8 @@ def flow_run_states_in(home: Path, out: Path) -> list[str]:
     return [state for state, parameters in rows if json.loads(parameters).get("out_dir") == str(out)]
 
 
-def interrupt(zygote, county: Path, out: Path, signame: str, target: str):
-    child = zygote.run(["run", county, "--out", out, "--no-validate"], cwd=out.parent, pause="rules", session=True)
+def interrupt(zygote, county: Path, out: Path, signame: str, target: str, point: str = "rules"):
+    child = zygote.run(["run", county, "--out", out, "--no-validate"], cwd=out.parent, pause=point, session=True)
     child.wait_for_marker(timeout=180)
     sent = time.monotonic()
     (os.killpg if target == "group" else os.kill)(child.pid, getattr(signal, signame))
@@ -97,6 +97,16 @@ def assert_no_server_soon(home: Path) -> None:
     while servers_of(home) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert servers_of(home) == []
+
+
+def test_an_interrupt_stops_a_database_statement(with_server, county, tmp_path):
+    """Ctrl-C while the main thread waits in a DuckDB statement that would run for minutes."""
+    out = tmp_path / "out"
+    child, code, seconds = interrupt(with_server, county, out, "SIGINT", "group", point="in-query")
+    assert (code, child.err().strip()) == (130, "interrupted; nothing written")
+    assert seconds < EXIT_SECONDS
+    assert_nothing_left(out)
+    assert flow_run_states_on_harness(out) == ["CRASHED"]
 
 
 # Ctrl-C, and SIGTERM both ways (SIGINT to the process alone is the running-server case's).
