@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-browser bench clean
 
 $(BIN)/fundwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ $(BIN)/fundwatch: pyproject.toml
 demo: $(BIN)/fundwatch
 	$(BIN)/fundwatch demo --dir demo
 
-test: $(BIN)/fundwatch
+test: $(BIN)/fundwatch test-browser
 	$(BIN)/python -m pytest -q
+
+# The report and Data Docs tests open the pages in a headless Chromium with the network off.
+# Debian's chromium is installed here, said first and visibly, rather than as a side effect of a test.
+test-browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "make test: installing Debian's chromium (headless browser for the report and Data Docs tests): apt-get install chromium"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium; \
+		else sudo apt-get install -y --no-install-recommends chromium; fi; }
 
 BENCH_ARGS ?= --rows 1M --repeat 3
 bench: $(BIN)/fundwatch

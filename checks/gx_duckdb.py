@@ -33,6 +33,8 @@ from typing import Any
 
 import duckdb
 
+from fundwatch import interrupt
+
 DIALECT_NAME = "duckdb"
 DRIVER = "fundwatch"
 
@@ -127,6 +129,7 @@ def _dialect_class() -> type:
         def connect(self, *cargs: Any, **cparams: Any) -> Any:
             path = cparams["database"]
             conn = open_duckdb(path, read_only=cparams.get("read_only", True))
+            interrupt.track(conn)
             with _lock:
                 _opened.setdefault(_key(path), weakref.WeakSet()).add(conn)
             return duckdb_engine.ConnectionWrapper(conn)

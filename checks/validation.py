@@ -25,6 +25,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from fundwatch import interrupt
+
 SPEC_PATH = Path(__file__).with_name("expectations.toml")
 DOCS_SITE = "fundwatch"
 DATASOURCE = "fundwatch"
@@ -337,6 +339,8 @@ def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path 
         for group, vds in groups.items():
             if not vds:
                 continue
+            if interrupt.requested():
+                raise interrupt.Interrupted("validation stopped")
             checkpoint = ctx.checkpoints.add(
                 gx.Checkpoint(
                     name=f"fundwatch {group}",
@@ -350,8 +354,13 @@ def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path 
                     key = (r.expectation_config.meta or {}).get("fundwatch_key")
                     if key:
                         results[key] = r
+        if interrupt.requested():
+            raise interrupt.Interrupted("validation stopped")
         if docs_dir is not None:  # once for every result: a checkpoint action rebuilds the site per suite
             ctx.build_data_docs(site_names=[DOCS_SITE])
+            from checks.data_docs_assets import localise
+
+            localise(docs_dir)
         return engine, results
     finally:
         try:

@@ -12,17 +12,17 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.cache_policies import NO_CACHE
 
 from flows.artifacts import publish_artifacts
-from fundwatch import city, run
+from fundwatch import city, interrupt, run
 from fundwatch.city import CityPlan
 from fundwatch.db import EngineSettings
 from fundwatch.run import ExchangeTarget, RunOptions
 
 
 @task(name="county", task_run_name="county-{county}", cache_policy=NO_CACHE)
-def county(plan: CityPlan, options: RunOptions, county: str) -> dict:
+def county(plan: CityPlan, options: RunOptions, county: str, force: bool = False) -> dict:
     """One county's full run, written to OUT/<county>/, its data left in the exchange."""
     exchange = ExchangeTarget(str(plan.exchange_dir), county, plan.ordinal(county), plan.partitions)
-    paths, _ = run.prepare(plan.county_dir(county), plan.county_out(county))
+    paths, _ = run.prepare(plan.county_dir(county), plan.county_out(county), force)
     result = run.run_county(paths, replace(options, exchange=exchange, history=None))
     get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
     return result
@@ -65,16 +65,18 @@ def city_run(
     rule_parameters: dict | None = None,
     partitions: int = 8,
     history: str | None = None,
+    force: bool = False,
 ) -> dict:
     """Run every county of a city folder in parallel, then the cross-county rules, into out_dir."""
     started_at, started = run.now_iso(), time.perf_counter()
     options = RunOptions(seed, run_validation, keep_database, mask,
                          EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
                          history=history)
-    plan = city.plan_city(Path(input_dir), Path(out_dir), partitions)
+    plan = city.plan_city(Path(input_dir), Path(out_dir), partitions, force)
+    interrupt.on_interrupt(plan, lambda: city.discard(plan))
     seconds: dict[str, float] = {}
     try:
-        futures = [county.submit(plan, options, code) for code in plan.counties]
+        futures = [county.submit(plan, options, code, force) for code in plan.counties]
         county_results = [f.result() for f in futures]
         seconds["counties"] = round(time.perf_counter() - started, 3)
         city_rules = []
@@ -91,6 +93,10 @@ def city_run(
     except BaseException:
         city.discard(plan)
         raise
-    publish_artifacts(assembled["per_rule"], assembled["ranking"], city_out)
+    interrupt.forget(plan)
+    prefixes = {code[:4] for code in plan.counties}
+    scope = f"city-{prefixes.pop()}00" if len(prefixes) == 1 else city.CITY_FOLDER
+    publish_artifacts(scope, assembled["per_rule"], assembled["ranking"], city_out)
+    kept = [k for r in county_results for k in r.get("kept", [])] + ([str(plan.kept)] if plan.kept else [])
     return {"out_dir": city_out, "counties": county_results, "rules": manifest["rules"], "clues": assembled,
-            "inputs": manifest["inputs"], "stage_seconds": seconds, "validation": {}}
+            "inputs": manifest["inputs"], "stage_seconds": seconds, "validation": {}, "kept": kept}

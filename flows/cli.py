@@ -15,19 +15,49 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from fundwatch import __version__, interrupt
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="fundwatch: finds improper social-security benefit payments and writes clue lists (问题线索清单).")
-console = Console()
-err_console = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console as wide as the terminal, or 200 columns when output goes to a file or a pipe (rich's 80 cut tables)."""
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = hasattr(stream, "isatty") and stream.isatty()
+    return Console(stderr=stderr, width=None if terminal or os.environ.get("COLUMNS") else 200)
+
+
+console = _console()
+err_console = _console(stderr=True)
+
+# Exit codes (README, "Exit codes").
+EXIT_FAILURE = 1  # unexpected: one line, the traceback in OUT.error.log
+EXIT_BAD_INPUT = 2  # arguments, input files, an output folder that must not be replaced
+EXIT_ENVIRONMENT = 3  # the machine: Prefect's server cannot start, a folder cannot be written
+EXIT_INTERRUPTED = interrupt.EXIT_CODE  # 130: SIGINT or SIGTERM
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"fundwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False) -> None:
+    """fundwatch: finds improper social-security benefit payments and writes clue lists (问题线索清单)."""
 
 
 def _quiet_libraries(verbose: bool) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        # a failed task's traceback would reach the terminal; the CLI prints one line instead and
-        # keeps the traceback of an unexpected failure in OUT.error.log
+        # The task logs (counts only) still go to the Prefect server at INFO; the console shows none
+        # of them: a failed task's traceback would reach the terminal, and the CLI prints one line
+        # instead and keeps the traceback of an unexpected failure in OUT.error.log.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
@@ -57,7 +87,7 @@ def _start_prefect_server():
     try:
         return start_if_needed()
     except OSError as error:
-        _fail(f"cannot start Prefect's temporary server: {error}")
+        _fail(f"cannot start Prefect's temporary server: {error}", EXIT_ENVIRONMENT)
 
 
 def _quiet_prefect_console() -> None:
@@ -72,16 +102,22 @@ def _quiet_prefect_console() -> None:
                 handler.setLevel(logging.CRITICAL)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _internal_failure(error: BaseException, out: Path) -> None:
+    first = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    if isinstance(error, OSError) and error.errno is not None:  # disk full, permissions: the machine, not a bug
+        _fail(f"{first}; nothing written to {out}", EXIT_ENVIRONMENT)
     log = out.resolve().with_name(f"{out.name}.error.log")
-    log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
-    os.chmod(log, 0o600)  # a traceback may quote data
-    _fail(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''} (details in {log})", 1)
+    try:
+        log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+        os.chmod(log, 0o600)  # a traceback may quote data
+    except OSError as unwritable:
+        _fail(f"{first} (and the traceback could not be written to {log}: {unwritable.strerror})", EXIT_FAILURE)
+    _fail(f"{first} (details in {log})", EXIT_FAILURE)
 
 
 def _summary(result: dict) -> None:
@@ -103,7 +139,8 @@ def _summary(result: dict) -> None:
     for column in ("file", "table", "read", "loaded", "quarantined"):
         inputs.add_column(column, justify="left" if column in ("file", "table") else "right")
     for f in result["inputs"]:
-        inputs.add_row(f["path"], f["table"], str(f["rows_read"]), str(f["rows_loaded"]), str(f["rows_quarantined"]))
+        inputs.add_row(escape(f["path"]), f["table"], str(f["rows_read"]), str(f["rows_loaded"]),
+                       str(f["rows_quarantined"]))
     console.print(inputs)
     for warning in result.get("load_warnings", []):
         console.print(f"[bold yellow]warning:[/] {escape(warning)}")
@@ -114,6 +151,8 @@ def _summary(result: dict) -> None:
     console.print(f"问题金额 improper {result['clues']['improper_amount']} 元 · 涉及金额 exposure "
                   f"{result['clues']['exposure_amount']} 元 (each payment counted once)")
     console.print(f"[bold green]{result['clues']['clues']} clues[/] written to {escape(str(result['out_dir']))}")
+    for kept in result.get("kept", []):
+        console.print(f"the filled-in files of the folder replaced are kept in {escape(kept)}")
 
 
 def _is_city(input_dir: Path) -> bool:
@@ -127,7 +166,7 @@ def _run_with_progress(input_dir: Path, out: Path, server, dask_address: str | N
 
     with console.status("starting Prefect's temporary server…" if server else "starting Prefect flow…") as status:
         def show(stage: str, message: str) -> None:
-            status.update(f"[bold]{stage}[/]: {message}")
+            status.update(f"[bold]{escape(stage)}[/]: {escape(message)}")
 
         progress.subscribe(show)
         try:
@@ -161,7 +200,7 @@ def _ranking(result: dict) -> None:
                    "clues/10k", "improper/10k"):
         table.add_column(column, justify="left" if column == "county" else "right")
     for r in ranking:
-        table.add_row(str(r["rank"]), r["county"], str(r["recipients"]), str(r["payments"]), str(r["clues"]),
+        table.add_row(str(r["rank"]), escape(r["county"]), str(r["recipients"]), str(r["payments"]), str(r["clues"]),
                       r["improper_amount"], r["exposure_amount"], f"{r['clues_per_10k'] or 0:.2f}",
                       r["amount_per_10k"] or "0.00")
     console.print(table)
@@ -184,33 +223,115 @@ def run(
     partitions: Annotated[int, typer.Option(help="city runs: partitions of the cross-county rules")] = 8,
     history: Annotated[Path | None, typer.Option(
         help="history database: compare with the previous run, carry 核查结果 forward (see `feedback`)")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="replace an output folder whose workbook or CSVs were filled in (a copy is kept beside it)")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Run every check on a county folder, or on a city folder of county folders (市县联动), into OUT."""
     _quiet_libraries(verbose)
-    if dask_address and not os.environ.get("PREFECT_API_URL"):
-        _fail("--dask-address needs a Prefect server the Dask workers can reach: start one "
-              "(prefect server start) and set PREFECT_API_URL")
-    server = _start_prefect_server()
-    if validate:
-        _preload_heavy_libraries()
-    from flows.server import ServerFailed
-    from fundwatch.db import SqlError
-    from fundwatch.ingest import InputError
-
+    published: dict[Path, tuple | None] = {}
+    interrupt.install(on_timeout=lambda: interrupt.force_exit(_interrupted_message(published)))
+    server = None
     try:
-        result = _run_with_progress(input_dir, out, server, seed=seed, run_validation=validate, keep_database=keep_database,
-                                    memory_limit=memory_limit, threads=threads, temp_directory=temp_directory,
-                                    mask=mask, dask_address=dask_address, partitions=partitions,
-                                    history=str(history) if history else None)
-    except (InputError, ServerFailed) as error:
-        _fail(str(error))
-    except SqlError as error:
-        _internal_failure(error, out)
-    except Exception as error:  # noqa: BLE001 - one line for the user, the traceback to a log file
-        _internal_failure(error, out)
+        if dask_address and not os.environ.get("PREFECT_API_URL"):
+            _fail("--dask-address needs a Prefect server the Dask workers can reach: start one "
+                  "(prefect server start) and set PREFECT_API_URL")
+        published.update({target: _manifest_identity(target) for target in _preflight(input_dir, out, force)})
+        server = _start_prefect_server()
+        if validate:
+            _preload_heavy_libraries()
+        from flows.server import ServerFailed
+        from fundwatch.ingest import InputError
+
+        try:
+            result = _run_with_progress(input_dir, out, server, seed=seed, run_validation=validate,
+                                        keep_database=keep_database, memory_limit=memory_limit, threads=threads,
+                                        temp_directory=temp_directory, mask=mask, dask_address=dask_address,
+                                        partitions=partitions, history=str(history) if history else None,
+                                        force=force)
+        except Exception as error:  # noqa: BLE001 - one line for the user, the traceback to a log file
+            if interrupt.requested():  # what the interrupt broke (a DuckDB statement, a connection)
+                raise interrupt.Interrupted(interrupt.signal_name()) from error
+            if isinstance(error, InputError):
+                _fail(str(error))
+            if isinstance(error, ServerFailed):
+                _fail(str(error), EXIT_ENVIRONMENT)
+            _internal_failure(error, out)
+    except BaseException as error:
+        if _is_interrupt(error):
+            if server is not None and not server.ready:  # no run recorded on it yet: nothing to wait for
+                server.stop(grace=0.5)
+            _stop_interrupted(published)
+        raise
     _summary(result)
     _ranking(result)
+
+
+def _preflight(input_dir: Path, out: Path, force: bool) -> list[Path]:
+    """What can be checked before Prefect starts, in well under a second: the inputs and --out.
+
+    Returns the output folders the run will replace (a county's, or a city's county folders and
+    city/). Fails (exit 2) on what the run would refuse later; exit 3 if --out's parent cannot be written.
+    """
+    from fundwatch.emit import check_replaceable, refuse_or_keep_changed
+    from fundwatch.ingest import InputError, discover
+
+    try:
+        inputs = discover(input_dir)
+        resolved = out.resolve()
+        targets = [resolved] if inputs.kind == "county" else \
+            [resolved / code for code in inputs.counties] + [resolved / "city"]
+        for target in targets:
+            check_replaceable(target)
+            if not force:
+                refuse_or_keep_changed(target, force=False)
+    except InputError as error:
+        _fail(str(error))
+    _check_writable(resolved.parent if inputs.kind == "county" else resolved)
+    return targets
+
+
+def _check_writable(folder: Path) -> None:
+    """Create `folder` if needed and a file in it; one line (exit 3) if the machine does not let us."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        _fail(f"cannot write in {folder}: {error.strerror or error}; choose another --out or fix its permissions",
+              EXIT_ENVIRONMENT)
+
+
+def _manifest_identity(folder: Path) -> tuple | None:
+    try:
+        st = (folder / "manifest.json").stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _interrupted_message(published: dict[Path, tuple | None]) -> str:
+    kept = [str(folder) for folder, before in published.items()
+            if _manifest_identity(folder) is not None and _manifest_identity(folder) != before]
+    return "interrupted; nothing written" if not kept else \
+        f"interrupted; kept the complete outputs in {', '.join(kept)}; nothing else written"
+
+
+def _is_interrupt(error: BaseException) -> bool:
+    if isinstance(error, interrupt.Interrupted):
+        return True
+    exceptions = sys.modules.get("prefect.exceptions")  # not imported: Prefect cannot have raised it
+    return exceptions is not None and isinstance(error, exceptions.TerminationSignal)
+
+
+def _stop_interrupted(published: dict[Path, tuple | None]) -> None:
+    """The run has unwound (Prefect recorded the crash, staging folders are gone): say what is left, exit 130."""
+    interrupt.run_cleanups()
+    err_console.print(escape(_interrupted_message(published)), highlight=False, soft_wrap=True)
+    interrupt.finished()
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command()
@@ -224,9 +345,12 @@ def synth(
     """Write realistic synthetic exports (with planted anomalies and ground_truth.csv) for a city."""
     from fundwatch.synth import synth as make
 
-    with console.status("generating synthetic exports…"):
-        summary = make(out, counties=counties, persons=persons, months=months, seed=seed)
-    console.print(f"synthetic city inputs written to {out}: {summary.get('rows', summary)}")
+    try:
+        with console.status("generating synthetic exports…"):
+            summary = make(out, counties=counties, persons=persons, months=months, seed=seed)
+    except ValueError as error:  # an option out of range (synth says which)
+        _fail(str(error))
+    console.print(f"synthetic city inputs written to {escape(str(out))}: {summary.get('rows', summary)}")
 
 
 @app.command()

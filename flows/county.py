@@ -47,12 +47,14 @@ def county_run(
     rule_parameters: dict | None = None,
     mask: bool = False,
     history: str | None = None,
+    force: bool = False,
 ) -> dict:
     """Find improper payments in one county's exports and write its clue list to out_dir."""
     options = RunOptions(seed, run_validation, keep_database, mask,
                          EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
                          history=history)
-    paths, _ = run.prepare(Path(input_dir), Path(out_dir))
+    paths, _ = run.prepare(Path(input_dir), Path(out_dir), force)
     result = run.run_county(paths, options, call=as_task, start=as_submitted_task)
-    publish_artifacts(result["clues"]["per_rule"], result["clues"]["per_county"], result["out_dir"])
+    publish_artifacts(result["county"] or Path(out_dir).name, result["clues"]["per_rule"],
+                      result["clues"]["per_county"], result["out_dir"])
     return result

@@ -39,6 +39,7 @@ class CityPlan:
     staging_dir: Path
     counties: tuple[str, ...]
     partitions: int
+    kept: Path | None = None  # where the filled-in files of the city folder replaced were kept (--force)
 
     @property
     def exchange_dir(self) -> Path:
@@ -58,17 +59,21 @@ class CityPlan:
         return self.counties.index(county) + 1
 
 
-def plan_city(input_dir: Path, out_dir: Path, partitions: int) -> CityPlan:
+def plan_city(input_dir: Path, out_dir: Path, partitions: int, force: bool = False) -> CityPlan:
+    from fundwatch.emit import check_replaceable, refuse_or_keep_changed
+
     inputs = discover(Path(input_dir))
     if inputs.kind != "city":
         raise ValueError(f"{input_dir} holds no 6-digit county folders: run it as a county")
     out_dir = Path(out_dir).resolve()
+    check_replaceable(out_dir / CITY_FOLDER)
+    kept = refuse_or_keep_changed(out_dir / CITY_FOLDER, force)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = out_dir / f".{CITY_FOLDER}.partial"
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "_exchange").mkdir(parents=True)
-    return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), partitions)
+    return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), partitions, kept)
 
 
 

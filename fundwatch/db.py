@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from fundwatch import interrupt
 from fundwatch.paths import sql_file
 
 MACRO_FILES = ("load/macros.sql", "clues/macros.sql", "linkage/macros.sql")
@@ -65,6 +66,7 @@ class SqlError(Exception):
 def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
     settings = settings or EngineSettings()
     con = duckdb.connect(str(db_path))
+    interrupt.track(con)
     con.execute(f"set memory_limit = '{settings.memory_limit or default_memory_limit()}'")
     if settings.threads:
         con.execute(f"set threads = {int(settings.threads)}")

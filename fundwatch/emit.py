@@ -11,6 +11,7 @@ import csv
 import ctypes
 import errno
 import glob
+import hashlib
 import json
 import os
 import re
@@ -148,9 +149,77 @@ def _masked_cell(clue: dict, column: str) -> object:
 
 
 def write_manifest(manifest: dict, out_dir: Path) -> None:
+    """manifest.json, with the sha256 of every CSV and workbook beside it (see changed_outputs)."""
+    manifest = {**manifest, "output_sha256": {p.name: file_sha256(p) for p in sorted(out_dir.iterdir())
+                                              if p.is_file() and p.suffix in EDITABLE_SUFFIXES}}
     (out_dir / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
     )
+
+
+# Files a team may fill in or edit (核查状态, 核查结果 in clues.xlsx or a CSV): a rerun must not lose them.
+EDITABLE_SUFFIXES = (".csv", ".xlsx")
+KEPT_INFIX = ".filled-"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def changed_outputs(out_dir: Path) -> list[str]:
+    """The workbooks and CSVs of an output folder that differ from what its run wrote (manifest.json's hashes)."""
+    try:
+        recorded = json.loads((Path(out_dir) / "manifest.json").read_text(encoding="utf-8")).get("output_sha256")
+    except (OSError, ValueError, AttributeError):
+        return []
+    changed = []
+    for name, digest in sorted((recorded or {}).items()):
+        path = Path(out_dir) / name
+        try:
+            if path.is_file() and file_sha256(path) != digest:
+                changed.append(name)
+        except OSError:
+            changed.append(name)
+    return changed
+
+
+def refuse_or_keep_changed(out_dir: Path, force: bool) -> Path | None:
+    """Refuse to replace an output folder whose workbook or CSVs were filled in; with force, copy them aside first.
+
+    The copies go to ``OUT.filled-<local time>/`` beside the folder (never removed by fundwatch).
+    """
+    from fundwatch.ingest import InputError
+
+    out_dir = Path(out_dir)
+    changed = changed_outputs(out_dir)
+    if not changed:
+        return None
+    if not force:
+        raise InputError(
+            f"{out_dir}: {', '.join(changed)} changed since the run wrote it (filled in by a team?); "
+            f"a rerun would replace it: store the findings first (fundwatch feedback "
+            f"{out_dir / changed[0]} --history HISTORY.duckdb), or rerun with --force to keep a copy "
+            f"in {out_dir.name}{KEPT_INFIX}<time>/ beside it")
+    import datetime as dt
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = out_dir.with_name(f"{out_dir.name}{KEPT_INFIX}{stamp}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = out_dir.with_name(f"{out_dir.name}{KEPT_INFIX}{stamp}-{n}")
+    partial = kept.with_name(f".{kept.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(mode=0o700)
+    for name in changed:
+        shutil.copy2(out_dir / name, partial / name)
+        os.chmod(partial / name, PRIVATE_FILE_MODE)
+    partial.rename(kept)
+    return kept
 
 
 # Output files that hold personal data (ID numbers, names, accounts): owner-only, mode 0600.
@@ -165,14 +234,16 @@ def staging_path(out_dir: Path) -> Path:
     return out_dir.with_name(f".{out_dir.name}.partial-{os.getpid()}")
 
 
-def claim_output(out_dir: Path) -> Path:
+def claim_output(out_dir: Path, force: bool = False) -> tuple[Path, Path | None]:
     """Lock the output folder for this process, clear what dead runs left beside it, make the staging folder.
 
     The lock (``OUT.lock``, fundwatch.locking) is held until release_output() or the process's end,
     so a second run on the same folder is refused at once (locking.Busy). Under the lock no other
     live run can own a ``.OUT.partial-*`` folder, so every one found is a killed run's and removed;
     an ``OUT.previous`` left by a publish interrupted between its two renames is put back.
-    The staging folder is mode 0700 until publish.
+    The staging folder is mode 0700 until publish. A folder whose workbook or CSVs a team filled
+    in is refused, or with `force` its changed files are kept aside (refuse_or_keep_changed);
+    returns the staging folder and where they were kept.
     """
     from fundwatch import locking
 
@@ -181,12 +252,13 @@ def claim_output(out_dir: Path) -> Path:
     try:
         recover(out_dir)
         check_replaceable(out_dir)
+        kept = refuse_or_keep_changed(out_dir, force)
         staging = staging_path(out_dir)
         staging.mkdir(mode=0o700)
     except BaseException:
         locking.give_back(out_dir)
         raise
-    return staging
+    return staging, kept
 
 
 def release_output(out_dir: Path) -> None:

@@ -219,7 +219,10 @@ def discover(input_dir: Path) -> RunInputs:
         for code in counties:
             if not any(f.table == wanted and f.county == code for f in files):
                 where = _relative(counties[code], input_dir) if kind == "city" else str(input_dir)
-                raise InputError(f"{where}: no {wanted} file ({specs[wanted].title}) found")
+                names = " or ".join(f"*{n}*" for n in specs[wanted].file_names)
+                seen = "; ignored: " + ", ".join(ignored) if ignored else "; the folder holds no other .csv/.xlsx/.parquet"
+                raise InputError(f"{where}: no {wanted} file ({specs[wanted].title}) found: a file name must contain "
+                                 f"{names} (.csv, .txt, .tsv, .xlsx or .parquet){seen}")
     for index, f in enumerate(files, start=1):
         f.index = index
     return RunInputs(input_dir, kind, counties, reference_dir, files, ignored)

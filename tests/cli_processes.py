@@ -29,8 +29,9 @@ ZYGOTE = r'''
 import json, os, sys, time, traceback
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")   # what flows.cli sets for a run without -v
-import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")   # what flows.cli sets for a run without -v
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load, fundwatch.db
 
 def wait_here(marker, release):
     with open(marker, "w") as fh:
@@ -80,9 +81,27 @@ def fallback_publish(marker, release):
 
 POINTS["publish-fallback"] = fallback_publish
 
+def in_query(marker, release):
+    """Before the second rule, run a DuckDB statement that takes minutes (an interrupt must stop it)."""
+    original = fundwatch.run.rule_stage
+    calls = [0]
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == 2:
+            with fundwatch.db.connect(":memory:") as con:
+                with open(marker, "w") as fh:
+                    fh.write(str(os.getpid()))
+                con.execute("select count(*) from range(1000000000000) t(x) where x % 7 = 3").fetchall()
+        return original(*args, **kwargs)
+    fundwatch.run.rule_stage = wrapper
+
+POINTS["in-query"] = in_query
+
 def child(cmd):
     code = 70
     try:
+        if cmd.get("session"):
+            os.setsid()  # a process group of its own, as a command started from a shell has
         os.chdir(cmd["cwd"])
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -179,8 +198,11 @@ class Zygote:
         return json.loads(line)
 
     def run(self, args: list[str], cwd: Path, pause: str | None = None, env: dict | None = None,
-            hold: bool = True) -> Child:
-        """Start `fundwatch ARGS` in a new process; with `pause`, it stops at that point (released by go_on())."""
+            hold: bool = True, session: bool = False) -> Child:
+        """Start `fundwatch ARGS` in a new process; with `pause`, it stops at that point (released by go_on()).
+
+        With `session`, the process leads a process group of its own (os.killpg(child.pid, ...) is
+        what a Ctrl-C in its terminal, or a SIGTERM to its group, does)."""
         self.counter += 1
         stem = self.log_dir / f"child{self.counter:03d}"
         marker = stem.with_suffix(".paused") if pause else None
@@ -188,7 +210,8 @@ class Zygote:
         stdout, stderr = stem.with_suffix(".stdout"), stem.with_suffix(".stderr")
         reply = self._send({"op": "run", "args": [str(a) for a in args], "cwd": str(cwd), "stdout": str(stdout),
                             "stderr": str(stderr), "pause": pause, "marker": str(marker) if marker else None,
-                            "release": str(release) if release else None, "env": env or {}})
+                            "release": str(release) if release else None, "env": env or {},
+                            "session": session})
         child = Child(reply["pid"], stdout, stderr, marker, release, self)
         self.children.append(child)
         return child
@@ -227,12 +250,19 @@ class Zygote:
                 self.process.wait()
 
 
-def start_zygote(log_dir: Path) -> Zygote:
-    """A zygote talking to the current Prefect API (call inside the prefect_harness fixture)."""
-    from prefect.settings import PREFECT_API_URL
+def start_zygote(log_dir: Path, prefect_home: Path | None = None) -> Zygote:
+    """A zygote talking to the current Prefect API (call inside the prefect_harness fixture).
 
+    With `prefect_home`, no API is configured instead: each child starts Prefect's temporary server,
+    as `fundwatch run` does by default, with its database in that folder.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "PYTEST_CURRENT_TEST"}
-    env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    if prefect_home is None:
+        from prefect.settings import PREFECT_API_URL
+
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value()
+    else:
+        env.update(PREFECT_HOME=str(prefect_home), PREFECT_PROFILES_PATH=str(prefect_home / "profiles.toml"))
     env["PYTHONPATH"] = str(ROOT)
     log_dir.mkdir(parents=True, exist_ok=True)
     return Zygote(env, log_dir)

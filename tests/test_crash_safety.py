@@ -119,7 +119,7 @@ def test_publish_without_renameat2_interrupted_between_renames_is_put_back(tmp_p
     assert not out.exists() and staging.exists()
     assert (previous / "manifest.json").read_text(encoding="utf-8") == "old"
 
-    new_staging = emit.claim_output(out)  # what the next run's prepare does
+    new_staging, _ = emit.claim_output(out)  # what the next run's prepare does
     try:
         assert (out / "manifest.json").read_text(encoding="utf-8") == "old"
         assert not previous.exists() and partials(out) == [new_staging]

@@ -5,6 +5,7 @@ the flow and every task run are recorded as completed, and no server process out
 """
 
 import os
+import time
 import sqlite3
 import subprocess
 import sys
@@ -59,9 +60,88 @@ def test_no_server_is_started_when_one_is_configured(prefect_harness):
     assert server.start_if_needed() is None
 
 
-def test_a_server_that_dies_at_start_is_one_clear_error(tmp_path):
+def test_a_server_that_keeps_dying_at_start_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(server, "STARTUP_ATTEMPTS", 1)  # each attempt would die the same way
     doomed = server.TemporaryServer({}, startup_timeout=60)
     doomed.start()
     doomed.process.kill()
-    with pytest.raises(server.ServerFailed, match="exited with code"):
+    with pytest.raises(server.ServerFailed, match="exited with code .* PREFECT_API_URL") as failed:
         doomed.wait_until_ready()
+    assert "\n" not in str(failed.value)
+
+
+SLOW_START = """
+import os, time
+if b"prefect.server.api.server:create_app" in open("/proc/self/cmdline", "rb").read() and not os.environ.get("SLOWED"):
+    os.environ["SLOWED"] = "1"
+    time.sleep(float(os.environ["FUNDWATCH_TEST_SERVER_DELAY"]))
+"""
+
+
+@pytest.fixture
+def slow_machine(tmp_path):
+    """A server process that takes DELAY seconds more to start (sitecustomize sleeps in it), as on a busy machine."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_START, encoding="utf-8")
+    home = tmp_path / "prefect"
+    return {"PYTHONPATH": f"{site}{os.pathsep}{Path(server.__file__).resolve().parents[1]}", "PREFECT_HOME": str(home),
+            "PREFECT_PROFILES_PATH": str(home / "profiles.toml")}
+
+
+def test_a_slow_server_start_is_waited_for_and_only_our_server_answers(slow_machine, monkeypatch):
+    """Prefect's 20 s made runs fail on a loaded machine: the wait is now long enough for a start
+    slowed by 21 s. And a program answering /api/health on the port picked for the server (the
+    port was free when picked, then taken) is never mistaken for it: the server is handed a socket
+    already bound to its port."""
+    import http.server
+    import threading
+
+    import httpx
+    from prefect.settings import get_current_settings
+
+    class Impostor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"impostor")
+
+        def log_message(self, *args):
+            pass
+
+    impostor = http.server.HTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    monkeypatch.setattr(server, "free_port", lambda: impostor.server_address[1], raising=False)  # the race, forced
+    monkeypatch.delenv(server.TIMEOUT_SETTING, raising=False)
+    timeout = server.startup_timeout(get_current_settings())
+    assert timeout >= 120
+    slow = server.TemporaryServer({**slow_machine, "FUNDWATCH_TEST_SERVER_DELAY": "21"}, timeout)
+    started = time.monotonic()
+    try:
+        slow.start()
+        slow.wait_until_ready()
+        print(f"ready after {time.monotonic() - started:.1f} s")
+        assert time.monotonic() - started > 21
+        assert httpx.get(f"{slow.api_url}/health").json() is True
+    finally:
+        slow.stop()
+        impostor.shutdown()
+    assert slow.process is None
+
+
+def test_a_server_too_slow_for_the_setting_is_one_line_naming_what_to_do(slow_machine, tmp_path):
+    people = [Person(i) for i in range(1, 5)]
+    county = write_county(tmp_path / "in", [x for p in people for x in p.monthly("202301", "202302")],
+                          [p.recipient() for p in people])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(slow_machine, FUNDWATCH_TEST_SERVER_DELAY="60", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="3")
+    started = time.monotonic()
+    done = subprocess.run([str(FUNDWATCH), "run", str(county), "--out", str(tmp_path / "out"), "--no-validate"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    print(f"exit {done.returncode} after {time.monotonic() - started:.1f} s: {done.stderr.strip()}")
+    assert done.returncode == 3
+    assert done.stderr.strip() == (
+        "error: Prefect's temporary server was not ready after 3 s (is the machine busy?); raise "
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (seconds), or start a server once (`prefect server "
+        "start`) and set PREFECT_API_URL=http://127.0.0.1:4200/api")
+    assert not (tmp_path / "out").exists() and servers_of(Path(slow_machine["PREFECT_HOME"])) == []

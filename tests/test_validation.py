@@ -319,6 +319,32 @@ def test_data_docs_written_without_personal_data(dirty_run):
     assert "PDUP" in text and "死亡" in text
 
 
+def test_data_docs_render_offline_with_every_asset_local(dirty_run, tmp_path):
+    """Opened in headless Chromium with every host unresolvable: the index lists the validation
+    results with their status icons, no page asks the network for anything, and every stylesheet,
+    script, font and image a page names is a file in the Data Docs folder."""
+    from tests.test_report import _Dom, visit
+
+    _, docs, _ = dirty_run
+    pages = [docs / "index.html", *sorted((docs / "validations").rglob("*.html"))[:1],
+             *sorted((docs / "expectations").rglob("*.html"))[:1]]
+    for n, page in enumerate(pages):
+        seen = visit(page, tmp_path / f"chromium-{n}")
+        assert seen.page_requests == [] and seen.console == [], (page, seen.page_requests, seen.console)
+        dom = _Dom(seen.dom)
+        for tag, attributes in dom.elements:
+            address = attributes.get("src") if tag in ("script", "img") else \
+                attributes.get("href") if tag == "link" else None
+            if address:
+                assert "://" not in address and (page.parent / address.split("?")[0]).is_file(), (page, address)
+        if page.name == "index.html":
+            rows = [r for t in dom.tables for r in t[1:] if len(r) > 3]
+            assert {r[3] for r in rows} >= {"payments", "recipients"}
+            assert dom.with_class("ge-success-icon") or dom.with_class("ge-failed-icon")
+    fonts = docs / "static" / "vendor" / "@fortawesome+fontawesome-free@6.6.0"
+    assert (fonts / "webfonts" / "fa-solid-900.woff2").is_file()
+
+
 def test_masking_is_what_keeps_id_numbers_out(tmp, masking_spec):
     """Control for the test above: with masking switched off, GX does render ID numbers."""
     db = build_db(tmp / "control.duckdb", merged(CLEAN, DIRTY_EXTRA),

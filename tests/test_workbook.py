@@ -255,7 +255,8 @@ def test_types_ids_text_amounts_numbers(book, finished_run):
     assert d01["个人编号"].value == person.person_id and d01["个人编号"].data_type == "s"
     assert (d01["起始所属期"].value, d01["截止所属期"].value) == ("202304", "202306")
     assert d01["起始所属期"].data_type == "s"
-    assert d01["涉及金额"].value == 9000 and d01["涉及金额"].number_format == "0.00"
+    assert d01["涉及金额"].value == 9000 and d01["涉及金额"].number_format == "#,##0.00"
+    assert d01["险种类型"].value == "110 企业职工基本养老保险"
     assert d01["涉及笔数"].value == 3
     assert isinstance(d01["异常分值"].value, float)
     account = sheet_rows(rule_sheet(book, "A01"))[0]
@@ -266,8 +267,20 @@ def test_types_ids_text_amounts_numbers(book, finished_run):
         for row in sheet_rows(book[name]):
             for header in ("线索编号", "行政区划代码", "个人编号", "公民身份号码", "姓名", "险种类型", "起始所属期"):
                 assert row[header].value is None or isinstance(row[header].value, str), (name, header)
-            assert isinstance(row["涉及金额"].value, (int, float)) and row["涉及金额"].number_format == "0.00"
-            assert row["追回金额"].number_format == "0.00"
+            assert isinstance(row["涉及金额"].value, (int, float)) and row["涉及金额"].number_format == "#,##0.00"
+            assert row["追回金额"].number_format == "#,##0.00"
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_the_header_row_repeated(book):
+    """54 clues printed as 103 A4 portrait pages: now every column fits the width of a landscape A4."""
+    for name in book.sheetnames:
+        sheet = book[name]
+        setup = sheet.page_setup
+        # fitToWidth absent is its OOXML default, 1
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == ("landscape", 9, 1, 0), name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, name
+        if name != book.sheetnames[0]:
+            assert sheet.print_title_rows == "$1:$1", name
 
 
 def test_verification_columns_are_empty_with_a_status_drop_down(book):
