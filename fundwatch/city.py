@@ -28,7 +28,7 @@ from fundwatch.summary import clue_summary, final_rule_counts
 from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
 
 ROW_KEY_COUNTY_FACTOR = 10**14
-REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment")
+REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment", "staff")
 CITY_FOLDER = "city"
 
 
@@ -102,6 +102,8 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
         "quarantine": f"select * replace ({city_path_sql('source_file', county)} as source_file) from quarantine",
         "recipients": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
                       "from recipients",
+        "operations": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
+                      "from operations",
     }
     for name, query in exports.items():
         run_sql(con, f"exporting {name}", f"copy ({query}) to {sql_literal(folder / (name + '.parquet'))} (format parquet)")
@@ -179,6 +181,8 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
                         "from read_parquet(?, hive_partitioning = false)", [payment_files])
         con.execute("insert into recipients by name select * from read_parquet(?)",
                     [_county_parquet(exchange, "recipients")])
+        con.execute("insert into operations by name select * from read_parquet(?)",
+                    [_county_parquet(exchange, "operations")])
         # a reference file is loaded by every county: its rows are listed once
         con.execute("insert into quarantine by name select distinct * from read_parquet(?)",
                     [_county_parquet(exchange, "quarantine")])

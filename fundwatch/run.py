@@ -103,7 +103,8 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
         reconciliation = load_inputs(con, inputs, paths.work_dir)
         write_catalogue(con, options.registry())
         tables = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
-                  for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment")}
+                  for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment",
+                            "operations", "staff")}
         # a county folder not named by its code: the county is the region code most payments carry
         counties = sorted(code or con.execute("select mode(region_code) from payments").fetchone()[0] or ""
                           for code in inputs.counties)

@@ -55,6 +55,7 @@ create table if not exists deaths (             -- 死亡人员信息
     name        varchar not null,
     death_date  date not null,
     source      varchar,                        -- 公安 / 民政 / 卫健
+    registered_date date,                       -- when the death reached the agency (null: not recorded)
     source_file varchar not null,
     source_line bigint not null,
     extra_columns json
@@ -94,6 +95,39 @@ create table if not exists employment (         -- 职工参保缴费记录
     name        varchar,
     source_file varchar not null,
     source_line bigint not null,
+    extra_columns json
+);
+
+create table if not exists operations (         -- 经办操作日志: one row per operation on a benefit record
+    row_key     bigint not null,
+    op_id       varchar not null,
+    op_time     timestamp not null,             -- a time of day is kept when the log gives one
+    op_type     varchar not null,               -- 新增待遇 变更账号 暂停发放 恢复发放 终止待遇 补发 调整金额
+    id_number   varchar not null,
+    id_valid    boolean not null,
+    operator_id varchar not null,
+    reviewer_id varchar,
+    old_value   varchar,                        -- an account, an amount or a status, as printed
+    new_value   varchar,
+    months      integer,                        -- 补发月数
+    region_code varchar,
+    county      varchar not null,
+    source_file varchar not null,
+    source_line bigint not null,
+    extra_columns json
+);
+
+create table if not exists staff (              -- 经办人员信息: one row per staff member and own account
+    row_key      bigint not null,
+    operator_id  varchar not null,              -- 工号, as payments and operations name them
+    id_number    varchar not null,
+    id_valid     boolean not null,
+    name         varchar not null,
+    bank_account varchar,
+    unit_name    varchar,
+    region_code  varchar,
+    source_file  varchar not null,
+    source_line  bigint not null,
     extra_columns json
 );
 
