@@ -202,3 +202,15 @@ def test_without_operations_or_staff_the_s_rules_are_skipped_with_the_reason(tmp
     assert set(skipped) == set(S_RULES)
     assert "经办人员信息" in skipped["S01"]
     assert all("经办操作日志" in skipped[r] for r in ("S02", "S03", "S04"))
+
+
+def test_masked_clues_hide_the_staff_members_and_the_people_moved(staff_clues, tmp_path_factory):
+    from fundwatch.masking import clue_rows, masked_clue
+
+    root = next(p for p in tmp_path_factory.getbasetemp().iterdir() if p.name.startswith("staff"))
+    with connect(root / "run.duckdb") as con:
+        masked = {c["subject_key"] if "subject_key" in c else c["clue_id"]: masked_clue(c) for c in clue_rows(con)}
+    text = " ".join(c["evidence"] for c in masked.values())
+    for secret in ("经办甲", CLERK.id_number, "6222000099990001", "6217000000001234", "6228480000000777",
+                   victim.name, resumed.name, "测试010"):
+        assert secret not in text
