@@ -222,18 +222,25 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
             from fundwatch.history import apply_history
 
             history_summary = apply_history(con, Path(history), city_scope(plan))
+        from fundwatch.management import build_management, rules_available
+
+        management = build_management(con, rules_available(con, registry))
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
         summary = clue_summary(con)
-    return {**summary, "cross_county_clues": city_clues, "history": history_summary, "ranking": summary["per_county"]}
+    return {**summary, "cross_county_clues": city_clues, "history": history_summary, "ranking": summary["per_county"],
+            "management": management}
 
 
 RANKING_HEADERS = [
     ("rank", "排名"), ("county", "行政区划代码"), ("recipients", "领取人数"), ("payments", "发放笔数"),
     ("clues", "线索数"), ("improper_amount", "问题金额"), ("exposure_amount", "涉及金额"),
     ("clues_per_10k", "每万人线索数"), ("amount_per_10k", "每万人问题金额"),
+    ("late_stop_people", "死亡登记后仍发放人数"), ("late_stop_months", "死亡登记后发放月数"),
+    ("late_stop_amount", "死亡登记后发放金额"), ("staff_clues", "经办人员违规线索数"),
+    ("top_operator_share", "最大经办人问题金额占比"),
 ]
-MONEY_COLUMNS = ("improper_amount", "exposure_amount", "amount_per_10k")
+MONEY_COLUMNS = ("improper_amount", "exposure_amount", "amount_per_10k", "late_stop_amount")
 
 
 def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: list[str]) -> None:
@@ -259,6 +266,10 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
     with connect(plan.database) as con:
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
         counts = write_csvs(con, out)
+        if (manifest.get("management") or {}).get("written"):
+            from fundwatch.emit import write_management_csv
+
+            counts["management.csv"] = write_management_csv(con, out)
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
         manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
@@ -317,7 +328,8 @@ def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict
         "load_warnings": list(dict.fromkeys(w for r in county_results for w in r.get("load_warnings", []))),
         "validation": {"by_county": {r["county"]: r["validation"] for r in county_results}},
         "rules": final_rule_counts(county_rule_summary(county_results) + city_rules, assembled),
-        "clues": {k: v for k, v in assembled.items() if k != "ranking"},
+        "clues": {k: v for k, v in assembled.items() if k not in ("ranking", "management")},
+        "management": assembled.get("management"),
         "county_ranking": assembled["ranking"],
         "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],
                                    "stage_seconds": r["stage_seconds"]} for r in county_results},

@@ -156,6 +156,13 @@ def history_stage(paths: RunPaths, options: RunOptions, scope: str) -> dict:
         return apply_history(con, Path(options.history), scope)
 
 
+def management_stage(paths: RunPaths, options: RunOptions) -> dict:
+    from fundwatch.management import build_management, rules_available
+
+    with connect(paths.database, options.engine) as con:
+        return build_management(con, rules_available(con, options.registry()))
+
+
 def exchange_stage(paths: RunPaths, options: RunOptions) -> dict:
     from fundwatch.city import export_county
 
@@ -182,6 +189,10 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
     out = paths.staging_dir
     with connect(paths.database, options.engine) as con:
         counts = write_csvs(con, out)
+        if (manifest.get("management") or {}).get("written"):
+            from fundwatch.emit import write_management_csv
+
+            counts["management.csv"] = write_management_csv(con, out)
         summary = clue_summary(con)
         manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
                     "outputs": counts, "finished_at": now_iso()}
@@ -253,6 +264,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         history = None
         if options.history:
             history = timed("history", history_stage, paths, options, f"county:{county}")
+        management = timed("management", management_stage, paths, options)
         if options.exchange is not None:
             timed("exchange", exchange_stage, paths, options)
         waited = time.perf_counter()
@@ -270,6 +282,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "scoring": scoring,
             "clues": clues,
             "history": history,
+            "management": management,
             "parameters": options_for_manifest(options),
             "versions": versions(),
             "stage_seconds": seconds,

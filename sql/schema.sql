@@ -131,6 +131,25 @@ create table if not exists staff (              -- 经办人员信息: one row p
     extra_columns json
 );
 
+create table if not exists management (         -- 管理问题汇总 (sql/management/): one row per finding
+    finding_id      varchar not null,           -- 问题编号: stable, from the part and the finding's key
+    part            varchar not null,           -- late_stops / desks / staff_clues
+    finding_key     varchar not null,
+    problem_type    varchar not null,           -- 问题类型
+    region_code     varchar,
+    stage           varchar not null,           -- 责任环节: 经办 / 审核 / 系统
+    operator_id     varchar,                    -- 经办人 (;-joined when several)
+    reviewer_id     varchar,                    -- 审核人
+    clue_count      integer not null,
+    people          integer not null,
+    amount          decimal(18, 2) not null,    -- 问题金额
+    note            varchar not null,           -- 说明
+    clue_ids        varchar not null,           -- ;-joined
+    months          integer,                    -- 处置时效: distinct periods paid after the death was registered
+    days            integer,                    -- 处置时效: days from the registration to the last such payment
+    exposure_amount decimal(18, 2) not null     -- payments to verify (S04), apart from 问题金额
+);
+
 create table if not exists quarantine (         -- input rows that could not be loaded
     source_file varchar not null,
     source_line bigint not null,

@@ -12,6 +12,7 @@ from checks.registry import load_registry
 from fundwatch.db import connect
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
+from fundwatch.management import build_management, rules_available
 from fundwatch.rules import assemble_clues, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
@@ -150,19 +151,22 @@ def staff_clues(tmp_path_factory):
     with connect(root / "run.duckdb") as con:
         reconciliation = load_inputs(con, discover(county), root)
         write_catalogue(con, registry)
-        outcomes = {r: run_rule(con, registry, registry.rule(r)) for r in S_RULES}
+        outcomes = {r: run_rule(con, registry, registry.rule(r)) for r in (*S_RULES, "D01")}
         score_recipients(con, seed=0)
         assemble_clues(con, registry, COUNTY)
         rows = con.execute("select rule_id, subject_key, subject_type, name, payment_count, amount::varchar, evidence "
-                           "from clues").fetchall()
+                           "from clues where rule_id like 'S%'").fetchall()
+        management = build_management(con, rules_available(con, registry))
+        findings = con.execute("select part, stage, operator_id, reviewer_id, clue_count, people, amount::varchar, "
+                               "months, note, clue_ids from management order by all").fetchall()
         loaded = dict(con.execute("select 'operations', count(*) from operations union all "
                                   "select 'staff', count(*) from staff union all "
                                   "select 'registered', count(registered_date) from deaths").fetchall())
-    return {(r[0], r[1]): r[2:] for r in rows}, outcomes, reconciliation, loaded
+    return {(r[0], r[1]): r[2:] for r in rows}, outcomes, reconciliation, loaded, (management, findings)
 
 
 def test_operations_staff_and_registered_dates_load(staff_clues):
-    _, _, reconciliation, loaded = staff_clues
+    _, _, reconciliation, loaded, _ = staff_clues
     assert loaded == {"operations": len(OPERATIONS), "staff": len(STAFF), "registered": len(DEATHS)}
     for f in reconciliation:
         assert f["rows_read"] == f["rows_loaded"] and not f["rows_quarantined"], f
@@ -179,6 +183,7 @@ def test_planted_case_is_found_with_its_amount(staff_clues, rule, operator):
 def test_nothing_else_fires(staff_clues):
     clues, outcomes, *_ = staff_clues
     assert all(o.status == "run" for o in outcomes.values())
+    outcomes.pop("D01")
     assert set(clues) == set(EXPECTED)
     assert not {operator for _, operator in clues} & set(NEAR_MISSES)
 
@@ -214,3 +219,17 @@ def test_masked_clues_hide_the_staff_members_and_the_people_moved(staff_clues, t
     for secret in ("经办甲", CLERK.id_number, "6222000099990001", "6217000000001234", "6228480000000777",
                    victim.name, resumed.name, "测试010"):
         assert secret not in text
+
+
+def test_management_findings_trace_late_stops_desks_and_staff(staff_clues):
+    *_, (management, findings) = staff_clues
+    assert management["written"] and all(p["status"] == "run" for p in management["parts"])
+    late = [f for f in findings if f[0] == "late_stops"]
+    assert sorted((f[2], f[3], f[6], f[7]) for f in late) == [("JB01", "JB02", "6000.00", 2)] * 2
+    assert all("2023-01-20" in f[8] for f in late)
+    desks = {(f[1], f[2] or f[3]): f for f in findings if f[0] == "desks"}
+    assert set(desks) == {("经办", "JB01"), ("审核", "JB02")}
+    staff = {f[2]: f for f in findings if f[0] == "staff_clues"}
+    assert set(staff) == {operator for _, operator in EXPECTED}
+    assert staff["JB80"][6] == "0.00" and "3,000.00" in staff["JB80"][8]  # S04 is exposure, not 问题金额
+    assert staff["JB96"][6] == "7500.00"
