@@ -88,6 +88,11 @@ operation(back_paid, "2023-04-02", "补发", "JB93", months="2")
 pay(back_paid, "202302", "3000.00", "基本养老金补发", pay_date="2023-04-15")
 pay(back_paid, "202303", "3000.00", "基本养老金补发", pay_date="2023-04-15")
 EXPECTED[("S02", "JB93")] = (2, "6000.00")
+nothing_followed = person(16)
+died(nothing_followed)
+pay(nothing_followed, "202301")
+operation(nothing_followed, "2023-02-20", "恢复发放", "JB70")
+EXPECTED[("S02", "JB70")] = (0, "0.00")
 # near-misses: resumption before the death; arrears for months alive paid after the death
 early = person(5)
 died(early, "2023-03-20", "2023-03-25")
@@ -159,9 +164,15 @@ def staff_clues(tmp_path_factory):
         management = build_management(con, rules_available(con, registry))
         findings = con.execute("select part, stage, operator_id, reviewer_id, clue_count, people, amount::varchar, "
                                "months, note, clue_ids from management order by all").fetchall()
+        regions = {r[0] for r in con.execute("select distinct region_code from clues").fetchall()}
+        county_ids = con.execute("select clue_id, region_code from clues order by 1").fetchall()
+        assemble_clues(con, registry, "")  # as a city list assembles them: IDs and counties from the data
+        city_ids = con.execute("select clue_id, region_code from clues order by 1").fetchall()
+        assert city_ids == county_ids
         loaded = dict(con.execute("select 'operations', count(*) from operations union all "
                                   "select 'staff', count(*) from staff union all "
                                   "select 'registered', count(registered_date) from deaths").fetchall())
+    assert regions == {COUNTY}
     return {(r[0], r[1]): r[2:] for r in rows}, outcomes, reconciliation, loaded, (management, findings)
 
 
