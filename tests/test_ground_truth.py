@@ -124,3 +124,21 @@ def test_expected_quarantine_rows(city_outputs):
     for county, out in outputs.items():
         got = {(q["文件"], int(q["行号"])) for q in read_csv(out / "quarantine.csv")}
         assert got == expected[county]
+
+
+def test_workbook_sheet_and_report_section_show_the_findings(city_outputs):
+    import openpyxl
+
+    inputs, outputs, city = city_outputs
+    staff = read_csv(inputs / "reference" / "经办人员信息.csv")
+    for out in (outputs["330102"], city):
+        findings = read_csv(out / "management.csv")
+        sheet = openpyxl.load_workbook(out / "clues.xlsx", read_only=True)["管理问题"]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert list(rows[0]) == list(findings[0])
+        assert [r[0] for r in rows[1:]] == [f["问题编号"] for f in findings]
+        html = (out / "report.html").read_text(encoding="utf-8")
+        assert 'id="chart-desks"' in html and 'id="chart-late-stops"' in html
+        for member in staff:
+            assert f'"{member["工号"]}' not in html and f">{member['工号']}<" not in html
+            assert member["公民身份号码"] not in html and member["本人银行账号"] not in html
