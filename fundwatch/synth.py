@@ -1823,14 +1823,18 @@ def _plant_staff_rules(cast: _Cast, k: int) -> None:
     m0, m1, months = cast.m0, cast.m1, cast.months
     for i in range(k):
         county = cast.county(i)
-        # S01: a recipient's pension moved into a clerk's own account
-        owner = plan.operator(county)
+        # S01: a recipient's pension moved into a clerk's own account; every other plant's clerk works in
+        # another county (a clerk in one county paid into an account used in another)
+        owner_county = cast.county(i + 1) if i % 2 and len(cast.counties) > 1 else county
+        owner = plan.operator(owner_county)
         person = cast.ordinary_retiree(county, "110")
         cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
         moved = m0 + cast.randint(3, months - 4)
-        plan.change(county, plan.at(moved, cast.randint(1, 6)), person, ("own", county, int(owner[-2:])), owner)
+        plan.change(county, plan.at(moved, cast.randint(1, 6)), person, ("own", owner_county, int(owner[-2:])),
+                    owner if owner_county == county else plan.regular(county))
         plan.plant_people.add(person)
-        plan.truth_row("S01", county, owner, "plant", f"pension paid into {owner}'s own account from {yyyymm(moved)}")
+        plan.truth_row("S01", county, owner, "plant",
+                       f"pension paid into the own account of {owner} (a clerk of {owner_county}) from {yyyymm(moved)}")
 
         # S02: 恢复发放 after the death month, or 补发 followed by payments for periods after it
         operator = plan.operator(county)

@@ -142,3 +142,13 @@ def test_workbook_sheet_and_report_section_show_the_findings(city_outputs):
         for member in staff:
             assert f'"{member["工号"]}' not in html and f">{member['工号']}<" not in html
             assert member["公民身份号码"] not in html and member["本人银行账号"] not in html
+
+
+def test_a_clerk_of_one_county_paid_into_in_another_is_found(city_outputs):
+    inputs, _, city = city_outputs
+    staff = {m["工号"]: m for m in read_csv(inputs / "reference" / "经办人员信息.csv")}
+    crossing = [c for c in read_csv(city / "clues.csv")
+                if c["规则编号"] == "S01" and staff[c["姓名"]]["行政区划代码"] != c["行政区划代码"]]
+    assert crossing
+    for clue in crossing:
+        assert staff[clue["姓名"]]["所在机构"] in clue["疑点描述"]
