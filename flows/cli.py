@@ -150,9 +150,23 @@ def _summary(result: dict) -> None:
         console.print(f"data quality: {failed} failed expectations (see manifest.json and data_docs/)")
     console.print(f"问题金额 improper {result['clues']['improper_amount']} 元 · 涉及金额 exposure "
                   f"{result['clues']['exposure_amount']} 元 (each payment counted once)")
+    _management_line(result.get("management") or result["clues"].get("management"))
     console.print(f"[bold green]{result['clues']['clues']} clues[/] written to {escape(str(result['out_dir']))}")
     for kept in result.get("kept", []):
         console.print(f"the filled-in files of the folder replaced are kept in {escape(kept)}")
+
+
+def _management_line(management: dict | None) -> None:
+    """management.csv: written with how many findings, and each part not analysed and why."""
+    if not management:
+        return
+    if management.get("written"):
+        console.print(f"management.csv 管理问题: {management['findings']} findings")
+    else:
+        console.print("management.csv not written")
+    for part in management.get("parts", []):
+        if part.get("status") == "skipped":
+            console.print(f"  {escape(part['title'])} not analysed: {escape(part['reason'])}")
 
 
 def _is_city(input_dir: Path) -> bool:

@@ -76,6 +76,13 @@ def history(paths: RunPaths, options: RunOptions, scope: str) -> dict:
     return run.history_stage(paths, options, scope)
 
 
+@task(name="management", cache_policy=NO_CACHE)
+def management(paths: RunPaths, options: RunOptions) -> dict:
+    """Judge the agency's handling from the final clues: 处置时效, desks, staff (management.csv)."""
+    progress.report("management", "管理问题汇总")
+    return run.management_stage(paths, options)
+
+
 @task(name="exchange", cache_policy=NO_CACHE)
 def exchange(paths: RunPaths, options: RunOptions) -> dict:
     """Leave the county's payments and results, partitioned, for the cross-county rules."""

@@ -28,7 +28,7 @@ from fundwatch.summary import clue_summary, final_rule_counts
 from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
 
 ROW_KEY_COUNTY_FACTOR = 10**14
-REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment")
+REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment", "staff")
 CITY_FOLDER = "city"
 
 
@@ -107,6 +107,8 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
         "quarantine": f"select * replace ({city_path_sql('source_file', county)} as source_file) from quarantine",
         "recipients": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
                       "from recipients",
+        "operations": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
+                      "from operations",
     }
     for name, query in exports.items():
         run_sql(con, f"exporting {name}", f"copy ({query}) to {sql_literal(folder / (name + '.parquet'))} (format parquet)")
@@ -187,6 +189,8 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
                         "from read_parquet(?, hive_partitioning = false)", [payment_files])
         con.execute("insert into recipients by name select * from read_parquet(?)",
                     [_county_parquet(exchange, "recipients")])
+        con.execute("insert into operations by name select * from read_parquet(?)",
+                    [_county_parquet(exchange, "operations")])
         # a reference file is loaded by every county: its rows are listed once
         con.execute("insert into quarantine by name select distinct * from read_parquet(?)",
                     [_county_parquet(exchange, "quarantine")])
@@ -226,21 +230,28 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
             from fundwatch.history import apply_history
 
             history_summary = apply_history(con, Path(history), city_scope(plan))
+        from fundwatch.management import build_management, rules_available
+
+        management = build_management(con, rules_available(con, registry))
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
         summary = clue_summary(con)
         from fundwatch.linkage import summaries
 
         linkage = summaries(con)
-    return {**summary, "cross_county_clues": city_clues, "linkage": linkage, "history": history_summary, "ranking": summary["per_county"]}
+    return {**summary, "cross_county_clues": city_clues, "linkage": linkage, "history": history_summary,
+            "ranking": summary["per_county"], "management": management}
 
 
 RANKING_HEADERS = [
     ("rank", "排名"), ("county", "行政区划代码"), ("recipients", "领取人数"), ("payments", "发放笔数"),
     ("clues", "线索数"), ("improper_amount", "问题金额"), ("exposure_amount", "涉及金额"),
     ("clues_per_10k", "每万人线索数"), ("amount_per_10k", "每万人问题金额"),
+    ("late_stop_people", "死亡登记后仍发放人数"), ("late_stop_months", "死亡登记后发放月数"),
+    ("late_stop_amount", "死亡登记后发放金额"), ("staff_clues", "经办人员违规线索数"),
+    ("top_operator_share", "最大经办人问题金额占比"),
 ]
-MONEY_COLUMNS = ("improper_amount", "exposure_amount", "amount_per_10k")
+MONEY_COLUMNS = ("improper_amount", "exposure_amount", "amount_per_10k", "late_stop_amount")
 
 
 def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: list[str]) -> None:
@@ -269,6 +280,10 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
         from fundwatch.matches import write_identity_outputs
 
         counts.update(write_identity_outputs(con, out, options.mask))
+        if (manifest.get("management") or {}).get("written"):
+            from fundwatch.emit import write_management_csv
+
+            counts["management.csv"] = write_management_csv(con, out)
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
         manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
@@ -327,8 +342,9 @@ def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict
         "load_warnings": list(dict.fromkeys(w for r in county_results for w in r.get("load_warnings", []))),
         "validation": {"by_county": {r["county"]: r["validation"] for r in county_results}},
         "rules": final_rule_counts(county_rule_summary(county_results) + city_rules, assembled),
-        "clues": {k: v for k, v in assembled.items() if k not in ("ranking", "linkage")},
+        "clues": {k: v for k, v in assembled.items() if k not in ("ranking", "linkage", "management")},
         "linkage": assembled.get("linkage", []),
+        "management": assembled.get("management"),
         "county_ranking": assembled["ranking"],
         "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],
                                    "stage_seconds": r["stage_seconds"]} for r in county_results},

@@ -115,6 +115,17 @@ def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
     return counts
 
 
+def write_management_csv(con: duckdb.DuckDBPyConnection, out_dir: Path) -> int:
+    """management.csv (管理问题汇总): CLUES.md's columns; written where the inputs allow (see manifest)."""
+    from fundwatch.management import management_query
+
+    con.execute(SPREADSHEET_SAFE_MACRO)
+    query = management_query()
+    _copy_csv_with_bom(con, query, out_dir / "management.csv", "writing management.csv")
+    os.chmod(out_dir / "management.csv", PRIVATE_FILE_MODE)
+    return con.execute(f"select count(*) from ({query})").fetchone()[0]
+
+
 def spreadsheet_safe(value: object) -> object:
     """The Python twin of the fw_cell macro, for files written from Python."""
     if not isinstance(value, str) or not value:
@@ -223,7 +234,8 @@ def refuse_or_keep_changed(out_dir: Path, force: bool) -> Path | None:
 
 
 # Output files that hold personal data (ID numbers, names, accounts): owner-only, mode 0600.
-PRIVATE_OUTPUTS = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv", "clues.xlsx", "run.duckdb")
+PRIVATE_OUTPUTS = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv", "clues.xlsx", "run.duckdb",
+                   "management.csv")
 PREVIOUS_SUFFIX = ".previous"
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

@@ -75,6 +75,11 @@ def clue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "list(distinct p.bank_account) as accounts, list(distinct p.person_id) as person_ids "
         "from clue_evidence e join payments p on p.row_key = e.row_key group by e.clue_id"
     )
+    staff = _staff_people_sql(con)
+    if staff:
+        people = (f"select clue_id, list_concat(p.ids, s.ids) as ids, list_concat(p.names, s.names) as names, "
+                  f"list_concat(p.accounts, s.accounts) as accounts, p.person_ids "
+                  f"from ({people}) p full join ({staff}) s using (clue_id)")
     query = (
         f"select {', '.join('c.' + c for c in columns)}, x.ids, x.names, x.accounts, x.person_ids "
         f"from clues c left join ({people}) x using (clue_id) "
@@ -82,6 +87,29 @@ def clue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
     )
     names = columns + ["_ids", "_names", "_accounts", "_person_ids"]
     return [dict(zip(names, row)) for row in con.execute(query).fetchall()]
+
+
+def _staff_people_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of (clue_id, ids, names, accounts) for clues about a staff member (经办人): the staff
+    member's own ID number, name and accounts (经办人员信息), and the people and accounts of the
+    operations they did (经办操作日志), which S-rule evidence names. "" when the run has neither."""
+    from fundwatch.db import table_exists
+
+    parts = []
+    if table_exists(con, "staff"):
+        parts.append("select operator_id, id_number, name, bank_account as account from staff")
+    if table_exists(con, "operations"):
+        parts.append("select o.operator_id, o.id_number, r.name, fw_parse_account(o.new_value) as account "
+                     "from operations o left join (select id_number, min(name) as name from recipients group by 1) r "
+                     "using (id_number)")
+        parts.append("select operator_id, null, null, fw_parse_account(old_value) from operations")
+    if not parts:
+        return ""
+    return ("select c.clue_id, list(distinct x.id_number) filter (x.id_number is not null) as ids, "
+            "list(distinct x.name) filter (x.name is not null) as names, "
+            "list(distinct x.account) filter (x.account is not null) as accounts "
+            f"from clues c join ({' union all '.join(parts)}) x on x.operator_id = c.subject_key "
+            "where c.subject_type = '经办人' group by c.clue_id")
 
 
 def masked_clue(clue: dict) -> dict:

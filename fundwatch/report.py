@@ -55,12 +55,18 @@ RULE_CHECKS = {
     "A02": "公民身份号码长度或字符错误、校验码错误、出生日期不存在，或与登记的出生日期、性别不符。",
     "A03": "同一笔发放的经办人与审核人为同一人（每名经办人一条线索）。",
     "M01": "孤立森林模型按发放特征为每名领取人计算异常分值，分值居前（默认前1%）且未被其他规则解释的人员。",
+    "S01": "待遇汇入经办人员信息中登记为某经办人员本人所有的银行账户，而领取人不是该经办人员本人。",
+    "S02": "死亡月份之后办理恢复发放，或办理补发且其后发放了死亡次月起所属期的待遇（死亡前月份的欠发待遇补发给继承人属正常）。",
+    "S03": "变更账号后90天内补发3个月及以上（或3笔及以上补发）汇入新账号。",
+    "S04": "同一经办人将3名及以上不同人员的待遇账号改为同一账户。",
 }
 AMOUNT_BASIS = {
     "D01": "死亡次月起的发放", "E01": "达龄前的发放", "E02": "在编期间的城乡居民养老金", "E03": "服刑期间的养老金",
     "E05": "超期、就业期间或同期领取养老金的失业保险金", "P01": "重复组中除最早一笔外的发放",
     "P03": "重复组中除最早一笔外的发放", "P02": "重叠所属期的城乡居民养老金", "E04": "该人员的全部发放",
     "A02": "该人员的全部发放", "M01": "该人员的全部发放", "A01": "汇入该账户的全部发放", "A03": "自审自批的全部发放",
+    "S01": "汇入经办人员本人账户的发放", "S02": "恢复发放或补发后死亡次月起的发放", "S03": "变更账号后汇入新账号的补发",
+    "S04": "汇入该账户的全部发放",
 }
 
 
@@ -367,6 +373,114 @@ def _parameters_text(parameters) -> str:
     return "；".join(parts)
 
 
+# ---------------------------------------------------------------------------- management (管理问题)
+
+DESKS_CHARTED = 15
+
+
+def _masked_staff(value) -> str:
+    """Staff IDs (工号), ;-joined when several, each keeping its last two characters."""
+    return ";".join(mask_tail(v, 2) or "" for v in str(value or "").split(";") if v)
+
+
+def _chart_desks(rows: list[tuple]) -> str:
+    """问题金额 by operator and by reviewer, largest first, with the cumulative share of the total."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("按经办人（问题金额，万元）", "按审核人（问题金额，万元）"),
+                        specs=[[{"secondary_y": True}, {"secondary_y": True}]])
+    for col, stage in ((1, "经办"), (2, "审核")):
+        desks = [r for r in rows if r[0] == stage]
+        total = sum(float(r[3]) for r in desks) or 1.0
+        desks = desks[:DESKS_CHARTED]
+        labels = [_label(f"{i}. {r[1]} {_masked_staff(r[2])}") for i, r in enumerate(desks, start=1)]
+        amounts = [float(r[3]) / 10000 for r in desks]
+        shares, running = [], 0.0
+        for r in desks:
+            running += float(r[3])
+            shares.append(running / total * 100)
+        fig.add_trace(go.Bar(x=labels, y=amounts, marker_color=PRIMARY if stage == "经办" else ACCENT,
+                             name=f"{stage}问题金额", customdata=[[r[4], r[5]] for r in desks],
+                             hovertemplate="%{x}<br>%{y:,.2f} 万元<br>线索 %{customdata[0]} 条 · "
+                                           "%{customdata[1]} 人<extra></extra>"), 1, col, secondary_y=False)
+        fig.add_trace(go.Scatter(x=labels, y=shares, mode="lines+markers", line_color=SEVERITY_COLOURS["高"],
+                                 name="累计占比（%）", showlegend=col == 1,
+                                 hovertemplate="前 %{pointNumber} 名之和占 %{y:.1f}%<extra></extra>"),
+                      1, col, secondary_y=True)
+        fig.update_yaxes(range=[0, 105], secondary_y=True, row=1, col=col, title_text="累计占比（%）" if col == 2 else "")
+    fig.update_layout(height=420, legend={"orientation": "h", "y": -0.35, "x": 0})
+    fig.update_xaxes(type="category", tickangle=-45)
+    return _figure_html(fig, "chart-desks")
+
+
+def _chart_late_stops(rows: list[tuple]) -> str:
+    """处置时效: people by months paid after the death reached the agency, and by days to the last payment."""
+    months: dict[int, int] = {}
+    days: dict[int, int] = {}
+    for m, d, _ in rows:
+        months[int(m)] = months.get(int(m), 0) + 1
+        bucket = int(d) // 30
+        days[bucket] = days.get(bucket, 0) + 1
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("登记后仍发放的月数（人数）", "登记至最后一笔发放的天数（人数，每30天一档）"))
+    month_keys = sorted(months)
+    fig.add_trace(go.Bar(x=[f"{m}个月" for m in month_keys], y=[months[m] for m in month_keys],
+                         marker_color=SEVERITY_COLOURS["高"], name="人数",
+                         hovertemplate="%{x}：%{y} 人<extra></extra>"), 1, 1)
+    day_keys = sorted(days)
+    fig.add_trace(go.Bar(x=[f"{b * 30}–{b * 30 + 29}天" for b in day_keys], y=[days[b] for b in day_keys],
+                         marker_color=SEVERITY_COLOURS["中"], name="人数",
+                         hovertemplate="%{x}：%{y} 人<extra></extra>"), 1, 2)
+    fig.update_layout(height=360, showlegend=False)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="tozero", dtick=1)
+    return _figure_html(fig, "chart-late-stops")
+
+
+def _management_section(con, manifest: dict) -> str:
+    head = '<section id="management"><h2>八、管理问题与责任划定</h2>'
+    summary = manifest.get("management") or {}
+    parts = summary.get("parts") or []
+    status_rows = [[p.get("title", p.get("part")), {"run": "已分析", "skipped": "未分析"}.get(p.get("status"), ""),
+                    _int(p.get("findings")), p.get("reason") or ""] for p in parts]
+    status = (_table(["分析项", "状态", "问题数", "原因"], status_rows, numeric={2},
+                     row_classes=["skipped" if p.get("status") == "skipped" else "" for p in parts])
+              if parts else "")
+    if not summary.get("written") or not table_exists(con, "management"):
+        reason = summary.get("reason") or "本次运行未进行管理问题分析。"
+        return (head + f'<div class="note">未生成 management.csv：{_e(reason)}</div>' + status + "</section>")
+    late = con.execute("select months, days, amount from management where part = 'late_stops' "
+                       "order by amount desc, finding_id").fetchall()
+    desks = con.execute("select stage, region_code, coalesce(operator_id, reviewer_id), amount, clue_count, people "
+                        "from management where part = 'desks' order by stage, amount desc, finding_id").fetchall()
+    staff_people, staff_clues, staff_amount = con.execute(
+        "select count(*), coalesce(sum(clue_count), 0), coalesce(sum(amount), 0) from management "
+        "where part = 'staff_clues'").fetchone()
+    late_amount = sum(float(a) for _, _, a in late)
+    kpis = '<div class="kpis">' + "".join([
+        _kpi("死亡信息已到达仍发放", _int(len(late)), "人", f"{_int(sum(int(m) for m, _, _ in late))} 个月", "high"),
+        _kpi("登记后发放金额", _wan(late_amount), "万元", f"{_yuan(late_amount)} 元", "money"),
+        _kpi("最长处置天数", _int(max((int(d) for _, d, _ in late), default=0)), "天", "登记至最后一笔发放"),
+        _kpi("经办人员违规线索", _int(staff_clues), "条", f"{_int(staff_people)} 名经办人员 · 问题金额 "
+             f"{_yuan(staff_amount)} 元"),
+    ]) + "</div>"
+    charts = ""
+    if desks:
+        charts += "<h3>问题金额集中在哪些经办、审核岗位（工号已脱敏）</h3>" + _chart_desks(desks)
+    if late:
+        charts += "<h3>处置时效：死亡信息到达经办机构后多久停发</h3>" + _chart_late_stops(late)
+    top = con.execute("select finding_id, problem_type, region_code, stage, operator_id, reviewer_id, clue_count, "
+                      "people, amount from management order by amount desc, finding_id limit 10").fetchall()
+    top_rows = [[f, t, r or "", st, _masked_staff(o), _masked_staff(v), _int(c), _int(n), _yuan(a)]
+                for f, t, r, st, o, v, c, n, a in top]
+    return (head + kpis + status + charts
+            + "<h3>问题金额最大的 10 项管理问题</h3>"
+            + _table(["问题编号", "问题类型", "行政区划", "责任环节", "经办人", "审核人", "线索数", "人数", "问题金额（元）"],
+                     top_rows, numeric={6, 7, 8})
+            + '<div class="note">处置时效：死亡信息登记（推送）到经办机构之后，仍审批发放死亡次月起待遇的月数与金额；'
+              "经办审核问题发放：各经办人、审核人经手的问题发放（每笔只计一次）。完整清单与线索编号见 management.csv 和 "
+              "clues.xlsx 的“管理问题”工作表。</div></section>")
+
+
 def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict) -> None:
     """Write report.html: scope and inputs, clues per rule and county, charts, data quality, method."""
     out_path = Path(out_path)
@@ -439,7 +553,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
     period_text = f"{_period(first_period)} 至 {_period(last_period)}" if first_period else "—"
     generated = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     toc = [("overview", "概览"), ("scope", "范围与输入"), ("rules", "按规则"), ("counties", "按县区"),
-           ("months", "按所属期"), ("scores", "异常评分"), ("top", "重点线索"), ("quality", "数据质量"),
+           ("months", "按所属期"), ("scores", "异常评分"), ("top", "重点线索"), ("management", "管理问题"), ("quality", "数据质量"),
            ("skipped", "未运行的规则"), ("method", "方法说明")]
     parts: list[str] = []
 
@@ -562,8 +676,10 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
         + '<div class="note">完整信息（姓名、身份号码、疑点描述、政策依据）见 clues.xlsx / clues.csv；本页面不含未脱敏的个人信息。</div>'
         + "</section>")
 
+    parts.append(_management_section(con, manifest))
+
     # data quality
-    quality = ['<section id="quality"><h2>八、数据质量与核对</h2>']
+    quality = ['<section id="quality"><h2>九、数据质量与核对</h2>']
     if "tables" in validation:
         overview = [[_table_title(t), _int(v.get("rows")), _int(v.get("expectations")), _int(v.get("failed")),
                      "通过" if not v.get("failed") else "有未通过项"] for t, v in validation["tables"].items()]
@@ -598,7 +714,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
     skipped = [[r["rule_id"], catalogue.get(r["rule_id"], {}).get("title", ""),
                 "未运行" if r.get("status") == "skipped" else "部分未检查", r.get("reason") or ""]
                for r in manifest.get("rules", []) if r.get("status") == "skipped" or r.get("reason")]
-    parts.append('<section id="skipped"><h2>九、未运行或部分未检查的规则</h2>'
+    parts.append('<section id="skipped"><h2>十、未运行或部分未检查的规则</h2>'
                  + (_table(["规则", "线索类型", "状态", "原因"], skipped) if skipped
                     else '<div class="note ok">全部规则均已完整运行。</div>') + "</section>")
 
@@ -621,7 +737,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
             + (f"<dt>参数</dt><dd>{_e(params)}</dd>" if params else "")
             + "</dl></div>")
     versions = manifest.get("versions") or {}
-    parts.append('<section id="method"><h2>十、方法说明</h2>'
+    parts.append('<section id="method"><h2>十一、方法说明</h2>'
                  '<div class="note">月份按月比较：日期先化为所属年月（YYYYMM）再与所属期比较。每条规则对每个对象只生成一条线索，'
                  "线索编号由规则与对象确定，重复运行相同输入得到相同编号。线索为疑点，须经核查确认。</div>"
                  + '<div class="rule-grid">' + "".join(cards) + "</div></section>")

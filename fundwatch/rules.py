@@ -17,6 +17,8 @@ TABLE_TITLES = {
     "prisoners": "服刑人员信息",
     "public_employees": "财政供养人员信息",
     "employment": "职工参保缴费记录",
+    "operations": "经办操作日志",
+    "staff": "经办人员信息",
     "payments": "待遇发放明细",
     "recipients": "待遇领取人员信息",
     "scores": "异常评分",

@@ -106,7 +106,8 @@ def load_stage(paths: RunPaths, options: RunOptions) -> dict:
         reconciliation = load_inputs(con, inputs, paths.work_dir)
         write_catalogue(con, options.registry())
         tables = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
-                  for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment")}
+                  for t in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment",
+                            "operations", "staff")}
         # a county folder not named by its code: the county is the region code most payments carry
         counties = sorted(code or con.execute("select mode(region_code) from payments").fetchone()[0] or ""
                           for code in inputs.counties)
@@ -166,6 +167,13 @@ def history_stage(paths: RunPaths, options: RunOptions, scope: str) -> dict:
         return apply_history(con, Path(options.history), scope)
 
 
+def management_stage(paths: RunPaths, options: RunOptions) -> dict:
+    from fundwatch.management import build_management, rules_available
+
+    with connect(paths.database, options.engine) as con:
+        return build_management(con, rules_available(con, options.registry()))
+
+
 def exchange_stage(paths: RunPaths, options: RunOptions) -> dict:
     from fundwatch.city import export_county
 
@@ -195,6 +203,10 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
         from fundwatch.matches import write_identity_outputs
 
         counts.update(write_identity_outputs(con, out, options.mask))
+        if (manifest.get("management") or {}).get("written"):
+            from fundwatch.emit import write_management_csv
+
+            counts["management.csv"] = write_management_csv(con, out)
         summary = clue_summary(con)
         manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
                     "outputs": counts, "finished_at": now_iso()}
@@ -273,6 +285,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         history = None
         if options.history:
             history = timed("history", history_stage, paths, options, f"county:{county}")
+        management = timed("management", management_stage, paths, options)
         if options.exchange is not None:
             timed("exchange", exchange_stage, paths, options)
         waited = time.perf_counter()
@@ -291,6 +304,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "linkage": linkage,
             "clues": clues,
             "history": history,
+            "management": management,
             "parameters": options_for_manifest(options),
             "versions": versions(),
             "stage_seconds": seconds,
@@ -310,7 +324,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
             "load_warnings": loaded["load_warnings"],
             "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history,
-            "kept": [str(paths.kept)] if paths.kept else []}
+            "kept": [str(paths.kept)] if paths.kept else [], "management": management}
 
 
 def discard(paths: RunPaths) -> None:

@@ -324,6 +324,10 @@ class City:
     ground_truth: pl.DataFrame
     expected_quarantine: pl.DataFrame
     skipped: list[str] = field(default_factory=list)
+    # issue 15 (staff, operations, 处置时效): see "Staff and operations" at the end of this module
+    operations: pl.DataFrame | None = None
+    staff: pl.DataFrame | None = None
+    management_truth: pl.DataFrame | None = None
 
     @property
     def loadable_payments(self) -> pl.DataFrame:
@@ -1788,13 +1792,16 @@ def build_city(counties: int = 3, persons: int = 3000, months: int = 24, seed: i
     cast = _Cast(list(CITY_COUNTIES[:counties]), first_month, first_month + months - 1, seed)
     cast.plant_all(_plants_per_rule(persons))
     plant_identity(cast, _plants_per_rule(persons))
+    _plant_staff_rules(cast, _plants_per_rule(persons))
     planted_people = len({r["person"] for r in cast.recipient_rows})
     if persons < planted_people + 100:
         raise ValueError(f"persons must be at least {planted_people + 100} (the plants alone need {planted_people})")
     cast.next_person = len(cast.person_rows) + persons - planted_people
     _add_base_population(cast, persons - planted_people)
     _add_reference_only_people(cast, persons)
-    return _assemble(cast)
+    city = _assemble(cast)
+    _add_staff_and_operations(cast, city)
+    return city
 
 
 def _frame(rows: list[dict], schema: dict) -> pl.DataFrame:
@@ -2319,7 +2326,9 @@ def write_city(city: City, out_dir: Path) -> dict:
         pl.col("id_text").alias("公民身份号码"), pl.col("name").alias("姓名"),
         _mixed(pl.col("source").replace_strict({s: i for i, s in enumerate(DEATH_SOURCES)}, return_dtype=pl.Int64),
                [_date_text(pl.col("death_date"), DEATH_DATE_STYLE[s]) for s in DEATH_SOURCES]).alias("死亡日期"),
-        pl.col("source").alias("数据来源"))
+        pl.col("source").alias("数据来源"),
+        *([_date_text(pl.col("registered_date"), "iso").alias("登记日期")] if "registered_date" in city.deaths.columns
+          else []))
     _write_text(deaths, reference / REFERENCE_FILES["deaths"], "gb18030")
     prisoners = city.prisoners.select(
         pl.col("id_text").alias("身份证号码"), pl.col("name").alias("姓名"),
@@ -2338,6 +2347,7 @@ def write_city(city: City, out_dir: Path) -> dict:
                          ("employment", employment)):
         files[f"reference/{REFERENCE_FILES[table]}"] = frame.height
 
+    _write_staff_and_operations(city, out_dir, files)
     city.ground_truth.sort("rule_id", "kind", "scope", "region_code", "subject_key").write_csv(
         out_dir / "ground_truth.csv")
     city.expected_quarantine.write_csv(out_dir / "expected_quarantine.csv")
@@ -2427,3 +2437,446 @@ def synth(out_dir: Path, counties: int = 3, persons: int = 3000, months: int = 2
     """Write a city input folder under `out_dir`; return a summary of what was written and planted."""
     city = build_city(counties=counties, persons=persons, months=months, seed=seed, start_period=start_period)
     return write_city(city, Path(out_dir))
+
+
+# ----------------------------------------------------------------------------------------------
+# Staff and operations (经办人员信息, 经办操作日志, deaths.registered_date) and the S-rules
+#
+# _plant_staff_rules adds the people of the S-rule plants and near-misses before the city is
+# assembled; _add_staff_and_operations then writes, on the assembled city, the operations log of
+# every county (ordinary activity: new benefits, suspensions and resumptions of prisoners, ends
+# after a death, back pay, legitimate account changes; plus the plants' operations), moves the
+# payments after an account change to the new account, lists the staff, dates each death's
+# registration at the agency, and derives the 处置时效 ground truth (management_truth.csv).
+
+OPERATIONS_FILE = {"gbk": "经办操作日志.csv"}  # by the county's encoding; otherwise operations.csv
+OPERATION_HEADERS = ("操作流水号", "操作时间", "操作类型", "对象身份证号", "经办人", "审核人", "变更前", "变更后",
+                     "补发月数", "行政区划代码")
+OPERATION_COLUMNS = ("op_id", "op_time", "op_type", "id_number", "operator_id", "reviewer_id", "old_value", "new_value",
+                     "months", "region_code")
+STAFF_FILE = "经办人员信息.csv"
+STAFF_HEADERS = ("工号", "公民身份号码", "姓名", "本人银行账号", "所在机构", "行政区划代码")
+DEATH_ONE_OFFS = (FUNERAL, SURVIVOR, ACCOUNT_REFUND)
+LEGITIMATE_CHANGE_SHARE = 0.015
+
+
+def staff_id(cast: _Cast, county: str, number: int) -> str:
+    return f"JB{cast.counties.index(county) + 1:02d}{number:02d}"
+
+
+class _StaffPlan:
+    """What the S-rule plants need once accounts exist: operations, account changes, staff."""
+
+    def __init__(self, cast: _Cast):
+        self.cast = cast
+        self.next_number = {c: 21 for c in cast.counties}  # plant and near-miss staff: JBcc21, JBcc22, ...
+        self.operations: list[dict] = []  # county, time, op_type, person, operator, reviewer, old, new, months
+        self.changes: list[dict] = []  # person, county, time, account (a key of `accounts`), operator
+        self.staff: list[dict] = []  # operator_id, county, person (a recipient) or None, account key or None
+        self.truth: list[dict] = []
+        self.plant_people: set[int] = set()
+
+    def operator(self, county: str) -> str:
+        number = self.next_number[county]
+        self.next_number[county] += 1
+        self.staff.append(dict(operator_id=staff_id(self.cast, county, number), county=county, person=None,
+                               account=("own", county, number)))
+        return staff_id(self.cast, county, number)
+
+    def regular(self, county: str) -> str:
+        return staff_id(self.cast, county, self.cast.randint(1, STAFF_PER_COUNTY))
+
+    def op(self, county: str, when: datetime, op_type: str, person: int, operator: str, *, old=None, new=None,
+           months: int | None = None) -> None:
+        reviewer = self.regular(county)
+        while reviewer == operator:
+            reviewer = self.regular(county)
+        self.operations.append(dict(county=county, time=when, op_type=op_type, person=person, operator=operator,
+                                    reviewer=reviewer, old=old, new=new, months=months))
+
+    def change(self, county: str, when: datetime, person: int, account, operator: str) -> None:
+        self.changes.append(dict(county=county, time=when, person=person, account=account, operator=operator))
+        self.op(county, when, "变更账号", person, operator, old=("current", person), new=account)
+
+    def at(self, month: int, day: int, hour: int | None = None) -> datetime:
+        moment = day_in(month, day)
+        return datetime(moment.year, moment.month, moment.day, hour if hour is not None else self.cast.randint(8, 16),
+                        self.cast.randint(0, 59))
+
+    def truth_row(self, rule: str, county: str, subject, kind: str, note: str) -> None:
+        self.truth.append(dict(rule_id=rule, region_code=county, subject_key=subject, kind=kind, note=note))
+
+
+def _plant_staff_rules(cast: _Cast, k: int) -> None:
+    """S01–S04 plants and near-misses (CLUES.md), each with operators of its own."""
+    plan = _StaffPlan(cast)
+    cast.staff_plan = plan
+    m0, m1, months = cast.m0, cast.m1, cast.months
+    for i in range(k):
+        county = cast.county(i)
+        # S01: a recipient's pension moved into a clerk's own account; every other plant's clerk works in
+        # another county (a clerk in one county paid into an account used in another)
+        owner_county = cast.county(i + 1) if i % 2 and len(cast.counties) > 1 else county
+        owner = plan.operator(owner_county)
+        person = cast.ordinary_retiree(county, "110")
+        cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+        moved = m0 + cast.randint(3, months - 4)
+        plan.change(county, plan.at(moved, cast.randint(1, 6)), person, ("own", owner_county, int(owner[-2:])),
+                    owner if owner_county == county else plan.regular(county))
+        plan.plant_people.add(person)
+        plan.truth_row("S01", county, owner, "plant",
+                       f"pension paid into the own account of {owner} (a clerk of {owner_county}) from {yyyymm(moved)}")
+
+        # S02: 恢复发放 after the death month, or 补发 followed by payments for periods after it
+        operator = plan.operator(county)
+        person = cast.ordinary_retiree(county, "110")
+        died_month = m0 + cast.randint(2, months - 7)
+        died = day_in(died_month, cast.randint(1, 20))
+        cast.death(person, died, "公安")
+        amount = cast.base_amount("110")
+        cast.pay(person, county, "110", m0 - 12, died_month, amount)
+        if i % 2 == 0:
+            resumed = died_month + cast.randint(2, 3)
+            plan.op(county, plan.at(resumed, cast.randint(1, 5)), "恢复发放", person, operator)
+            cast.pay(person, county, "110", resumed, m1, amount)
+            note = f"died {died}; 恢复发放 in {yyyymm(resumed)}, paid {yyyymm(resumed)}-{yyyymm(m1)}"
+        else:
+            paid_month = died_month + cast.randint(3, 4)
+            plan.op(county, plan.at(paid_month, cast.randint(1, 5)), "补发", person, operator, months=3)
+            for period in range(died_month + 1, died_month + 4):
+                cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, paid_month),
+                             amount_in_month(amount, period, cast.first_year))
+            note = (f"died {died}; 补发 of {yyyymm(died_month + 1)}-{yyyymm(died_month + 3)} "
+                    f"in {yyyymm(paid_month)}")
+        plan.plant_people.add(person)
+        plan.truth_row("S02", county, operator, "plant", note)
+        plan.truth_row("D01", county, ("id", person), "plant", f"S02 plant: {note}")
+
+        # S03: account changed, then three or four months of back pay into the new account
+        operator = plan.operator(county)
+        person = cast.ordinary_retiree(county, "110")
+        amount = cast.base_amount("110")
+        cast.pay(person, county, "110", m0 - 12, m1, amount)
+        changed = m0 + cast.randint(7, months - 2)
+        plan.change(county, plan.at(changed, cast.randint(1, 4)), person, ("outsider", county, i, "S03"), operator)
+        arrears = 3 + i % 2
+        plan.op(county, plan.at(changed, cast.randint(5, 8)), "补发", person, plan.regular(county), months=arrears)
+        for period in range(changed - 6, changed - 6 + arrears):
+            cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, changed),
+                         amount_in_month(amount, period, cast.first_year))
+        plan.plant_people.add(person)
+        plan.truth_row("S03", county, operator, "plant",
+                       f"account changed in {yyyymm(changed)}, {arrears} months of back pay into the new account")
+
+        # S04: one operator moves three people to one account (also an A01 clue: one account, three people)
+        operator = plan.operator(county)
+        first = m0 + cast.randint(2, months - 5)
+        target = ("outsider", county, i, "S04")
+        for j in range(3):
+            scheme = "170" if j % 2 else "110"
+            person = cast.ordinary_retiree(county, scheme)
+            cast.pay(person, county, scheme, m0 - 12, m1, cast.base_amount(scheme))
+            plan.change(county, plan.at(first + j, cast.randint(1, 6)), person, target, operator)
+            plan.plant_people.add(person)
+        plan.truth_row("S04", county, operator, "plant", f"three people moved to one account from {yyyymm(first)}")
+        plan.truth_row("A01", county, ("account", target), "plant", "S04 plant: three people moved to one account")
+
+    _plant_staff_near_misses(cast, plan, k)
+
+
+def _plant_staff_near_misses(cast: _Cast, plan: _StaffPlan, k: int) -> None:
+    m0, m1, months = cast.m0, cast.m1, cast.months
+    # S01: a clerk's own pension into the clerk's own account
+    county = cast.county(k)
+    clerk = plan.operator(county)
+    person = cast.ordinary_retiree(county, "110")
+    cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    plan.staff[-1].update(person=person, account=None)
+    plan.plant_people.add(person)
+    plan.truth_row("S01", county, clerk, "near_miss", "a clerk's own pension into the clerk's own account")
+
+    # S02: a resumption before the death; arrears for months alive paid after the death
+    county = cast.county(k + 1)
+    operator = plan.operator(county)
+    person = cast.ordinary_retiree(county, "110", status="终止")
+    suspended = m0 + cast.randint(1, months - 9)
+    resumed = suspended + 2
+    died_month = resumed + cast.randint(2, 4)
+    amount = cast.base_amount("110")
+    cast.pay(person, county, "110", m0 - 12, suspended - 1, amount)
+    cast.pay(person, county, "110", resumed, died_month, amount)
+    cast.death(person, day_in(died_month, 20), "民政")
+    plan.op(county, plan.at(suspended, cast.randint(1, 5)), "暂停发放", person, plan.regular(county))
+    plan.op(county, plan.at(resumed, cast.randint(1, 5)), "恢复发放", person, operator)
+    plan.plant_people.add(person)
+    plan.truth_row("S02", county, operator, "near_miss",
+                   f"恢复发放 in {yyyymm(resumed)}, died {day_in(died_month, 20)}, paid through the death month")
+
+    county = cast.county(k + 2)
+    operator = plan.operator(county)
+    person = cast.ordinary_retiree(county, "110", status="终止")
+    died_month = m0 + cast.randint(3, months - 4)
+    amount = cast.base_amount("110")
+    cast.pay(person, county, "110", m0 - 12, died_month - 2, amount)
+    cast.death(person, day_in(died_month, 8), "卫健")
+    plan.op(county, plan.at(died_month + 2, cast.randint(1, 5)), "补发", person, operator, months=2)
+    for period in (died_month - 1, died_month):
+        cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, died_month + 2),
+                     amount_in_month(amount, period, cast.first_year))
+    plan.plant_people.add(person)
+    plan.truth_row("S02", county, operator, "near_miss",
+                   f"补发 after the death ({day_in(died_month, 8)}) of {yyyymm(died_month - 1)}-{yyyymm(died_month)}, "
+                   "months the person was alive")
+
+    # S03: two months of back pay after a change; three months, but 120 days after the change
+    for j, (arrears, delay, note) in enumerate(((2, 0, "a 2-month back pay after an account change"),
+                                                (3, 4, "3 months of back pay 4 months after the change"))):
+        county = cast.county(k + j)
+        operator = plan.operator(county)
+        person = cast.ordinary_retiree(county, "110")
+        amount = cast.base_amount("110")
+        cast.pay(person, county, "110", m0 - 12, m1, amount)
+        changed = m0 + cast.randint(7, months - 2 - delay)
+        plan.change(county, plan.at(changed, 2), person, ("outsider", county, j, "S03 near"), operator)
+        paid = changed + delay
+        plan.op(county, plan.at(paid, cast.randint(5, 8)), "补发", person, operator, months=arrears)
+        for period in range(changed - 6, changed - 6 + arrears):
+            cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, paid),
+                         amount_in_month(amount, period, cast.first_year))
+        plan.plant_people.add(person)
+        plan.truth_row("S03", county, operator, "near_miss", note)
+
+    # S04: one operator moves three people to three different accounts
+    county = cast.county(k + 1)
+    operator = plan.operator(county)
+    first = m0 + cast.randint(2, months - 5)
+    for j in range(3):
+        person = cast.ordinary_retiree(county, "170")
+        cast.pay(person, county, "170", m0 - 12, m1, cast.base_amount("170"))
+        plan.change(county, plan.at(first + j, 3), person, ("outsider", county, j, "S04 near"), operator)
+        plan.plant_people.add(person)
+    plan.truth_row("S04", county, operator, "near_miss", "three people moved to three different accounts")
+
+
+def _id18_of(text: str) -> str:
+    from fundwatch.idnumber import from_legacy15
+
+    text = text.upper()
+    return from_legacy15(text) if len(text) == 15 and text.isdigit() else text
+
+
+def _add_staff_and_operations(cast: _Cast, city: City) -> None:
+    plan: _StaffPlan = cast.staff_plan
+    rng = np.random.default_rng([cast.seed, 40])
+    people = city.persons
+    own_account = dict(zip(people["person"].to_list(), people["account"].to_list()))
+    id_of = dict(zip(people["person"].to_list(), people["id18"].to_list()))
+
+    # accounts the plans name: clerks' own, outsiders' (an account not the person's), new own cards
+    keys = sorted({c["account"] for c in plan.changes} | {s["account"] for s in plan.staff if s["account"]}
+                  | {("own", c, n) for c in cast.counties for n in range(1, STAFF_PER_COUNTY + 1)}, key=str)
+    recipients = city.recipients
+    single = (recipients.group_by("person").agg(pl.col("county").n_unique().alias("n")).filter(pl.col("n") == 1)
+              .join(people.filter(pl.col("plain")).select("person"), on="person")["person"].sort())
+    chosen = rng.choice(single.to_numpy(), int(len(single) * LEGITIMATE_CHANGE_SHARE), replace=False) \
+        if len(single) else np.array([], dtype=np.int64)
+    home = dict(recipients.select("person", "county").unique("person", keep="first").iter_rows())
+    for person in sorted(int(p) for p in chosen):
+        if person in plan.plant_people:
+            continue
+        county = home[person]
+        month = cast.m0 + int(rng.integers(1, cast.months))
+        plan.change(county, plan.at(month, int(rng.integers(1, 9))), person, ("card", person), plan.regular(county))
+        keys.append(("card", person))
+    fresh = bank_accounts(rng, len(keys) + people.height)
+    taken = set(own_account.values())
+    fresh = [a for a in fresh.tolist() if a not in taken][: len(keys)]
+    accounts = dict(zip(keys, fresh))
+
+    def account_text(key) -> str:
+        if isinstance(key, tuple) and key[0] == "current":
+            return ""
+        return accounts[key]
+
+    # payments after an account change go to the new account
+    payments = city.payments.with_columns(pl.col("pay_date").cast(pl.Date))
+    person_ids = recipients.select("person", "county", "person_id").unique()
+    changes = pl.DataFrame([dict(person=c["person"], county=c["county"], changed=c["time"].date(),
+                                 new_account=account_text(c["account"])) for c in plan.changes],
+                           schema={"person": pl.Int64, "county": pl.String, "changed": pl.Date, "new_account": pl.String},
+                           orient="row").join(person_ids, on=["person", "county"])
+    old_accounts: dict[tuple[int, datetime], str] = {}
+    if changes.height:
+        latest = (payments.select("county", "person_id", "pay_date").with_row_index("row")
+                  .join(changes, on=["county", "person_id"]).filter(pl.col("pay_date") >= pl.col("changed"))
+                  .sort("changed").group_by("row").agg(pl.col("new_account").last()))
+        payments = (payments.with_row_index("row").join(latest, on="row", how="left")
+                    .with_columns(pl.coalesce("new_account", "account").alias("account")).drop("row", "new_account"))
+    city.payments = payments
+    # the account a change replaced: the person's own, or the one an earlier change gave
+    current = dict(own_account)
+    for c in sorted(plan.changes, key=lambda c: c["time"]):
+        old_accounts[(c["person"], c["time"])] = current[c["person"]]
+        current[c["person"]] = account_text(c["account"])
+
+    _ordinary_operations(cast, city, plan, rng)
+    _registered_dates(cast, city, rng)
+
+    # the operations log
+    id_text = dict(recipients.select("person", "id_text").unique("person", keep="first").iter_rows())
+    rows = []
+    for o in sorted(plan.operations, key=lambda o: (o["county"], o["time"], o["person"], o["op_type"])):
+        old = o["old"]
+        if isinstance(old, tuple) and old[0] == "current":
+            old = old_accounts.get((old[1], o["time"]), own_account[old[1]])
+        rows.append(dict(county=o["county"], op_time=o["time"], op_type=o["op_type"],
+                         id_text=id_text.get(o["person"], id_of[o["person"]]), operator_id=o["operator"],
+                         reviewer_id=o["reviewer"], old_value=old,
+                         new_value=account_text(o["new"]) if isinstance(o["new"], tuple) else o["new"],
+                         months=o["months"]))
+    operations = pl.DataFrame(rows, schema={"county": pl.String, "op_time": pl.Datetime, "op_type": pl.String,
+                                            "id_text": pl.String, "operator_id": pl.String, "reviewer_id": pl.String,
+                                            "old_value": pl.String, "new_value": pl.String, "months": pl.Int64},
+                              orient="row")
+    city.operations = operations.with_columns(
+        (pl.col("county") + (pl.int_range(pl.len()).over("county") + 1).cast(pl.String).str.zfill(7)).alias("op_id"))
+
+    # the staff list: ten regular clerks per county and the plants' operators, each with an own account
+    staff_rows = [dict(operator_id=staff_id(cast, c, n), county=c, person=None, account=("own", c, n))
+                  for c in cast.counties for n in range(1, STAFF_PER_COUNTY + 1)] + plan.staff
+    births = _random_dates_in(rng, np.full(len(staff_rows), cast.m0) - rng.integers(25 * 12, 55 * 12, len(staff_rows)))
+    male = rng.random(len(staff_rows)) < 0.5
+    names = random_names(rng, male)
+    staff = []
+    for row, birth, is_male, name in zip(staff_rows, births.astype("datetime64[D]").tolist(), male, names):
+        if row["person"] is not None:
+            person = row["person"]
+            staff.append(dict(operator_id=row["operator_id"], id_text=id_of[person],
+                              name=people.filter(pl.col("person") == person)["name"][0],
+                              bank_account=own_account[person], county=row["county"]))
+            continue
+        sequence = int(rng.integers(0, 500))
+        while (number := make_id(row["county"], birth, sequence, bool(is_male))) in cast.used_ids:
+            sequence = (sequence + 1) % 500
+        cast.used_ids.add(number)
+        staff.append(dict(operator_id=row["operator_id"], id_text=number, name=str(name),
+                          bank_account=accounts[row["account"]], county=row["county"]))
+    city.staff = pl.DataFrame(staff, orient="row").sort("county", "operator_id")
+
+    truth = []
+    for row in plan.truth:
+        subject = row["subject_key"]
+        if isinstance(subject, tuple):
+            subject = id_of[subject[1]] if subject[0] == "id" else accounts[subject[1]]
+        truth.append({"scope": "county", "case": f"staff-{row['rule_id'].lower()}-{row['kind'].replace('_', '-')}",
+                      **row, "subject_key": subject})
+    city.ground_truth = pl.concat([city.ground_truth, pl.DataFrame(truth, schema=city.ground_truth.schema,
+                                                                   orient="row")])
+    city.management_truth = _late_stop_truth(city)
+
+
+def _ordinary_operations(cast: _Cast, city: City, plan: _StaffPlan, rng: np.random.Generator) -> None:
+    """The log of a working agency: new benefits, back pay, suspensions and resumptions of prisoners,
+    ends after a registered death. None of it is an S-rule case."""
+    m0, m1 = cast.m0, cast.m1
+    recipients = city.recipients
+    for person, county, start in recipients.filter(pl.col("benefit_start").is_between(m0, m1)) \
+            .select("person", "county", "benefit_start").sort("county", "person", "benefit_start").iter_rows():
+        plan.op(county, plan.at(start, int(rng.integers(1, 6))), "新增待遇", person, plan.regular(county))
+    person_of = dict(city.recipients.join(city.persons.select("person", "id18"), on="person")
+                     .select("id18", "person").unique("id18", keep="first").iter_rows())
+    back_pay = (city.payments.filter((pl.col("benefit_type") == BACK_PAY) & pl.col("duplicate_of_line").is_null())
+                .with_columns(pl.col("id18").replace_strict(person_of, default=None, return_dtype=pl.Int64).alias("person"))
+                .filter(~pl.col("person").is_in(list(plan.plant_people)))
+                .group_by("county", "person", "pay_date").agg(pl.len().alias("months"))
+                .sort("county", "person", "pay_date"))
+    for county, person, paid, n in back_pay.iter_rows():
+        when = paid - (paid - paid.replace(day=1)) if paid.day <= 3 else paid.replace(day=paid.day - 3)
+        plan.op(county, datetime(when.year, when.month, when.day, int(rng.integers(8, 17)), int(rng.integers(0, 60))),
+                "补发", person, plan.regular(county), months=int(n))
+    homes = recipients.select("person", "county").unique().sort("person", "county")
+    for id_text, start, end in city.prisoners.select("id_text", "sentence_start", "sentence_end").iter_rows():
+        person = person_of.get(_id18_of(id_text))
+        if person is None or person in plan.plant_people:
+            continue
+        for county in homes.filter(pl.col("person") == person)["county"].to_list():
+            for day, op_type in ((start, "暂停发放"), (end, "恢复发放")):
+                if day is not None and m0 <= month_of(day) <= m1 and day.day <= 25:
+                    plan.op(county, datetime(day.year, day.month, day.day + 3, 10, 0), op_type, person,
+                            plan.regular(county))
+
+
+def _registered_dates(cast: _Cast, city: City, rng: np.random.Generator) -> None:
+    """When each death reached the agency: a few days to six weeks after it; one in ten not recorded.
+    A recipient whose death was registered in the window gets 终止待遇 a few days later."""
+    from datetime import timedelta
+
+    deaths = city.deaths
+    lag = rng.integers(3, 43, deaths.height)
+    unknown = rng.random(deaths.height) < 0.1
+    registered = [None if u else d + timedelta(days=int(g))
+                  for d, g, u in zip(deaths["death_date"].to_list(), lag, unknown)]
+    city.deaths = deaths.with_columns(pl.Series("registered_date", registered, dtype=pl.Date))
+    plan: _StaffPlan = cast.staff_plan
+    person_of = dict(city.recipients.join(city.persons.select("person", "id18"), on="person")
+                     .select("id18", "person").unique("id18", keep="first").iter_rows())
+    homes = city.recipients.select("person", "county").unique().sort("person", "county")
+    first = (city.deaths.filter(pl.col("registered_date").is_not_null())
+             .with_columns(pl.col("id_text").map_elements(_id18_of, return_dtype=pl.String).alias("id18"))
+             .group_by("id18").agg(pl.col("registered_date").min()).sort("id18"))
+    for id18, day in first.iter_rows():
+        person = person_of.get(id18)
+        if person is None or person in plan.plant_people or month_of(day) > cast.m1:
+            continue
+        for county in homes.filter(pl.col("person") == person)["county"].to_list():
+            when = day + timedelta(days=int(rng.integers(1, 5)))
+            if month_of(when) <= cast.m1:
+                plan.op(county, datetime(when.year, when.month, when.day, 9, 30), "终止待遇", person,
+                        plan.regular(county))
+
+
+def _late_stop_truth(city: City) -> pl.DataFrame:
+    """处置时效, as planted: for every D01 plant, the periods after the death month whose payment was paid
+    after the death was first registered, their amount and who approved them."""
+    truth = city.ground_truth.filter((pl.col("rule_id") == "D01") & (pl.col("kind") == "plant"))
+    deaths = city.deaths.with_columns(pl.col("id_text").map_elements(_id18_of, return_dtype=pl.String).alias("id18"))
+    per_person = deaths.group_by("id18").agg(pl.col("death_date").min(), pl.col("registered_date").min())
+    paid = (city.loadable_payments.filter(~pl.col("benefit_type").is_in(DEATH_ONE_OFFS))
+            .join(truth.select(pl.col("region_code").alias("county"), pl.col("subject_key").alias("id18")),
+                  on=["county", "id18"])
+            .join(per_person, on="id18")
+            .filter((pl.col("period") > pl.col("death_date").dt.year() * 12 + pl.col("death_date").dt.month() - 1)
+                    & (pl.col("pay_date") > pl.col("registered_date"))))
+    rows = (paid.group_by("county", "id18")
+            .agg(pl.col("registered_date").first(), pl.col("period").n_unique().alias("months"),
+                 (pl.col("amount_fen").sum() / 100).alias("amount"),
+                 pl.col("operator_id").drop_nulls().unique().sort().str.join(";").alias("operators"),
+                 pl.col("reviewer_id").drop_nulls().unique().sort().str.join(";").alias("reviewers"))
+            .sort("county", "id18"))
+    return rows.select(pl.col("county").alias("region_code"), pl.col("id18").alias("subject_key"),
+                       "registered_date", "months", pl.col("amount").round(2), "operators", "reviewers")
+
+
+def _write_staff_and_operations(city: City, out_dir: Path, files: dict) -> None:
+    if city.operations is None:
+        return
+    for position, county in enumerate(city.counties):
+        layout = layout_for(position)
+        english = layout.payment_headers == PAYMENT_COLUMNS
+        name = "operations.txt" if english else OPERATIONS_FILE.get(layout.encoding, "operations.csv")
+        rows = city.operations.filter(pl.col("county") == county).select(
+            pl.col("op_id"), pl.col("op_time").dt.strftime("%Y-%m-%d %H:%M:%S"), pl.col("op_type"), pl.col("id_text"),
+            pl.col("operator_id"), pl.col("reviewer_id"), pl.col("old_value"), pl.col("new_value"),
+            pl.col("months").cast(pl.String), pl.col("county"))
+        rows.columns = list(OPERATION_COLUMNS if english else OPERATION_HEADERS)
+        _write_text(rows, out_dir / county / name, layout.encoding, "\t" if english else ",", layout.line_terminator)
+        files[f"{county}/{name}"] = rows.height
+    staff = city.staff.select(
+        "operator_id", "id_text", "name", "bank_account",
+        (pl.col("county").replace_strict(COUNTY_NAMES, return_dtype=pl.String) + "社会保险事业管理中心").alias("unit"),
+        "county")
+    staff.columns = list(STAFF_HEADERS)
+    _write_text(staff, out_dir / "reference" / STAFF_FILE, "utf-8-sig")
+    files[f"reference/{STAFF_FILE}"] = staff.height
+    city.management_truth.with_columns(pl.col("registered_date").cast(pl.String)).write_csv(
+        out_dir / "management_truth.csv")

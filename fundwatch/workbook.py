@@ -28,6 +28,7 @@ from fundwatch.masking import clue_rows, masked_clue
 from fundwatch.rules import TABLE_TITLES
 
 SUMMARY_SHEET = "汇总"
+MANAGEMENT_SHEET = "管理问题"
 RECOVERED_HEADER = "追回金额"
 CHANGE_HEADER = "变化情况"
 STATUS_CHOICES = ["待核查", "核查中", "属实", "部分属实", "不属实"]
@@ -401,6 +402,52 @@ def _write_summary(book, formats: _Formats, con, manifest: dict, order: list[str
     sheet.activate()
 
 
+# ---------------------------------------------------------------------------- the management sheet
+
+
+def _write_management_sheet(book, formats: _Formats, con, mask: bool) -> None:
+    """管理问题: management.csv's rows (CLUES.md columns); masked, staff IDs keep their last two characters."""
+    from fundwatch.management import MANAGEMENT_COLUMNS
+    from fundwatch.masking import mask_tail
+
+    keys = [c for _, c in MANAGEMENT_COLUMNS]
+    rows = con.execute(f"select {', '.join(keys)} from management order by "
+                       "case part when 'late_stops' then 0 when 'staff_clues' then 1 else 2 end, amount desc, "
+                       "finding_id").fetchall()
+    sheet = book.add_worksheet(MANAGEMENT_SHEET)
+    widths = [display_width(h) + 2 for h, _ in MANAGEMENT_COLUMNS]
+    for col, (header, _) in enumerate(MANAGEMENT_COLUMNS):
+        sheet.write_string(0, col, header, formats.header)
+    for r, row in enumerate(rows, start=1):
+        values = dict(zip(keys, row))
+        if mask:
+            staff = {v for k in ("operator_id", "reviewer_id") for v in (values[k] or "").split(";") if v}
+            for k in ("operator_id", "reviewer_id"):
+                values[k] = ";".join(mask_tail(v, 2) for v in (values[k] or "").split(";") if v) or None
+            for v in sorted(staff, key=len, reverse=True):
+                values["note"] = values["note"].replace(v, mask_tail(v, 2))
+        for col, key in enumerate(keys):
+            value = values[key]
+            if value is None:
+                sheet.write_blank(r, col, None, formats.text)
+                continue
+            if key == "amount":
+                sheet.write_number(r, col, float(value), formats.amount)
+                text = f"{float(value):,.2f}"
+            elif key in ("clue_count", "people"):
+                sheet.write_number(r, col, int(value), formats.integer)
+                text = str(value)
+            else:
+                text = _text(value)
+                sheet.write_string(r, col, text, formats.wrap if key in ("note", "clue_ids") else formats.text)
+            widths[col] = max(widths[col], display_width(text) + 2)
+    for col, key in enumerate(keys):
+        sheet.set_column(col, col, min(widths[col], 60 if key in ("note", "clue_ids") else 24))
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(keys) - 1)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 
@@ -415,7 +462,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dic
     by_rule: dict[str, list[dict]] = {}
     for clue in clues:
         by_rule.setdefault(clue["rule_id"], []).append(clue)
-    taken = {SUMMARY_SHEET.lower()}
+    taken = {SUMMARY_SHEET.lower(), MANAGEMENT_SHEET.lower()}
     sheets = {r: sheet_name(r, catalogue.get(r, {}).get("title", ""), taken) for r in order if r in by_rule}
     book = xlsxwriter.Workbook(str(out_path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                                "strings_to_urls": False})
@@ -424,6 +471,8 @@ def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dic
                              "comments": "已脱敏" if mask else "含个人信息，注意保密"})
         formats = _Formats(book)
         _write_summary(book, formats, con, manifest, order, catalogue, sheets)
+        if (manifest.get("management") or {}).get("written"):
+            _write_management_sheet(book, formats, con, mask)
         for rule_id, name in sheets.items():
             _write_rule_sheet(book, formats, name, by_rule[rule_id])
     finally:

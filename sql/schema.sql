@@ -55,6 +55,7 @@ create table if not exists deaths (             -- 死亡人员信息
     name        varchar not null,
     death_date  date not null,
     source      varchar,                        -- 公安 / 民政 / 卫健
+    registered_date date,                       -- when the death reached the agency (null: not recorded)
     source_file varchar not null,
     source_line bigint not null,
     extra_columns json
@@ -95,6 +96,58 @@ create table if not exists employment (         -- 职工参保缴费记录
     source_file varchar not null,
     source_line bigint not null,
     extra_columns json
+);
+
+create table if not exists operations (         -- 经办操作日志: one row per operation on a benefit record
+    row_key     bigint not null,
+    op_id       varchar not null,
+    op_time     timestamp not null,             -- a time of day is kept when the log gives one
+    op_type     varchar not null,               -- 新增待遇 变更账号 暂停发放 恢复发放 终止待遇 补发 调整金额
+    id_number   varchar not null,
+    id_valid    boolean not null,
+    operator_id varchar not null,
+    reviewer_id varchar,
+    old_value   varchar,                        -- an account, an amount or a status, as printed
+    new_value   varchar,
+    months      integer,                        -- 补发月数
+    region_code varchar,
+    county      varchar not null,
+    source_file varchar not null,
+    source_line bigint not null,
+    extra_columns json
+);
+
+create table if not exists staff (              -- 经办人员信息: one row per staff member and own account
+    row_key      bigint not null,
+    operator_id  varchar not null,              -- 工号, as payments and operations name them
+    id_number    varchar not null,
+    id_valid     boolean not null,
+    name         varchar not null,
+    bank_account varchar,
+    unit_name    varchar,
+    region_code  varchar,
+    source_file  varchar not null,
+    source_line  bigint not null,
+    extra_columns json
+);
+
+create table if not exists management (         -- 管理问题汇总 (sql/management/): one row per finding
+    finding_id      varchar not null,           -- 问题编号: stable, from the part and the finding's key
+    part            varchar not null,           -- late_stops / desks / staff_clues
+    finding_key     varchar not null,
+    problem_type    varchar not null,           -- 问题类型
+    region_code     varchar,
+    stage           varchar not null,           -- 责任环节: 经办 / 审核 / 系统
+    operator_id     varchar,                    -- 经办人 (;-joined when several)
+    reviewer_id     varchar,                    -- 审核人
+    clue_count      integer not null,
+    people          integer not null,
+    amount          decimal(18, 2) not null,    -- 问题金额
+    note            varchar not null,           -- 说明
+    clue_ids        varchar not null,           -- ;-joined
+    months          integer,                    -- 处置时效: distinct periods paid after the death was registered
+    days            integer,                    -- 处置时效: days from the registration to the last such payment
+    exposure_amount decimal(18, 2) not null     -- payments to verify (S04), apart from 问题金额
 );
 
 create table if not exists quarantine (         -- input rows that could not be loaded

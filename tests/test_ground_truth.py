@@ -1,4 +1,5 @@
-"""End to end on synthetic exports: every planted case found, nothing else, every near-miss unflagged.
+"""End to end on synthetic exports: every planted case found, nothing else, every near-miss unflagged,
+and management.csv's 处置时效 exactly as planted (management_truth.csv).
 
 One city run gives both kinds of run: its county folders are the county runs (tests/test_city.py
 checks that they equal separate county runs) and OUT/city/ is the city run (市县联动). Ground-truth
@@ -7,49 +8,29 @@ rows of scope `county` hold in both; a `city` plant must fire in the city run an
 """
 
 from collections import defaultdict
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from fundwatch import city, run
-from fundwatch.run import ExchangeTarget, RunOptions
+from flows.city import city_run
 from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
-COUNTY_RULES = ("D01", "D02", "P01", "P02", "P04", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03")
+COUNTY_RULES = ("D01", "D02", "P01", "P02", "P04", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03",
+                "S01", "S02", "S03", "S04")
 CITY_RULES = COUNTY_RULES + ("P03",)
 
-
-def run_city(input_dir: Path, out_dir: Path) -> Path:
-    """The steps of flows/city.py in order, without Prefect."""
-    options = RunOptions(validate=False)
-    registry = options.registry()
-    plan = city.plan_city(input_dir, out_dir, partitions=4)
-    started_at = run.now_iso()
-    county_results = []
-    for county in plan.counties:
-        exchange = ExchangeTarget(str(plan.exchange_dir), county, plan.ordinal(county), plan.partitions)
-        paths, _ = run.prepare(plan.county_dir(county), plan.county_out(county))
-        county_results.append(run.run_county(paths, replace(options, exchange=exchange)))
-    city_rules = []
-    for rule in registry.for_scope("city"):
-        clues = sum(city.run_partition(plan.exchange_dir, registry, rule.key, b) for b in range(plan.partitions))
-        city_rules.append({"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
-                           "seconds": 0.0})
-    assembled = city.assemble_city(plan, registry)
-    manifest = city.city_manifest(plan, options, county_results, city_rules, assembled, started_at, {})
-    return city.emit_city(plan, options, manifest)
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture(scope="module")
 def city_outputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("truth")
     synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    city_out = run_city(root / "in", root / "out")
+    city_run(str(root / "in"), str(root / "out"), run_validation=False, partitions=4)
     counties = sorted(p.name for p in (root / "in").iterdir() if p.is_dir() and p.name.isdigit())
-    return root / "in", {county: root / "out" / county for county in counties}, city_out
+    return root / "in", {county: root / "out" / county for county in counties}, root / "out" / "city"
 
 
 def subject_of(clue: dict) -> str:
@@ -84,6 +65,7 @@ def test_outputs_pass_the_format_checker(city_outputs):
     _, outputs, city_out = city_outputs
     for out in [*outputs.values(), city_out]:
         assert_outputs_pass_contract(out)
+        assert (out / "management.csv").is_file()
 
 
 @pytest.mark.parametrize("rule", COUNTY_RULES)
@@ -131,6 +113,54 @@ def test_planted_amounts(city_outputs, rule):
     assert not wrong, f"{rule}: (case, expected, clue's 涉及金额) {wrong}"
 
 
+def late_stops(out) -> dict[tuple[str, str], tuple]:
+    """management.csv's 处置时效 rows by (county, the person of the clue behind them)."""
+    people = {c["线索编号"]: c["公民身份号码"] for c in read_csv(out / "clues.csv")}
+    rows = {}
+    for finding in read_csv(out / "management.csv"):
+        if finding["问题类型"] == "处置时效":
+            months = int(finding["说明"].split("死亡次月起的待遇")[1].split("个月")[0])
+            key = (finding["行政区划代码"], people[finding["线索编号"]])
+            rows[key] = (months, Decimal(finding["问题金额"]), finding["经办人"], finding["审核人"])
+    return rows
+
+
+def test_late_stop_figures_match_the_ground_truth(city_outputs):
+    inputs, outputs, city = city_outputs
+    truth = {(t["region_code"], t["subject_key"]): (int(t["months"]), Decimal(t["amount"]).quantize(Decimal("0.01")),
+                                                     t["operators"], t["reviewers"])
+             for t in read_csv(inputs / "management_truth.csv") if int(t["months"]) > 0}
+    assert truth
+    found = {}
+    for out in outputs.values():
+        found.update(late_stops(out))
+    assert found == truth
+    assert late_stops(city) == truth
+
+
+def test_management_traces_every_finding_to_clues(city_outputs):
+    _, outputs, city = city_outputs
+    for out in (*outputs.values(), city):
+        clue_ids = {c["线索编号"] for c in read_csv(out / "clues.csv")}
+        findings = read_csv(out / "management.csv")
+        assert {f["问题类型"] for f in findings} == {"处置时效", "经办审核问题发放", "经办人员违规操作"}
+        for finding in findings:
+            listed = finding["线索编号"].split(";")
+            assert listed and set(listed) <= clue_ids
+            assert int(finding["涉及线索数"]) == len(set(listed))
+
+
+def test_county_ranking_carries_the_management_figures(city_outputs):
+    inputs, _, city = city_outputs
+    ranking = {r["行政区划代码"]: r for r in read_csv(city / "county_ranking.csv")}
+    truth = read_csv(inputs / "management_truth.csv")
+    for county, row in ranking.items():
+        planted = [t for t in truth if t["region_code"] == county and int(t["months"]) > 0]
+        assert int(row["死亡登记后仍发放人数"]) == len(planted)
+        assert int(row["死亡登记后发放月数"]) == sum(int(t["months"]) for t in planted)
+        assert int(row["经办人员违规线索数"]) >= 4
+
+
 def test_expected_quarantine_rows(city_outputs):
     inputs, outputs, _ = city_outputs
     expected = defaultdict(set)
@@ -147,3 +177,31 @@ def test_no_clue_anywhere_has_an_amount_of_zero_or_less(city_outputs):
     for out in (*outputs.values(), city_out):
         clues = read_csv(out / "clues.csv")
         assert clues and all(Decimal(c["涉及金额"]) > 0 for c in clues), out
+
+
+def test_workbook_sheet_and_report_section_show_the_findings(city_outputs):
+    import openpyxl
+
+    inputs, outputs, city = city_outputs
+    staff = read_csv(inputs / "reference" / "经办人员信息.csv")
+    for out in (outputs["330102"], city):
+        findings = read_csv(out / "management.csv")
+        sheet = openpyxl.load_workbook(out / "clues.xlsx", read_only=True)["管理问题"]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert list(rows[0]) == list(findings[0])
+        assert [r[0] for r in rows[1:]] == [f["问题编号"] for f in findings]
+        html = (out / "report.html").read_text(encoding="utf-8")
+        assert 'id="chart-desks"' in html and 'id="chart-late-stops"' in html
+        for member in staff:
+            assert f'"{member["工号"]}' not in html and f">{member['工号']}<" not in html
+            assert member["公民身份号码"] not in html and member["本人银行账号"] not in html
+
+
+def test_a_clerk_of_one_county_paid_into_in_another_is_found(city_outputs):
+    inputs, _, city = city_outputs
+    staff = {m["工号"]: m for m in read_csv(inputs / "reference" / "经办人员信息.csv")}
+    crossing = [c for c in read_csv(city / "clues.csv")
+                if c["规则编号"] == "S01" and staff[c["姓名"]]["行政区划代码"] != c["行政区划代码"]]
+    assert crossing
+    for clue in crossing:
+        assert staff[clue["姓名"]]["所在机构"] in clue["疑点描述"]

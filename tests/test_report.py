@@ -30,7 +30,7 @@ from fundwatch.report import _improper_payments, write_report
 from tests.builders import COUNTY, Person, write_county
 from tests.test_workbook import HOSTILE_FILE, OTHER_COUNTY, pipeline_run, run_pipeline
 
-CHARTS = ("chart-rules", "chart-counties", "chart-months", "chart-scores")
+CHARTS = ("chart-rules", "chart-counties", "chart-months", "chart-scores", "chart-desks")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr",
                   "--v=0", "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000")
@@ -329,3 +329,17 @@ def test_a_run_without_clues_gets_a_report_too(tmp_path):
     text = "".join(_Dom(seen.dom).text)
     assert "本次未发现问题线索" in text and "本次未进行数据质量校验" in text
     assert "缺少死亡人员信息（deaths）数据" in text
+
+
+def test_management_section_shows_desks_masked_and_says_what_was_not_analysed(report, finished_run):
+    with finished_run.connect() as con:
+        staff = {s for (s,) in con.execute("select distinct operator_id from payments where operator_id is not null "
+                                           "union select distinct reviewer_id from payments "
+                                           "where reviewer_id is not null").fetchall()}
+    text = "".join(report.dom.text)
+    assert "管理问题与责任划定" in text
+    assert "缺少死亡人员信息的登记日期（registered_date）列" in text  # 处置时效 not analysed, and why
+    assert "规则S01、S02、S03、S04均未运行" in text
+    assert "缺少经办操作日志（operations）数据" in text and "缺少经办人员信息（staff）数据" in text  # skipped rules
+    page = report.html_without_plotly
+    assert staff and not [s for s in staff if any(f in page for f in forms(s))]  # 工号 masked

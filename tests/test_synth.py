@@ -181,6 +181,8 @@ def read_city(root: Path) -> dict[str, pl.DataFrame]:
     for folder in sorted(p for p in root.iterdir() if re.fullmatch(r"\d{6}", p.name)):
         for path in sorted(folder.iterdir()):
             relative = f"{folder.name}/{path.name}"
+            if "operations" in path.name or "经办操作日志" in path.name:
+                continue  # the operations log: read by tests/test_ground_truth.py through the pipeline
             if "payments" in path.name or "待遇发放明细" in path.name:
                 seen: dict[tuple, int] = {}
                 for row in read_table(path, "payments"):
@@ -464,7 +466,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path):
     assert a == b
     assert set(a) == set(c)
     assert all(a[name] != c[name] for name in a if "payments" in name or "recipients" in name)
-    assert set(first["files"]) | {"ground_truth.csv", "expected_quarantine.csv"} == set(a)
+    assert set(first["files"]) | {"ground_truth.csv", "expected_quarantine.csv", "management_truth.csv"} == set(a)
 
 
 def test_summary_counts_people_and_files(written):
@@ -481,23 +483,25 @@ def test_layouts_use_the_designed_encodings_and_names(written):
     out, summary = written
     counties = list(summary["counties"])
     split, gbk, english = (out / c for c in counties)
-    assert sorted(p.name for p in split.iterdir()) == ["payments_2023.csv", "payments_2024.csv", "recipients.xlsx"]
+    assert sorted(p.name for p in split.iterdir()) == ["operations.csv", "payments_2023.csv", "payments_2024.csv",
+                                                          "recipients.xlsx"]
     for path in split.glob("*.csv"):
         raw = path.read_bytes()
         assert not raw.startswith(b"\xef\xbb\xbf")
         raw.decode("utf-8")
     for path in gbk.iterdir():
         raw = path.read_bytes()
-        assert path.name in ("待遇发放明细.csv", "待遇领取人员信息.csv")
+        assert path.name in ("待遇发放明细.csv", "待遇领取人员信息.csv", "经办操作日志.csv")
         with pytest.raises(UnicodeDecodeError):
             raw.decode("utf-8")
-        assert "姓名" in raw.decode("gbk").splitlines()[0]
+        assert ("姓名" if "经办操作" not in path.name else "经办人") in raw.decode("gbk").splitlines()[0]
     for path in english.iterdir():
         raw = path.read_bytes()
         assert path.suffix == ".txt" and raw.startswith(b"\xef\xbb\xbf")
-        separator = "\t" if "payments" in path.name else "|"
+        separator = "|" if "recipients" in path.name else "\t"
         header = raw.decode("utf-8-sig").splitlines()[0].split(separator)
-        assert header[:3] in (["payment_id", "person_id", "id_number"], ["person_id", "id_number", "name"])
+        assert header[:3] in (["payment_id", "person_id", "id_number"], ["person_id", "id_number", "name"],
+                              ["op_id", "op_time", "op_type"])
     deaths = (out / "reference" / "死亡人员信息.csv").read_bytes()
     with pytest.raises(UnicodeDecodeError):
         deaths.decode("gbk")  # names only GB18030 can hold
@@ -622,7 +626,7 @@ def test_ground_truth_has_plants_and_near_misses_for_every_rule(written):
     assert set(with_amount["kind"]) == {"plant"}
     assert set(with_amount["rule_id"]) == {"D01", "P01", "P02", "P03", "E02", "E03", "E05", "E06"}
     assert all(re.fullmatch(r"\d+\.\d{2}", a) and Decimal(a) > 0 for a in with_amount["amount"])
-    person_keys = truth.filter(~pl.col("rule_id").is_in(["A01", "A02", "A03"]))["subject_key"]
+    person_keys = truth.filter(~pl.col("rule_id").is_in(["A01", "A02", "A03", "S01", "S02", "S03", "S04"]))["subject_key"]
     assert all(id_oracle.valid_but_for_place(k, date.today()) and k == k.upper() for k in person_keys)
 
 

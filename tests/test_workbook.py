@@ -17,6 +17,7 @@ import pytest
 
 from fundwatch import run
 from fundwatch.db import connect
+from fundwatch.management import build_management, rules_available
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
 from fundwatch.masking import mask_id, mask_name, mask_tail, mask_text
@@ -131,11 +132,13 @@ def run_pipeline(input_dir: Path, root: Path, validate: bool = True) -> tuple[Pa
         rules += [run_rule(con, registry, r).as_manifest() for r in county_rules if r.needs_scores]
         total = assemble_clues(con, registry, county)
         per_rule = con.execute("select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
+        management = build_management(con, rules_available(con, registry))
     clues = {"clues": total, "per_rule": {r: {"clues": n, "amount": f"{a:.2f}"} for r, n, a in per_rule}}
     manifest = {
         "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
         "inputs": loaded["inputs"], "ignored_files": loaded["ignored_files"], "table_rows": loaded["table_rows"],
         "validation": validation, "rules": rules, "scoring": scoring, "clues": clues,
+        "management": management,
         "parameters": run.options_for_manifest(options), "versions": run.versions(),
         "stage_seconds": {}, "started_at": started_at,
     }

@@ -31,6 +31,22 @@ recipient_facts as (
     group by id_number
 ),
 
+-- a staff member's counties, from the operations they did: the county of an S-rule clue with no
+-- payment behind it (a 恢复发放 after a death that nothing followed)
+staff_facts as (
+    select operator_id, string_agg(distinct county, ';' order by county) as counties
+    from operations
+    group by operator_id
+),
+
+placed as (
+    select s.* replace (coalesce(s.counties, case when c.subject = '经办人' then f.counties end) as counties,
+                        coalesce(s.regions, case when c.subject = '经办人' then f.counties end) as regions)
+    from per_subject as s
+    join rule_catalogue as c using (rule_key)
+    left join staff_facts as f on f.operator_id = s.subject_key
+),
+
 scored as (
     select s.*, c.title, c.severity, c.subject, c.scope, c.policy, c.suggestion,
            -- the county in the clue ID: the run's county; in a city-wide run of a county rule the one
@@ -39,7 +55,7 @@ scored as (
                 when $county <> '' then $county
                 when s.counties is not null and not contains(s.counties, ';') then s.counties
                 else '' end as id_county
-    from per_subject as s
+    from placed as s
     join rule_catalogue as c using (rule_key)
 )
 

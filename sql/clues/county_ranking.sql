@@ -3,6 +3,9 @@
 -- Amounts count each payment once, by the county that paid it, however many clues name it
 -- (clue_evidence): 问题金额 (improper_amount) the payments counted by a rule that finds money
 -- that should not have been paid; 涉及金额 (exposure_amount) the payments counted by any clue.
+-- Management figures (management, sql/management/): 处置时效 — people, months and amount paid after
+-- the death had reached the agency; S-rule clues; the share of the county's 问题金额 handled by its
+-- busiest operator (经办), which shows whether losses concentrate on a few desks.
 
 with recipient_counts as (
     select county, count(distinct id_number) as recipients
@@ -47,6 +50,19 @@ amounts as (
     group by county
 ),
 
+management_figures as (
+    select county,
+           count(*) filter (part = 'late_stops') as late_stop_people,
+           coalesce(sum(months) filter (part = 'late_stops'), 0) as late_stop_months,
+           coalesce(sum(amount) filter (part = 'late_stops'), 0) as late_stop_amount,
+           coalesce(sum(clue_count) filter (part = 'staff_clues'), 0) as staff_clues,
+           max(amount) filter (part = 'desks' and stage = '经办') as top_operator_amount
+    from (select unnest(string_split(coalesce(region_code, ''), ';')) as county, part, stage, months, amount,
+                 clue_count
+          from management)
+    group by county
+),
+
 counties as (
     select county from recipient_counts
     union select county from payment_counts
@@ -60,13 +76,19 @@ measures as (
            coalesce(t.clues, 0) as clues,
            coalesce(a.improper_amount, 0)::decimal(18, 2) as improper_amount,
            coalesce(a.exposure_amount, 0)::decimal(18, 2) as exposure_amount,
-           k.rule_clues
+           k.rule_clues,
+           coalesce(m.late_stop_people, 0) as late_stop_people,
+           coalesce(m.late_stop_months, 0) as late_stop_months,
+           coalesce(m.late_stop_amount, 0)::decimal(18, 2) as late_stop_amount,
+           coalesce(m.staff_clues, 0) as staff_clues,
+           round(coalesce(m.top_operator_amount / nullif(a.improper_amount, 0), 0), 4)::double as top_operator_share
     from counties as c
     left join recipient_counts as r using (county)
     left join payment_counts as p using (county)
     left join clue_totals as t using (county)
     left join clue_counts as k using (county)
     left join amounts as a using (county)
+    left join management_figures as m using (county)
 )
 
 select rank() over (order by clues_per_10k desc, amount_per_10k desc, county) as rank,

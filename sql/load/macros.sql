@@ -157,6 +157,12 @@ create or replace macro fw_parse_money(s) as
 create or replace macro fw_parse_integer(s) as
     list_transform([fw_halfwidth(s)], lambda t: case when regexp_full_match(t, '[0-9]{1,9}') then t::integer end)[1];
 
+-- 操作类型 (INPUT.md, operations): the seven types of the log, as the system prints them.
+create or replace macro fw_parse_op_type(s) as
+    list_transform([fw_compact(s)], lambda t: case
+        when t in ('新增待遇', '变更账号', '暂停发放', '恢复发放', '终止待遇', '补发', '调整金额') then t
+    end)[1];
+
 -- 发放状态: empty is 成功 (INPUT.md); 失败 and 退回 were not received.
 create or replace macro fw_parse_pay_status(s) as
     list_transform([fw_clean(s)], lambda t: case when t is null then '成功' when t in ('成功', '失败', '退回') then t end)[1];

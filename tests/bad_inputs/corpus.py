@@ -424,6 +424,23 @@ def _unrecognised_header(county: Path) -> None:
     write_payments(county, csv_text({**PAYMENT_HEADERS, "reviewer_id": "审批人"}, PAYMENTS))
 
 
+
+OPERATION_HEADERS = {"op_id": "操作流水号", "op_time": "操作时间", "op_type": "操作类型", "id_number": "对象身份证号",
+                     "operator_id": "经办人", "reviewer_id": "审核人", "new_value": "变更后", "months": "补发月数"}
+OP_TYPE_REASON = "操作类型无法识别（应为新增待遇、变更账号、暂停发放、恢复发放、终止待遇、补发或调整金额）"
+
+
+def _operations_log(county: Path) -> None:
+    person = PEOPLE[0].id_number
+    write_csv(county / "经办操作日志.csv", OPERATION_HEADERS, [
+        {"op_id": "OP1", "op_time": "2023-02-03 14:05:09", "op_type": "变更账号", "id_number": person,
+         "operator_id": "JB01", "reviewer_id": "JB02", "new_value": "6222 0000 1111 2222"},
+        {"op_id": "OP2", "op_time": "2023-02-30 10:00", "op_type": "补发", "id_number": person,
+         "operator_id": "JB01", "months": "3"},
+        {"op_id": "OP3", "op_time": "2023-03-01", "op_type": "撤销", "id_number": person, "operator_id": "JB01"},
+    ], encoding="gbk")
+
+
 CASES = [
     # --- the file as a whole -------------------------------------------------------------------
     Case("empty-file", "0 bytes", lambda c: write_payments(c, b""), Stop("payments.csv: file is empty")),
@@ -674,6 +691,11 @@ CASES = [
              [("高龄津贴", None), ("基本养老金", "pension")]),
               check_files=lambda files: _unmapped(files, {"高龄津贴": 1})),
          "loaded without a category, counted per file in the manifest and listed in the report (未归类待遇类型)"),
+    Case("operations-bad-rows", "operations log (经办操作日志, GBK): 操作时间 2023-02-30, 操作类型 撤销", _operations_log,
+         Rows([("经办操作日志.csv", 3, "操作时间", "日期时间无法识别或不存在"), ("经办操作日志.csv", 4, "操作类型", OP_TYPE_REASON)],
+              loaded={"经办操作日志.csv": 1}, check=_value("select op_time::varchar, months from operations",
+                                                       [("2023-02-03 14:05:09", None)])),
+         "the time of day is kept; a type outside the seven of INPUT.md is never guessed"),
 ]
 
 
