@@ -2837,11 +2837,16 @@ def _registered_dates(cast: _Cast, city: City, rng: np.random.Generator) -> None
 
 def _late_stop_truth(city: City) -> pl.DataFrame:
     """处置时效, as planted: for every D01 plant, the periods after the death month whose payment was paid
-    after the death was first registered, their amount and who approved them."""
+    after the death was first registered, their amount and who approved them — net, like the rules:
+    payments 退回 or 失败 and groups reversed to nothing are not paid."""
     truth = city.ground_truth.filter((pl.col("rule_id") == "D01") & (pl.col("kind") == "plant"))
     deaths = city.deaths.with_columns(pl.col("id_text").map_elements(_id18_of, return_dtype=pl.String).alias("id18"))
     per_person = deaths.group_by("id18").agg(pl.col("death_date").min(), pl.col("registered_date").min())
-    paid = (city.loadable_payments.filter(~pl.col("benefit_type").is_in(DEATH_ONE_OFFS))
+    received = city.loadable_payments.filter(
+        ~pl.col("benefit_type").is_in(sorted(DEATH_RELATED))
+        & (pl.col("pay_status").is_null() | (pl.col("pay_status") == SUCCEEDED)))
+    paid_groups = _received_groups(received).select("id18", "scheme", "benefit_type", "period")
+    paid = (received.join(paid_groups, on=["id18", "scheme", "benefit_type", "period"])
             .join(truth.select(pl.col("region_code").alias("county"), pl.col("subject_key").alias("id18")),
                   on=["county", "id18"])
             .join(per_person, on="id18")
