@@ -415,6 +415,8 @@ def _write_management_sheet(book, formats: _Formats, con, mask: bool) -> None:
                        "case part when 'late_stops' then 0 when 'staff_clues' then 1 else 2 end, amount desc, "
                        "finding_id").fetchall()
     sheet = book.add_worksheet(MANAGEMENT_SHEET)
+    _print_setup(sheet, header_row=True)
+    sheet.freeze_panes(1, 0)
     widths = [display_width(h) + 2 for h, _ in MANAGEMENT_COLUMNS]
     for col, (header, _) in enumerate(MANAGEMENT_COLUMNS):
         sheet.write_string(0, col, header, formats.header)
@@ -471,10 +473,10 @@ def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dic
                              "comments": "已脱敏" if mask else "含个人信息，注意保密"})
         formats = _Formats(book)
         _write_summary(book, formats, con, manifest, order, catalogue, sheets)
-        if (manifest.get("management") or {}).get("written"):
-            _write_management_sheet(book, formats, con, mask)
         for rule_id, name in sheets.items():
             _write_rule_sheet(book, formats, name, by_rule[rule_id])
+        if (manifest.get("management") or {}).get("written"):  # after the clues: "a summary, then a sheet per rule"
+            _write_management_sheet(book, formats, con, mask)
     finally:
         book.close()
     os.chmod(out_path, PRIVATE_FILE_MODE)

@@ -48,6 +48,8 @@ def fill_workbook(out: Path, answers: dict[str, tuple]) -> Path:
     book = openpyxl.load_workbook(out / "clues.xlsx")
     for sheet in book.worksheets[1:]:
         headers = [c.value for c in sheet[1]]
+        if "核查状态" not in headers:  # 管理问题
+            continue
         for row in sheet.iter_rows(min_row=2):
             clue_id = row[headers.index("线索编号")].value
             if clue_id in answers:

@@ -35,7 +35,7 @@ def pay(row_key, payment_id="P{k}", person_id="R1", id_number=ID_A, id_valid=Tru
         scheme="110", benefit_type="基本养老金", period=202505, pay_date="2025-05-15",
         amount="2345.60", bank_account="6222020200112233445", region_code="330102"):
     return (row_key, payment_id.format(k=row_key), person_id, id_number, id_valid, name, scheme,
-            benefit_type, period, pay_date, amount, bank_account, region_code, "op1", "rv1",
+            benefit_type, period, pay_date, amount, bank_account, region_code, "op1", "rv1", "成功", "pension",
             "330102", "330102/payments.csv", row_key + 1)
 
 
@@ -58,7 +58,7 @@ CLEAN = {
         rec(2, person_id="R2", id_number=ID_B, name="李四", gender="女", birth_date="1955-07-08",
             scheme="170", benefit_start=201508, contribution_months=None),
     ],
-    "deaths": [(1, ID_C, True, "王五", "2024-11-02", "民政", "reference/deaths.csv", 2)],
+    "deaths": [(1, ID_C, True, "王五", "2024-11-02", "民政", None, "reference/deaths.csv", 2)],
     "prisoners": [
         (1, ID_D, True, "赵六", "2023-01-01", "2026-01-01", "reference/prisoners.csv", 2),
         (2, ID_C, True, "王五", "2020-05-05", None, "reference/prisoners.csv", 3),
@@ -66,7 +66,7 @@ CLEAN = {
     "public_employees": [
         (1, ID_D, True, "赵六", "某局", "2001-09-01", None, "reference/public_employees.csv", 2)
     ],
-    "employment": [(1, ID_B, True, 202401, "某公司", "reference/employment.csv", 2)],
+    "employment": [(1, ID_B, True, 202401, "某公司", None, "reference/employment.csv", 2)],
 }
 
 DIRTY_EXTRA = {
@@ -90,7 +90,7 @@ DIRTY_EXTRA = {
         rec(14, person_id="R14", birth_date="2030-01-01"),                   # born in the future
         rec(15, person_id="R15", status="死亡"),                              # bad status
     ],
-    "deaths": [(2, ID_A, True, "张三", "2025-07-01", "公安", "reference/deaths.csv", 3)],  # future
+    "deaths": [(2, ID_A, True, "张三", "2025-07-01", "公安", None, "reference/deaths.csv", 3)],  # future
     "prisoners": [(3, ID_B, True, "李四", "2022-06-01", "2021-06-01", "reference/prisoners.csv", 4)],
 }
 
@@ -103,7 +103,9 @@ def build_db(path: Path, rows: dict, drop: tuple[str, ...] = ()) -> Path:
     for table, values in rows.items():
         if table in drop:
             continue
-        for row in values:
+        width = len(con.execute(f"describe {table}").fetchall())
+        for row in values:  # columns added later (extra_columns, ...) are left empty
+            row = tuple(row) + (None,) * (width - len(row))
             con.execute(f"insert into {table} values ({', '.join('?' * len(row))})", list(row))
     con.close()
     return path
@@ -234,7 +236,8 @@ def test_clean_data_passes_everything(clean):
 def test_absent_table_is_skipped(clean):
     assert "employment" not in clean["tables"]
     assert set(clean["skipped"]) == {"employment"}
-    assert set(clean["tables"]) == {"payments", "recipients", "deaths", "prisoners", "public_employees"}
+    assert set(clean["tables"]) == {"payments", "recipients", "deaths", "prisoners", "public_employees",
+                                    "operations", "staff"}
 
 
 # ------------------------------------------------------------------------- each violation
@@ -284,6 +287,8 @@ def test_failed_counts_and_nothing_else_fails(dirty):
         "prisoners": 1,
         "public_employees": 0,
         "employment": 0,
+        "operations": 0,
+        "staff": 0,
     }
     assert {t: v["failed"] for t, v in dirty["tables"].items()} == expected_failures
     assert not any("error" in r for v in dirty["tables"].values() for r in v["results"])

@@ -21,7 +21,8 @@ from fundwatch.management import build_management, rules_available
 from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.scoring import score_recipients
 from fundwatch.masking import mask_id, mask_name, mask_tail, mask_text
-from fundwatch.workbook import write_workbook
+from fundwatch.summary import TOTALS_SQL
+from fundwatch.workbook import MANAGEMENT_SHEET, write_workbook
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_county, write_csv
 
 OTHER_COUNTY = "330105"
@@ -224,18 +225,24 @@ def test_the_run_has_the_planted_cases(finished_run):
 # ---------------------------------------------------------------------------- sheets and layout
 
 
+def rule_sheets(book) -> list[str]:
+    """The sheets of the clues, one per rule: after the summary, before 管理问题 (when the run wrote it)."""
+    return [name for name in book.sheetnames[1:] if name != MANAGEMENT_SHEET]
+
+
 def test_sheets_are_the_summary_then_one_per_rule_with_clues(book, finished_run):
     with finished_run.connect() as con:
         titles = dict(con.execute("select rule_id, title from rule_catalogue").fetchall())
         with_clues = {r for (r,) in con.execute("select distinct rule_id from clues").fetchall()}
     order = [r["rule_id"] for r in finished_run.manifest["rules"] if r["rule_id"] in with_clues]
-    assert book.sheetnames == ["汇总"] + [f"{r} {titles[r]}"[:31] for r in order]
+    assert book.sheetnames == ["汇总"] + [f"{r} {titles[r]}"[:31] for r in order] + (
+        [MANAGEMENT_SHEET] if MANAGEMENT_SHEET in book.sheetnames else [])
     assert "D01 死亡后继续领取待遇" in book.sheetnames
     assert all(len(name) <= 31 for name in book.sheetnames)
 
 
 def test_rule_sheets_have_the_contract_headers_frozen_row_filter_and_widths(book):
-    for name in book.sheetnames[1:]:
+    for name in rule_sheets(book):
         sheet = book[name]
         assert [c.value for c in sheet[1]] == HEADERS, name
         assert sheet.freeze_panes == "A2"
@@ -246,7 +253,7 @@ def test_rule_sheets_have_the_contract_headers_frozen_row_filter_and_widths(book
 
 def test_rows_are_sorted_like_clues_csv(book, finished_run):
     expected = expected_clues(finished_run)
-    for name in book.sheetnames[1:]:
+    for name in rule_sheets(book):
         rule_id = name.split()[0]
         assert [r["线索编号"].value for r in sheet_rows(book[name])] == [c for r, c in expected if r == rule_id]
 
@@ -266,7 +273,7 @@ def test_types_ids_text_amounts_numbers(book, finished_run):
     assert account["对象类型"].value == "账户"
     assert account["姓名"].value == finished_run.people["a01_owner"].account
     assert account["姓名"].data_type == "s"
-    for name in book.sheetnames[1:]:
+    for name in rule_sheets(book):
         for row in sheet_rows(book[name]):
             for header in ("线索编号", "行政区划代码", "个人编号", "公民身份号码", "姓名", "险种类型", "起始所属期"):
                 assert row[header].value is None or isinstance(row[header].value, str), (name, header)
@@ -287,7 +294,7 @@ def test_every_sheet_prints_landscape_one_page_wide_with_the_header_row_repeated
 
 
 def test_verification_columns_are_empty_with_a_status_drop_down(book):
-    for name in book.sheetnames[1:]:
+    for name in rule_sheets(book):
         sheet = book[name]
         rows = sheet_rows(sheet)
         assert all(r[h].value is None for r in rows for h in ("核查状态", "核查结果", "整改情况", "追回金额"))
@@ -298,7 +305,7 @@ def test_verification_columns_are_empty_with_a_status_drop_down(book):
 
 def test_formula_looking_names_stay_text(book, workbooks, finished_run):
     names = {}
-    for name in book.sheetnames[1:]:
+    for name in rule_sheets(book):
         for row in sheet_rows(book[name]):
             names[row["公民身份号码"].value] = row["姓名"]
     for key, expected in (("p01", FORMULA_NAMES[0]), ("d01", FORMULA_NAMES[1])):
@@ -316,11 +323,11 @@ def test_summary_sheet_has_rules_counties_inputs_validation_and_skipped_rules(bo
     rows_by_first = {row[0]: row for row in cells if row and row[0]}
     with finished_run.connect() as con:
         per_rule = dict(con.execute("select rule_id, count(*) from clues group by 1").fetchall())
-        total = con.execute("select sum(amount) from clues").fetchone()[0]
+        _, total = con.execute(TOTALS_SQL).fetchone()  # 涉及金额: each payment counted once
         per_region = dict(con.execute("select region_code, count(*) from clues group by 1").fetchall())
     for rule_id, count in per_rule.items():
         assert rows_by_first[rule_id][5] == count
-    rule_total, region_total, input_total = [row for row in cells if row and row[0] == "合计"]
+    rule_total, region_total, input_total = [row for row in cells if row and str(row[0]).startswith("合计")]
     assert rule_total[5] == sum(per_rule.values()) and rule_total[6] == pytest.approx(float(total))
     assert region_total[1] == sum(per_rule.values()) and region_total[5] == pytest.approx(float(total))
     assert input_total[4:7] == [sum(i[k] for i in finished_run.manifest["inputs"])
@@ -379,7 +386,7 @@ def test_masked_workbook_has_no_full_personal_data(workbooks, finished_run):
 def test_unmasked_workbook_keeps_the_evidence_verbatim(book, finished_run):
     with finished_run.connect() as con:
         evidence = dict(con.execute("select clue_id, evidence from clues").fetchall())
-    for name in book.sheetnames[1:]:
+    for name in rule_sheets(book):
         for row in sheet_rows(book[name]):
             assert row["疑点描述"].value == evidence[row["线索编号"].value]
 
@@ -394,7 +401,7 @@ def test_a_run_without_clues_or_validation_still_writes_a_summary(tmp_path):
         assert con.execute("select count(*) from clues").fetchone()[0] == 0
         write_workbook(con, out, manifest)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["汇总"]
+    assert book.sheetnames[0] == "汇总" and rule_sheets(book) == []
     text = " ".join(str(c.value) for row in book["汇总"].iter_rows() for c in row if c.value)
     assert "本次未进行数据质量校验：validation turned off (--no-validate)" in text
     assert "缺少死亡人员信息（deaths）数据" in text
