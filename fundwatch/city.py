@@ -112,6 +112,9 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
             query = f"select * replace ({city_path_sql('source_file', county)} as source_file) from {table}"
             run_sql(con, f"exporting {table}", f"copy ({query}) to {sql_literal(reference / (table + '.parquet'))} "
                                                "(format parquet)")
+        from fundwatch.tipoffs import export_tipoffs
+
+        export_tipoffs(con, reference, city_path_sql("source_file", county))
 
 
 def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
@@ -188,6 +191,9 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
         for table in REFERENCE_TABLES:
             con.execute(f"insert into {table} by name select * from read_parquet(?)",
                         [str(exchange / "reference" / f"{table}.parquet")])
+        from fundwatch.tipoffs import import_tipoffs, verify_tipoffs
+
+        tipoffs_given = import_tipoffs(con, exchange / "reference")
         create_paid_payments(con)
         city_wide = run_city_wide_rules(con, registry)
         _union_view(con, "scores", _county_parquet(exchange, "scores"),
@@ -221,6 +227,7 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
             from fundwatch.history import apply_history
 
             history_summary = apply_history(con, Path(history), city_scope(plan))
+        verify_tipoffs(con, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
         summary = clue_summary(con)
@@ -264,8 +271,11 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
         from fundwatch.matches import write_identity_outputs
 
         counts.update(write_identity_outputs(con, out, options.mask))
+        from fundwatch.run import verification_manifest, write_verification_outputs
+
+        counts.update(write_verification_outputs(con, out, options.mask))
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
-        manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
+        manifest = {**manifest, **verification_manifest(con), "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
         write_report(con, out / "report.html", manifest)
         if options.mask:

@@ -164,6 +164,14 @@ def history_stage(paths: RunPaths, options: RunOptions, scope: str) -> dict:
         return apply_history(con, Path(options.history), scope)
 
 
+def tipoff_stage(paths: RunPaths, options: RunOptions) -> dict:
+    """Tip-offs (信访): matched to recipients, the clues about the people they name raised, tipoff_report."""
+    from fundwatch.tipoffs import verify_tipoffs
+
+    with connect(paths.database, options.engine) as con:
+        return verify_tipoffs(con)
+
+
 def exchange_stage(paths: RunPaths, options: RunOptions) -> dict:
     from fundwatch.city import export_county
 
@@ -193,6 +201,7 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
         from fundwatch.matches import write_identity_outputs
 
         counts.update(write_identity_outputs(con, out, options.mask))
+        counts.update(write_verification_outputs(con, out, options.mask))
         summary = clue_summary(con)
         manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
                     "outputs": counts, "finished_at": now_iso()}
@@ -214,6 +223,20 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
 
     release_output(paths.out_dir)
     return {"clues": manifest["clues"], "rules": manifest["rules"]}
+
+
+def write_verification_outputs(con, out_dir: Path, mask: bool) -> dict[str, int]:
+    """tipoffs.csv when the run had tip-offs (fundwatch.tipoffs)."""
+    from fundwatch.tipoffs import write_outputs
+
+    return write_outputs(con, out_dir, mask)
+
+
+def verification_manifest(con) -> dict:
+    """The manifest's "tipoffs" summary, read from the database (city runs build it in the city database)."""
+    from fundwatch.tipoffs import summary
+
+    return {"tipoffs": summary(con)}
 
 
 def direct(stage: str, function, *args):
@@ -265,6 +288,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         history = None
         if options.history:
             history = timed("history", history_stage, paths, options, f"county:{county}")
+        tipoffs = timed("tipoffs", tipoff_stage, paths, options)
         if options.exchange is not None:
             timed("exchange", exchange_stage, paths, options)
         waited = time.perf_counter()
@@ -283,6 +307,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "linkage": linkage,
             "clues": clues,
             "history": history,
+            "tipoffs": tipoffs,
             "parameters": options_for_manifest(options),
             "versions": versions(),
             "stage_seconds": seconds,
