@@ -464,7 +464,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path):
     assert a == b
     assert set(a) == set(c)
     assert all(a[name] != c[name] for name in a if "payments" in name or "recipients" in name)
-    assert set(first["files"]) | {"ground_truth.csv", "expected_quarantine.csv"} == set(a)
+    assert set(first["files"]) | {"ground_truth.csv", "expected_quarantine.csv", "tipoffs_truth.csv"} == set(a)
 
 
 def test_summary_counts_people_and_files(written):
