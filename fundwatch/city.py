@@ -230,6 +230,9 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
         verify_tipoffs(con, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
+        from fundwatch.history import rank_counties_on_verified_results
+
+        rank_counties_on_verified_results(con)
         summary = clue_summary(con)
         from fundwatch.linkage import summaries
 
@@ -250,6 +253,9 @@ def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: li
 
     columns = [f"printf('%.2f', {c}) as \"{h}\"" if c in MONEY_COLUMNS else f'{c} as "{h}"' for c, h in RANKING_HEADERS]
     columns += [f'coalesce(rule_clues[\'{r}\'], 0) as "{r}"' for r in rule_ids]
+    from fundwatch.history import ranking_columns
+
+    columns += ranking_columns(con)
     plain = target.with_suffix(".nobom.csv")
     con.execute(f"copy (select {', '.join(columns)} from county_ranking order by rank) to {sql_literal(plain)} "
                 "(format csv, header true)")

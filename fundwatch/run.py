@@ -226,10 +226,12 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
 
 
 def write_verification_outputs(con, out_dir: Path, mask: bool) -> dict[str, int]:
-    """tipoffs.csv when the run had tip-offs (fundwatch.tipoffs)."""
+    """tipoffs.csv when the run had tip-offs (fundwatch.tipoffs); with a history, clue_changes.csv,
+    rectification.csv, recheck.csv and overdue.csv (fundwatch.history)."""
+    from fundwatch.history import write_history_csvs
     from fundwatch.tipoffs import write_outputs
 
-    return write_outputs(con, out_dir, mask)
+    return {**write_outputs(con, out_dir, mask), **write_history_csvs(con, out_dir)}
 
 
 def verification_manifest(con) -> dict:
