@@ -327,7 +327,8 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         raise
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
             "load_warnings": loaded["load_warnings"],
-            "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history}
+            "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history,
+            "tipoffs": tipoffs}
 
 
 def discard(paths: RunPaths) -> None:
