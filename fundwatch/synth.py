@@ -28,6 +28,7 @@ tests; `shuffle_exports` copies an input folder with every table's data rows in 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -2428,6 +2429,19 @@ def build_tipoffs(city: City) -> tuple[pl.DataFrame, pl.DataFrame]:
     strangers = strangers[rng.permutation(strangers.height)]
     counties = city.counties
     rows, truth_rows = [], []
+    same_name = {}
+    for county, name, id_text in city.recipients.select("county", "name", "id_text").unique().iter_rows():
+        same_name.setdefault((county, name), set()).add(id_text)
+
+    def partial_for(county: str, name: str, id18: str, form: int) -> tuple[str, bool]:
+        """A partial number for the person, showing digits no namesake in the county shares if it can;
+        and whether a namesake still fits it (then the tip-off cannot be matched: ambiguous)."""
+        others = same_name.get((county, name), set()) - {id18}
+        for shown in (_partial_id(id18, form), _partial_id(id18, form + 1)):
+            pattern = re.compile(shown.replace("*", "."))
+            if not any(pattern.fullmatch(other) for other in others):
+                return shown, False
+        return shown, True
 
     def add(kind: str, case: str, county: str, id18: str | None, name: str, given: str | None, place: str | None,
             match: str, suggestion: str, rules: str = "", note: str = "") -> None:
@@ -2449,9 +2463,12 @@ def build_tipoffs(city: City) -> tuple[pl.DataFrame, pl.DataFrame]:
                 "数据印证", row["rules"], "the full number and the name as recorded")
         else:
             typed = _homophone(name) if i % 3 == 1 else None
-            add("planted", "homophone_partial_id" if typed else "partial_id", county, id18, typed or name,
-                _partial_id(id18, i), _place(county, i), "身份信息", "数据印证", row["rules"],
-                "the digits a partial number shows, the county" + (", the name typed with a 同音字" if typed else ""))
+            shown, ambiguous = partial_for(county, name, id18, i)
+            add("planted", "ambiguous" if ambiguous else "homophone_partial_id" if typed else "partial_id", county,
+                id18, typed or name, shown, _place(county, i), "未匹配" if ambiguous else "身份信息",
+                "无法匹配，需人工核实" if ambiguous else "数据印证", row["rules"],
+                "the digits a partial number shows, the county" + (", the name typed with a 同音字" if typed else "")
+                + ("; a namesake in the county shares the digits shown" if ambiguous else ""))
     clean_rows = list(clean.head(4 * n).iter_rows(named=True))
     for i, row in enumerate(clean_rows[: 3 * n]):
         county, id18, name = row["county"], row["id18"], row["name"]
@@ -2460,10 +2477,13 @@ def build_tipoffs(city: City) -> tuple[pl.DataFrame, pl.DataFrame]:
                 note="a recipient the data has nothing against")
         else:
             typed = _homophone(name) if i % 3 == 2 else None
-            add("clean", "homophone_partial_id" if typed else "partial_id", county, id18, typed or name,
-                _partial_id(id18, i), _place(county, i), "身份信息", "数据未见异常",
+            shown, ambiguous = partial_for(county, name, id18, i)
+            add("clean", "ambiguous" if ambiguous else "homophone_partial_id" if typed else "partial_id", county,
+                id18, typed or name, shown, _place(county, i), "未匹配" if ambiguous else "身份信息",
+                "无法匹配，需人工核实" if ambiguous else "数据未见异常",
                 note="a partial number" + ("; namesakes in the county" if
-                                           namesakes.filter(pl.col("person") == row["person"]).height else ""))
+                                           namesakes.filter(pl.col("person") == row["person"]).height else "")
+                + ("; one shares the digits shown" if ambiguous else ""))
     unmatched = "无法匹配，需人工核实"
     for i, row in enumerate(strangers.head(n).iter_rows(named=True)):
         add("unmatched", "not_a_recipient", row["home"], None, row["name"],

@@ -179,15 +179,16 @@ def test_tipoff_matching_is_exact_for_full_ids_and_precise_for_partial_ones(city
 
 def test_tipoffs_csv_says_the_right_thing(city_outputs):
     """Planted: 数据印证 with the planted rules' clues; clean: 数据未见异常 (or only an M01 outlier, which
-    is statistical and not planted); unmatched: 无法匹配. No full name in the file."""
+    is statistical and not planted); unmatched (and a partial number a namesake shares): 无法匹配.
+    No full name in the file."""
     inputs, _, city_out = city_outputs
     for t, r, rules in tipoff_outcomes(inputs, city_out):
-        if t["kind"] == "planted":
+        if t["expected_suggestion"] == "数据印证":
             assert r["建议"] == "数据印证" and set(t["planted_rules"].split(";")) <= rules, (t, r)
-        elif t["kind"] == "clean":
+        elif t["expected_suggestion"] == "数据未见异常":
             assert rules <= {"M01"}, (t, r)
             assert r["建议"] == ("数据印证" if rules else "数据未见异常"), (t, r)
-        else:
+        else:  # not a recipient, no number, another county, ..., or a namesake sharing the digits shown
             assert r["建议"] == "无法匹配，需人工核实" and r["数据核查情况"].startswith("无法匹配："), (t, r)
         assert r["被反映人"][1:] == "*" * (len(r["被反映人"]) - 1)
 

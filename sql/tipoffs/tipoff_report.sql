@@ -41,8 +41,9 @@ death as (
 described as (
     select p.*,
            f.facts, f.clue_ids, coalesce(f.clues, 0) as clues,
-           '匹配依据：' || coalesce(p.agreeing_fields, '') || '一致（匹配概率' || printf('%.3f', p.probability) || '）。'
-               as basis,
+           -- the agreeing fields, not splink's probability: the text stays the same for the same inputs in
+           -- any row order (u is estimated on a random sample); matches.csv keeps the probability
+           '匹配依据：' || coalesce(p.agreeing_fields, '') || '一致。' as basis,
            case when d.death_date is not null
                 then '死亡人员信息记载其于' || fw_day(d.death_date) || '死亡（' || d.sources || '）。'
                 else '' end as death_text,
