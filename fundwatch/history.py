@@ -494,9 +494,8 @@ def import_feedback(path: Path, history: Path, run_dir: Path | None = None) -> F
                 accepted.append((r, parsed))
             unknown = [p for p in report.problems if p[3].startswith("线索编号不在历史库中")]
             if unknown and len(unknown) == len([r for r in rows if r.clue_id]) and folder is None:
-                report.hint = (f"none of these 线索编号 is in {history.name}: was the run made without --history? "
-                               f"name its output folder: fundwatch feedback {Path(path).name} --history {history.name} "
-                               f"--run OUT")
+                report.hint = (f"none of these 线索编号 is in {history}: was the run made without --history? "
+                               f"name its output folder: fundwatch feedback {path} --history {history} --run OUT")
             if report.problems:
                 return report
             recorded_at = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
