@@ -220,6 +220,20 @@ def _ranking(result: dict) -> None:
     console.print(table)
 
 
+def _verification(result: dict) -> None:
+    """One line each for the tip-offs (信访) and, with a history, 抽查复核 and overdue clues."""
+    tipoffs = result.get("tipoffs") or (result.get("clues") or {}).get("tipoffs") or {}
+    if tipoffs.get("given"):
+        by_match, by_suggestion = tipoffs["by_match"], tipoffs["by_suggestion"]
+        console.print(f"信访 tip-offs: {tipoffs['tipoffs']} (by number {by_match['身份证号']}, by identity "
+                      f"{by_match['身份信息']}, unmatched {by_match['未匹配']}); 数据印证 {by_suggestion['数据印证']} "
+                      "→ tipoffs.csv")
+    history = result.get("history") or (result.get("clues") or {}).get("history") or {}
+    if "recheck" in history:
+        console.print(f"history: 抽查复核 {history['recheck']} of {history['untrue_verdicts']} clues verified 不属实 "
+                      f"→ recheck.csv; 逾期未销号 {history['overdue']} → overdue.csv; 已销号 {history['signed_off']}")
+
+
 @app.command()
 def run(
     input_dir: Annotated[Path, typer.Argument(
@@ -279,6 +293,7 @@ def run(
         raise
     _summary(result)
     _ranking(result)
+    _verification(result)
 
 
 def _preflight(input_dir: Path, out: Path, force: bool) -> list[Path]:
@@ -395,15 +410,19 @@ def demo(
 def feedback(
     file: Annotated[Path, typer.Argument(help="a clue list the team filled in (clues.xlsx or clues.csv)")],
     history: Annotated[Path, typer.Option("--history", help="the history database (a DuckDB file)")],
+    run_dir: Annotated[Path | None, typer.Option(
+        "--run", help="the output folder of the run the clue list came from, when that run was made without "
+                      "--history (found by itself when the file is in that folder)")] = None,
 ) -> None:
-    """Store what verification found (核查状态, 核查结果, 整改情况, 追回金额) in the history database."""
+    """Store what verification found (核查状态, 核查结果, 整改情况, 追回金额 and the workflow: 核查人, 核查期限,
+    处理方式, 应追回金额, 已追回金额, 销号人, 销号日期) in the history database."""
     from fundwatch.history import import_feedback
     from fundwatch.ingest import InputError
 
     if not file.is_file():
         _fail(f"{file}: no such file")
     try:
-        report = import_feedback(file, history)
+        report = import_feedback(file, history, run_dir=run_dir)
     except InputError as error:
         _fail(str(error))
     if not report.accepted:
@@ -413,7 +432,11 @@ def feedback(
         for sheet, row, clue, problem in report.problems:
             table.add_row(str(sheet), str(row), clue, problem)
         console.print(table)
+        if report.hint:
+            _fail(report.hint, 1)
         _fail(f"{file}: {len(report.problems)} rows rejected; correct them and import the file again", 1)
+    if report.registered:
+        console.print(f"the run {escape(report.registered)} was made without --history: its clues are now in {history}")
     console.print(f"{report.rows} filled rows: {report.new} new, {len(report.updated)} updated, "
                   f"{report.unchanged} unchanged → {history}")
     for clue, old, new in report.updated:

@@ -20,6 +20,7 @@ STAGE_TASKS = {
     "score": tasks.score,
     "assemble": tasks.assemble,
     "history": tasks.history,
+    "tipoffs": tasks.tipoffs,
     "management": tasks.management,
     "exchange": tasks.exchange,
     "emit": tasks.emit,

@@ -76,6 +76,18 @@ def history(paths: RunPaths, options: RunOptions, scope: str) -> dict:
     return run.history_stage(paths, options, scope)
 
 
+@task(name="tipoffs", cache_policy=NO_CACHE)
+def tipoffs(paths: RunPaths, options: RunOptions) -> dict:
+    """Match the tip-offs (信访) to recipients and check what the data shows about the people they name."""
+    progress.report("tipoffs", "信访举报线索核查")
+    summary = run.tipoff_stage(paths, options)
+    if summary.get("given"):
+        get_run_logger().info("tip-offs: %d, matched by number %d, by identity %d, unmatched %d; %d clues about the people named",
+                              summary["tipoffs"], summary["by_match"]["身份证号"], summary["by_match"]["身份信息"],
+                              summary["by_match"]["未匹配"], summary["clues_named"])
+    return summary
+
+
 @task(name="management", cache_policy=NO_CACHE)
 def management(paths: RunPaths, options: RunOptions) -> dict:
     """Judge the agency's handling from the final clues: 处置时效, desks, staff (management.csv)."""

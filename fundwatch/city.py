@@ -119,6 +119,9 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
             query = f"select * replace ({city_path_sql('source_file', county)} as source_file) from {table}"
             run_sql(con, f"exporting {table}", f"copy ({query}) to {sql_literal(reference / (table + '.parquet'))} "
                                                "(format parquet)")
+        from fundwatch.tipoffs import export_tipoffs
+
+        export_tipoffs(con, reference, city_path_sql("source_file", county))
 
 
 def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
@@ -197,6 +200,9 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
         for table in REFERENCE_TABLES:
             con.execute(f"insert into {table} by name select * from read_parquet(?)",
                         [str(exchange / "reference" / f"{table}.parquet")])
+        from fundwatch.tipoffs import import_tipoffs, verify_tipoffs
+
+        tipoffs_given = import_tipoffs(con, exchange / "reference")
         create_paid_payments(con)
         city_wide = run_city_wide_rules(con, registry)
         _union_view(con, "scores", _county_parquet(exchange, "scores"),
@@ -230,11 +236,15 @@ def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None
             from fundwatch.history import apply_history
 
             history_summary = apply_history(con, Path(history), city_scope(plan))
+        verify_tipoffs(con, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
         from fundwatch.management import build_management, rules_available
 
         management = build_management(con, rules_available(con, registry))
         run_sql(con, "county ranking", "create or replace table county_ranking as\n"
                 + sql_file("clues/county_ranking.sql"))
+        from fundwatch.history import rank_counties_on_verified_results
+
+        rank_counties_on_verified_results(con)
         summary = clue_summary(con)
         from fundwatch.linkage import summaries
 
@@ -259,6 +269,9 @@ def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: li
 
     columns = [f"printf('%.2f', {c}) as \"{h}\"" if c in MONEY_COLUMNS else f'{c} as "{h}"' for c, h in RANKING_HEADERS]
     columns += [f'coalesce(rule_clues[\'{r}\'], 0) as "{r}"' for r in rule_ids]
+    from fundwatch.history import ranking_columns
+
+    columns += ranking_columns(con)
     plain = target.with_suffix(".nobom.csv")
     con.execute(f"copy (select {', '.join(columns)} from county_ranking order by rank) to {sql_literal(plain)} "
                 "(format csv, header true)")
@@ -280,12 +293,15 @@ def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
         from fundwatch.matches import write_identity_outputs
 
         counts.update(write_identity_outputs(con, out, options.mask))
+        from fundwatch.run import verification_manifest, write_verification_outputs
+
+        counts.update(write_verification_outputs(con, out, options.mask))
         if (manifest.get("management") or {}).get("written"):
             from fundwatch.emit import write_management_csv
 
             counts["management.csv"] = write_management_csv(con, out)
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
-        manifest = {**manifest, "outputs": counts, "finished_at": now_iso()}
+        manifest = {**manifest, **verification_manifest(con), "outputs": counts, "finished_at": now_iso()}
         write_workbook(con, out / "clues.xlsx", manifest)
         write_report(con, out / "report.html", manifest)
         if options.mask:

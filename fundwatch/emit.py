@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import run_sql, sql_literal, table_exists
+from fundwatch.db import run_sql, sql_literal
 
 BOM = b"\xef\xbb\xbf"
 PRIVATE_FILE_MODE = 0o600
@@ -95,17 +95,7 @@ def write_csvs(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
             "from quarantine order by source_file, source_line"
         ),
     }
-    if table_exists(con, "clue_changes"):
-        queries["clue_changes.csv"] = (
-            'select clue_id as "线索编号", rule_id as "规则编号", region_code as "行政区划代码", '
-            'subject_type as "对象类型", change as "变化情况", last_status as "上次核查状态" '
-            "from clue_changes order by change, clue_id")
-        queries["rectification.csv"] = (
-            'select county as "行政区划代码", verified as "已核查线索数", confirmed as "属实线索数", '
-            "printf('%.2f', coalesce(confirmed_share, 0) * 100) as \"属实率(%)\", "
-            "printf('%.2f', recovered_amount) as \"追回金额\", "
-            "printf('%.2f', coalesce(rectification_rate, 0) * 100) as \"整改率(%)\" "
-            "from rectification order by county")
+    # clue_changes.csv, rectification.csv, recheck.csv, overdue.csv: fundwatch.history.write_history_csvs
     counts = {}
     for name, query in queries.items():
         _copy_csv_with_bom(con, query, out_dir / name, f"writing {name}")

@@ -481,6 +481,126 @@ def _management_section(con, manifest: dict) -> str:
               "clues.xlsx 的“管理问题”工作表。</div></section>")
 
 
+# ---------------------------------------------------------------------------- tip-offs and the verification loop
+
+CHINESE_NUMERALS = "一二三四五六七八九十"
+CHANGES = ("新增", "持续", "已消除", "不属实未再提出", "再次提出")
+
+
+def _numeral(n: int) -> str:
+    """1 -> 一, 11 -> 十一, 20 -> 二十."""
+    if n <= 10:
+        return CHINESE_NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CHINESE_NUMERALS[tens - 1]) + "十" + (CHINESE_NUMERALS[ones - 1] if ones else "")
+
+
+def _rate(value) -> str:
+    return "—" if value is None else f"{float(value):.1%}"
+
+
+def _tipoff_section(con, manifest: dict, number: int) -> str:
+    """信访举报核查: counts by 匹配方式 and by what the data showed (no names, no ID numbers)."""
+    head = f'<section id="tipoffs"><h2>{_numeral(number)}、信访举报核查</h2>'
+    summary = manifest.get("tipoffs") or {}
+    if not summary.get("given") or not table_exists(con, "tipoff_report"):
+        return (head + '<div class="note">本次输入没有信访举报线索（reference/tipoffs.csv），未进行信访核查，'
+                "未生成 tipoffs.csv。</div></section>")
+    by_match, by_suggestion = summary["by_match"], summary["by_suggestion"]
+    kpis = '<div class="kpis">' + "".join([
+        _kpi("信访举报", _int(summary["tipoffs"]), "件"),
+        _kpi("匹配到领取人员", _int(by_match["身份证号"] + by_match["身份信息"]), "件",
+             f"身份证号 {_int(by_match['身份证号'])} · 身份信息 {_int(by_match['身份信息'])}"),
+        _kpi("数据印证", _int(by_suggestion["数据印证"]), "件", f"涉及线索 {_int(summary['clues_named'])} 条（已提高风险等级）",
+             "high"),
+        _kpi("数据未见异常", _int(by_suggestion["数据未见异常"]), "件"),
+        _kpi("无法匹配", _int(by_match["未匹配"]), "件", "需人工核实"),
+    ]) + "</div>"
+    suggestions = ["数据印证", "数据未见异常", "无法匹配，需人工核实"]
+    crossed = con.execute("select match_kind, suggestion, count(*) from tipoff_report group by 1, 2").fetchall()
+    match_rows = [[kind, *(_int(next((n for k, s_, n in crossed if k == kind and s_ == s), 0)) for s in suggestions),
+                   _int(sum(n for k, _, n in crossed if k == kind))] for kind in ("身份证号", "身份信息", "未匹配")]
+    by_category = con.execute("select coalesce(category, '未注明'), suggestion, count(*) from tipoff_report "
+                              "group by 1, 2 order by 1").fetchall()
+    categories = sorted({c for c, _, _ in by_category})
+    category_rows = [[c, *(_int(next((n for c_, s_, n in by_category if c_ == c and s_ == s), 0)) for s in suggestions),
+                      _int(sum(n for c_, _, n in by_category if c_ == c))] for c in categories]
+    return (head + kpis
+            + "<h3>按匹配方式</h3>"
+            + _table(["匹配方式", *suggestions, "合计"], match_rows, numeric={1, 2, 3, 4})
+            + "<h3>按反映类型</h3>"
+            + _table(["反映类型", *suggestions, "合计"], category_rows, numeric={1, 2, 3, 4})
+            + '<div class="note">匹配与 D02 相同的身份识别：姓名（或拼音、简体）一致，且身份证号完整一致（身份证号），或部分号码'
+              "显示的各位与所在县区一致（身份信息）；仅有姓名和所在地、或匹配到多人时为无法匹配。被信访举报反映的人员的线索"
+              "在疑点描述中注明信访编号并提高一个风险等级（D02、P04 不高于“中”）。逐件明细见 tipoffs.csv（被反映人已脱敏），"
+              "本页不含姓名和身份证号。</div></section>")
+
+
+def _history_section(con, manifest: dict, number: int) -> str:
+    """核查销号与整改: 变化情况, 整改成效 and 追回 per county, overdue and re-check counts, the ranking basis."""
+    head = f'<section id="verification"><h2>{_numeral(number)}、核查销号与整改</h2>'
+    if not table_exists(con, "clue_changes") or not table_exists(con, "rectification"):
+        return (head + '<div class="note">本次运行未使用历史库（--history），没有核查结果可比对。团队填写 clues.xlsx 后用 '
+                "fundwatch feedback 录入，下次运行加 --history 即显示变化情况、整改成效、逾期未销号和抽查复核。</div></section>")
+    changes = dict(con.execute("select change, count(*) from clue_changes group by 1").fetchall())
+    totals = con.execute(
+        "select coalesce(sum(verified), 0), coalesce(sum(confirmed), 0), coalesce(sum(amount_due), 0), "
+        "coalesce(sum(amount_recovered), 0) from rectification").fetchone()
+    verified, confirmed, due, recovered = totals
+    scoped = con.execute(
+        "select count(*), count(*) filter (f.signed_off_on is not null) from scope_clues "
+        "left join latest_feedback as f using (clue_id)").fetchone()
+    overdue = _scalar(con, "select count(*) from overdue")
+    recheck, untrue = con.execute("select count(*), coalesce(max(population), 0) from recheck").fetchone()
+    kpis = '<div class="kpis">' + "".join([
+        _kpi("已核查线索", _int(verified), "条", f"属实 {_int(confirmed)} 条 · 属实率 "
+             f"{_rate(confirmed / verified if verified else None)}"),
+        _kpi("应追回", _wan(due), "万元", f"{_yuan(due)} 元", "money"),
+        _kpi("已追回", _wan(recovered), "万元", f"追回率 {_rate(recovered / due if due else None)}", "ok"),
+        _kpi("已销号", _int(scoped[1]), "条", f"销号率 {_rate(scoped[1] / scoped[0] if scoped[0] else None)}"),
+        _kpi("逾期未销号", _int(overdue), "条", "核查期限已过", "high" if overdue else "ok"),
+        _kpi("抽查复核", _int(recheck), "条", f"抽自 {_int(untrue)} 条“不属实”线索"),
+    ]) + "</div>"
+    change_table = _table(["变化情况", "线索数"], [[c, _int(changes.get(c, 0))] for c in CHANGES], numeric={1},
+                          foot=["合计", _int(sum(changes.values()))])
+    rows = con.execute("select county, clues, verified, confirmed, confirmed_share, rectification_rate, amount_due, "
+                       "amount_recovered, recovery_rate, signed_off, signed_off_rate, overdue, rechecked "
+                       "from rectification order by county").fetchall()
+    county_rows = [[c, _int(n), _int(v), _int(t), _rate(cs), _rate(rr), _yuan(d), _yuan(r), _rate(rec), _int(so),
+                    _rate(sr), _int(od), _int(rc)] for c, n, v, t, cs, rr, d, r, rec, so, sr, od, rc in rows]
+    ranking = ""
+    if table_exists(con, "verified_ranking"):
+        ranked = con.execute("select verified_rank, county, confirmed_share, recovery_rate, rectification_rate, "
+                             "attention, basis from verified_ranking order by verified_rank").fetchall()
+        ranking = ("<h3>测评排名（按核查结果）</h3>"
+                   + _table(["排名", "行政区划代码", "属实率", "追回率", "整改率", "待关注指数", "依据"],
+                            [[k, c, _rate(a), _rate(b), _rate(d), "—" if x is None else f"{x:.3f}", basis]
+                             for k, c, a, b, d, x, basis in ranked], numeric={0, 2, 3, 4, 5})
+                   + '<div class="note">历史库已有核查结论：排名按核查结果而非线索率（线索率会奖励参考数据不全的县区）。'
+                     "待关注指数为属实率、未追回比例（1−追回率）、未整改比例（1−整改率）的平均，排名第1为最需关注；"
+                     "没有核查结论的县区排在其后。</div>")
+    overdue_rows = con.execute("select clue_id, rule_id, region_code, strftime(deadline, '%Y-%m-%d'), days_overdue, "
+                               "coalesce(status, '') from overdue order by deadline, clue_id limit 20").fetchall()
+    overdue_html = ("<h3>逾期未销号（前20条；全部见 overdue.csv）</h3>"
+                    + _table(["线索编号", "规则", "行政区划", "核查期限", "逾期天数", "核查状态"],
+                             [list(r) for r in overdue_rows], numeric={4})) if overdue_rows else ""
+    return (head + kpis + "<h3>变化情况（与上次运行相比）</h3>" + change_table
+            + "<h3>整改成效与追回（按县区）</h3>"
+            + _table(["行政区划代码", "线索数", "已核查", "属实", "属实率", "整改率", "应追回（元）", "已追回（元）", "追回率",
+                      "已销号", "销号率", "逾期未销号", "抽查复核"], county_rows, numeric=set(range(1, 13)))
+            + '<div class="note">统计口径：本范围（县或市）历次运行提出的全部线索及其最新核查结果。应追回为团队填写的应追回金额，'
+              "属实线索未填写时按线索涉及金额计；已追回为已追回金额（未填写时取追回金额）；销号率为已销号线索占线索数的比例。"
+              "“不属实”线索在销号后且无新发放时不再列入清单（不属实未再提出），并按固定种子随机抽取至少10%复核（recheck.csv）。"
+              "</div>"
+            + ranking + overdue_html + "</section>")
+
+
+def _verification_sections(con, manifest: dict, first_number: int) -> list[tuple[str, str, str]]:
+    """(anchor, title, html) of the sections on tip-offs and on the verification loop."""
+    return [("tipoffs", "信访核查", _tipoff_section(con, manifest, first_number)),
+            ("verification", "核查销号", _history_section(con, manifest, first_number + 1))]
+
+
 def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict) -> None:
     """Write report.html: scope and inputs, clues per rule and county, charts, data quality, method."""
     out_path = Path(out_path)
@@ -742,6 +862,9 @@ def write_report(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dict)
                  "线索编号由规则与对象确定，重复运行相同输入得到相同编号。线索为疑点，须经核查确认。</div>"
                  + '<div class="rule-grid">' + "".join(cards) + "</div></section>")
 
+    for key, title, section in _verification_sections(con, manifest, len(parts) + 1):
+        toc.append((key, title))
+        parts.append(section)
     body = "".join(parts)
     nav = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in toc)
     version_text = "；".join(f"{k} {v}" for k, v in versions.items() if v)

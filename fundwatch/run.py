@@ -167,6 +167,14 @@ def history_stage(paths: RunPaths, options: RunOptions, scope: str) -> dict:
         return apply_history(con, Path(options.history), scope)
 
 
+def tipoff_stage(paths: RunPaths, options: RunOptions) -> dict:
+    """Tip-offs (信访): matched to recipients, the clues about the people they name raised, tipoff_report."""
+    from fundwatch.tipoffs import verify_tipoffs
+
+    with connect(paths.database, options.engine) as con:
+        return verify_tipoffs(con)
+
+
 def management_stage(paths: RunPaths, options: RunOptions) -> dict:
     from fundwatch.management import build_management, rules_available
 
@@ -203,6 +211,7 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
         from fundwatch.matches import write_identity_outputs
 
         counts.update(write_identity_outputs(con, out, options.mask))
+        counts.update(write_verification_outputs(con, out, options.mask))
         if (manifest.get("management") or {}).get("written"):
             from fundwatch.emit import write_management_csv
 
@@ -229,6 +238,22 @@ def emit_stage(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
 
     release_output(paths.out_dir)
     return {"clues": manifest["clues"], "rules": manifest["rules"]}
+
+
+def write_verification_outputs(con, out_dir: Path, mask: bool) -> dict[str, int]:
+    """tipoffs.csv when the run had tip-offs (fundwatch.tipoffs); with a history, clue_changes.csv,
+    rectification.csv, recheck.csv and overdue.csv (fundwatch.history)."""
+    from fundwatch.history import write_history_csvs
+    from fundwatch.tipoffs import write_outputs
+
+    return {**write_outputs(con, out_dir, mask), **write_history_csvs(con, out_dir)}
+
+
+def verification_manifest(con) -> dict:
+    """The manifest's "tipoffs" summary, read from the database (city runs build it in the city database)."""
+    from fundwatch.tipoffs import summary
+
+    return {"tipoffs": summary(con)}
 
 
 def direct(stage: str, function, *args):
@@ -285,6 +310,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
         history = None
         if options.history:
             history = timed("history", history_stage, paths, options, f"county:{county}")
+        tipoffs = timed("tipoffs", tipoff_stage, paths, options)
         management = timed("management", management_stage, paths, options)
         if options.exchange is not None:
             timed("exchange", exchange_stage, paths, options)
@@ -304,6 +330,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
             "linkage": linkage,
             "clues": clues,
             "history": history,
+            "tipoffs": tipoffs,
             "management": management,
             "parameters": options_for_manifest(options),
             "versions": versions(),
@@ -324,7 +351,7 @@ def run_county(paths: RunPaths, options: RunOptions, call=direct, start=direct_s
     return {"out_dir": str(paths.out_dir), "county": county, "rules": rule_results, "inputs": loaded["inputs"],
             "load_warnings": loaded["load_warnings"],
             "clues": clues, "stage_seconds": seconds, "validation": validation, "history": history,
-            "kept": [str(paths.kept)] if paths.kept else [], "management": management}
+            "kept": [str(paths.kept)] if paths.kept else [], "management": management, "tipoffs": tipoffs}
 
 
 def discard(paths: RunPaths) -> None:

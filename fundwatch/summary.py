@@ -30,7 +30,7 @@ def clue_summary(con: duckdb.DuckDBPyConnection) -> dict:
     improper, exposure = con.execute(TOTALS_SQL).fetchone()
     ranking = con.execute("select * from (" + sql_file("clues/county_ranking.sql") + ") order by rank")
     columns = [d[0] for d in ranking.description]
-    per_county = [_plain(dict(zip(columns, row))) for row in ranking.fetchall()]
+    per_county = ranked_on_verified_results(con, [_plain(dict(zip(columns, row))) for row in ranking.fetchall()])
     return {
         "clues": sum(n for _, n, _ in per_rule),
         "per_rule": {rule: {"clues": n, "amount": f"{amount:.2f}"} for rule, n, amount in per_rule},
@@ -38,6 +38,30 @@ def clue_summary(con: duckdb.DuckDBPyConnection) -> dict:
         "exposure_amount": f"{exposure:.2f}",
         "per_county": per_county,
     }
+
+
+def ranked_on_verified_results(con: duckdb.DuckDBPyConnection, per_county: list[dict]) -> list[dict]:
+    """Once the history holds verdicts (table verified_ranking, fundwatch.history), the county ranking
+    (测评排名) ranks on verified results: 属实率, 追回率, 整改率 (sql/history/verified_ranking.sql)."""
+    from fundwatch.db import table_exists
+
+    if not table_exists(con, "verified_ranking"):
+        return per_county
+    verified = {r[0]: r[1:] for r in con.execute(
+        "select county, verified_rank, confirmed_share, recovery_rate, rectification_rate, attention, basis "
+        "from verified_ranking").fetchall()}
+    last = len(verified)
+    ranked = []
+    for row in per_county:
+        rank, confirmed, recovery, rectified, attention, basis = verified.get(
+            row["county"], (None, None, None, None, None, "未核查"))
+        ranked.append({**row, "clue_rate_rank": row["rank"], "rank": rank, "ranking_basis": basis,
+                       "confirmed_share": confirmed, "recovery_rate": recovery, "rectification_rate": rectified,
+                       "attention": attention})
+    ranked.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["county"]))
+    for offset, row in enumerate(r for r in ranked if r["rank"] is None):
+        row["rank"] = last + offset + 1
+    return ranked
 
 
 def final_rule_counts(rules: list[dict], summary: dict) -> list[dict]:

@@ -13,6 +13,7 @@ their last 4 characters, and the same values are masked inside the evidence sent
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import unicodedata
@@ -32,6 +33,18 @@ MANAGEMENT_SHEET = "管理问题"
 RECOVERED_HEADER = "追回金额"
 CHANGE_HEADER = "变化情况"
 STATUS_CHOICES = ["待核查", "核查中", "属实", "部分属实", "不属实"]
+# The verification workflow (核查销号, CLUES.md), beside 核查状态 / 核查结果 / 整改情况 / 追回金额.
+WORKFLOW_COLUMNS = [("核查人", "verifier"), ("核查期限", "deadline"), ("处理方式", "disposal"),
+                    ("应追回金额", "amount_due"), ("已追回金额", "amount_recovered"), ("销号人", "signed_off_by"),
+                    ("销号日期", "signed_off_on")]
+WORKFLOW_KEYS = {key for _, key in WORKFLOW_COLUMNS}
+DISPOSAL_CHOICES = ["停发", "追回", "移送纪检监察机关", "移送公安机关", "无需处理"]
+VERIFY_AMOUNT_KEYS = {"recovered_amount", "amount_due", "amount_recovered"}
+VERIFY_DATE_KEYS = {"deadline", "signed_off_on"}
+TIPOFF_SHEET = "信访核查"
+RECHECK_SHEET = "抽查复核"
+OVERDUE_SHEET = "逾期未销号"
+LIST_SHEETS = (TIPOFF_SHEET, RECHECK_SHEET, OVERDUE_SHEET)  # lists to read, not to fill in (feedback skips them)
 PRIVATE_FILE_MODE = 0o600
 MAX_CELL_CHARS = 32767
 
@@ -129,6 +142,9 @@ class _Formats:
         self.bad = book.add_format({**base, "num_format": "@", "border": 1, "border_color": "#BFBFBF",
                                     "font_color": "#C00000", "bold": True})
         self.note = book.add_format({"font_name": "等线", "font_size": 9, "italic": True, "font_color": "#595959"})
+        self.verify_date = book.add_format({**base, "num_format": "yyyy-mm-dd", "bg_color": "#FFF2CC", "border": 1,
+                                            "border_color": "#D9D9D9"})
+        self.date = book.add_format({**base, "num_format": "yyyy-mm-dd"})
 
 
 # ---------------------------------------------------------------------------- the rule sheets
@@ -157,7 +173,8 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
     with_changes = any(c.get("change") for c in clues)
     headers = [h for h, _ in CLUE_COLUMNS] + [RECOVERED_HEADER] + ([CHANGE_HEADER] if with_changes else [])
     keys = [c for _, c in CLUE_COLUMNS] + ["recovered_amount"] + (["change"] if with_changes else [])
-    verify_keys = {"status", "finding", "rectification", "recovered_amount"}
+    headers, keys = _with_workflow_columns(headers, keys)
+    verify_keys = {"status", "finding", "rectification", "recovered_amount"} | WORKFLOW_KEYS
     widths = [display_width(h) + 2 for h in headers]
     for col, (header, key) in enumerate(zip(headers, keys)):
         sheet.write_string(0, col, header, formats.verify_header if key in verify_keys else formats.header)
@@ -167,9 +184,12 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
             if key in verify_keys:
                 if value is None or value == "":
                     sheet.write_blank(row_index, col, None,
-                                      formats.verify_amount if key == "recovered_amount" else formats.verify)
-                elif key == "recovered_amount":
+                                      formats.verify_amount if key in VERIFY_AMOUNT_KEYS else
+                                      formats.verify_date if key in VERIFY_DATE_KEYS else formats.verify)
+                elif key in VERIFY_AMOUNT_KEYS:
                     sheet.write_number(row_index, col, float(value), formats.verify_amount)
+                elif key in VERIFY_DATE_KEYS:
+                    sheet.write_datetime(row_index, col, value, formats.verify_date)
                 else:
                     sheet.write_string(row_index, col, _text(value), formats.verify)
                 continue
@@ -192,7 +212,7 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
     for col, key in enumerate(keys):
         cap = WIDE_COLUMNS.get(key, 28)
         width = min(max(widths[col], MIN_WIDTHS.get(key, 8)), cap)
-        if key in ("status", "recovered_amount", "change"):
+        if key in ("status", "recovered_amount", "change") or key in WORKFLOW_KEYS:
             width = max(width, 12)
         sheet.set_column(col, col, width, None)
     sheet.set_row(0, 30)
@@ -210,6 +230,42 @@ def _write_rule_sheet(book, formats: _Formats, name: str, clues: list[dict]) -> 
         "validate": "decimal", "criteria": ">=", "value": 0,
         "error_title": "追回金额", "error_message": "请输入追回金额（元，数字）",
     })
+    _workflow_validations(sheet, keys, last_row)
+
+
+def _with_workflow_columns(headers: list[str], keys: list[str]) -> tuple[list[str], list[str]]:
+    """The workflow columns right after 追回金额 (before 变化情况)."""
+    at = keys.index("recovered_amount") + 1
+    return (headers[:at] + [h for h, _ in WORKFLOW_COLUMNS] + headers[at:],
+            keys[:at] + [k for _, k in WORKFLOW_COLUMNS] + keys[at:])
+
+
+def _workflow_validations(sheet, keys: list[str], last_row: int) -> None:
+    """Drop-down for 处理方式, dates for 核查期限 / 销号日期, non-negative amounts, and a reminder of 回避."""
+    rules = {
+        "verifier": {"validate": "length", "criteria": "<=", "value": 50, "input_title": "核查人",
+                     "input_message": "核查人不得为该线索所涉发放的经办人或审核人（回避）",
+                     "error_title": "核查人", "error_message": "请填写核查人姓名或工号"},
+        "deadline": {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                     "maximum": dt.date(2099, 12, 31), "error_title": "核查期限",
+                     "error_message": "请输入日期，如2024-07-31"},
+        "disposal": {"validate": "list", "source": DISPOSAL_CHOICES, "input_title": "处理方式",
+                     "input_message": "请选择：" + "/".join(DISPOSAL_CHOICES), "error_title": "处理方式",
+                     "error_message": "请从下拉列表中选择：" + "/".join(DISPOSAL_CHOICES)},
+        "amount_due": {"validate": "decimal", "criteria": ">=", "value": 0, "error_title": "应追回金额",
+                       "error_message": "请输入应追回金额（元，数字）"},
+        "amount_recovered": {"validate": "decimal", "criteria": ">=", "value": 0, "error_title": "已追回金额",
+                             "error_message": "请输入已追回金额（元，数字，不大于应追回金额）"},
+        "signed_off_by": {"validate": "length", "criteria": "<=", "value": 50, "input_title": "销号人",
+                          "input_message": "有核查结论（属实/部分属实/不属实）后方可销号，销号人与销号日期同时填写",
+                          "error_title": "销号人", "error_message": "请填写销号人姓名或工号"},
+        "signed_off_on": {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                          "maximum": dt.date(2099, 12, 31), "error_title": "销号日期",
+                          "error_message": "请输入日期（不早于核查结论），如2024-07-31"},
+    }
+    for key, rule in rules.items():
+        col = keys.index(key)
+        sheet.data_validation(1, col, last_row, col, rule)
 
 
 # ---------------------------------------------------------------------------- the summary sheet
@@ -450,6 +506,96 @@ def _write_management_sheet(book, formats: _Formats, con, mask: bool) -> None:
     sheet.autofilter(0, 0, max(len(rows), 1), len(keys) - 1)
 
 
+# ---------------------------------------------------------------------------- the verification loop's lists
+
+
+def _with_workflow_values(con: duckdb.DuckDBPyConnection, clues: list[dict], mask: bool) -> list[dict]:
+    """Each clue with the workflow values the history holds for it (a run with --history), carried like
+    核查状态: the next workbook shows what the teams wrote, and sending it back again changes nothing."""
+    from fundwatch.db import table_exists
+    from fundwatch.masking import mask_name
+
+    if not table_exists(con, "latest_feedback"):
+        return clues
+    keys = [k for _, k in WORKFLOW_COLUMNS]
+    carried = {r[0]: dict(zip(keys, r[1:])) for r in con.execute(
+        f"select clue_id, {', '.join(keys)} from latest_feedback").fetchall()}
+    out = []
+    for clue in clues:
+        values = carried.get(clue["clue_id"], {})
+        if mask:
+            values = {k: (mask_name(v) if k in ("verifier", "signed_off_by") else v) for k, v in values.items()}
+        out.append({**clue, **values})
+    return out
+
+
+def _list_sheet(book, formats: _Formats, name: str, headers: list[str], rows: list[list], note: str) -> None:
+    """A list to read (信访核查, 抽查复核, 逾期未销号): header row, frozen, filtered; dates and amounts typed."""
+    sheet = book.add_worksheet(name)
+    widths = [display_width(h) + 2 for h in headers]
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, header, formats.header)
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if value is None or value == "":
+                sheet.write_blank(r, col, None, formats.text)
+                continue
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, col, value, formats.date)
+                text = value.isoformat()
+            elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                sheet.write_number(r, col, float(value), formats.integer if isinstance(value, int) else formats.amount)
+                text = str(value)
+            else:
+                text = _text(value)
+                sheet.write_string(r, col, text, formats.wrap if display_width(text) > 40 else formats.text)
+            widths[col] = max(widths[col], display_width(text) + 2)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, min(max(width, 10), 60))
+    sheet.set_row(0, 30)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+    sheet.write_string(len(rows) + 2, 0, note, formats.note)
+
+
+def _write_list_sheets(book, formats: _Formats, con: duckdb.DuckDBPyConnection, mask: bool) -> None:
+    """信访核查 (a run with tip-offs), 抽查复核 and 逾期未销号 (a run with a history)."""
+    from fundwatch.db import table_exists
+    from fundwatch.masking import mask_id, mask_name
+
+    if table_exists(con, "tipoff_report"):
+        from fundwatch.tipoffs import TIPOFF_COLUMNS, report_rows
+
+        rows = [[r["tip_id"], r["received_date"], mask_name(r["name"]), r["match_kind"],
+                 mask_id(r["id_number"]) if mask else r["id_number"], r["findings"], r["clue_ids"], r["suggestion"]]
+                for r in report_rows(con)]
+        _list_sheet(book, formats, TIPOFF_SHEET, [h for h, _ in TIPOFF_COLUMNS], rows,
+                    "信访核查表：每条信访举报的匹配方式、匹配对象与数据核查情况（同 tipoffs.csv）；被反映人已脱敏。")
+    if table_exists(con, "recheck"):
+        rows = con.execute("select clue_id, rule_id, clue_type, region_code, subject_type, id_number, name, "
+                           "case when in_run then '是' else '否' end, finding, verifier, signed_off_by, signed_off_on "
+                           "from recheck order by draw_rank").fetchall()
+        if mask:
+            rows = [[*r[:5], mask_id(r[5]), mask_name(r[6]), r[7], r[8], mask_name(r[9]), mask_name(r[10]), r[11]]
+                    for r in rows]
+        population = con.execute("select coalesce(max(population), 0) from recheck").fetchone()[0]
+        _list_sheet(book, formats, RECHECK_SHEET,
+                    ["线索编号", "规则编号", "线索类型", "行政区划代码", "对象类型", "公民身份号码", "姓名", "本次数据仍发现",
+                     "原核查结果", "原核查人", "销号人", "销号日期"], [list(r) for r in rows],
+                    f"抽查复核：从核查结论为“不属实”的{population}条线索中按固定种子随机抽取（默认10%，至少1条），"
+                    "请另行安排人员复核，复核结论可按线索编号通过 fundwatch feedback 录入。")
+    if table_exists(con, "overdue"):
+        rows = con.execute("select clue_id, rule_id, clue_type, region_code, subject_type, verifier, deadline, "
+                           "days_overdue, coalesce(status, ''), case when in_run then '是' else '否' end "
+                           "from overdue order by deadline, clue_id").fetchall()
+        if mask:
+            rows = [[*r[:5], mask_name(r[5]), *r[6:]] for r in rows]
+        _list_sheet(book, formats, OVERDUE_SHEET,
+                    ["线索编号", "规则编号", "线索类型", "行政区划代码", "对象类型", "核查人", "核查期限", "逾期天数",
+                     "核查状态", "本次数据仍发现"], [list(r) for r in rows],
+                    "逾期未销号：核查期限已过（以本次运行日期计）仍未销号的线索。")
+
+
 # ---------------------------------------------------------------------------- entry point
 
 
@@ -459,6 +605,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dic
     order = _rule_order(con, manifest)
     catalogue = _catalogue(con)
     clues = clue_rows(con)
+    clues = _with_workflow_values(con, clues, mask)
     if mask:
         clues = [masked_clue(c) for c in clues]
     by_rule: dict[str, list[dict]] = {}
@@ -477,6 +624,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dic
             _write_rule_sheet(book, formats, name, by_rule[rule_id])
         if (manifest.get("management") or {}).get("written"):  # after the clues: "a summary, then a sheet per rule"
             _write_management_sheet(book, formats, con, mask)
+        _write_list_sheets(book, formats, con, mask)
     finally:
         book.close()
     os.chmod(out_path, PRIVATE_FILE_MODE)

@@ -150,6 +150,20 @@ create table if not exists management (         -- 管理问题汇总 (sql/manag
     exposure_amount decimal(18, 2) not null     -- payments to verify (S04), apart from 问题金额
 );
 
+create table if not exists tipoffs (           -- 信访举报线索 (reference, optional)
+    row_key       bigint not null,
+    tip_id        varchar not null,
+    received_date date not null,
+    name          varchar not null,               -- 被反映人姓名 as written (同音字 happen)
+    id_number     varchar,                        -- as given: full, partial (330102********1234) or empty; not normalised
+    place         varchar,                        -- a county or township name, or a 6-digit code
+    category      varchar,                        -- 冒领 / 重复领取 / 违规领取 / 经办人员问题 / 其他
+    content       varchar,
+    source_file   varchar not null,
+    source_line   bigint not null,
+    extra_columns json
+);
+
 create table if not exists quarantine (         -- input rows that could not be loaded
     source_file varchar not null,
     source_line bigint not null,

@@ -29,6 +29,8 @@ REFERENCE_HEADERS = {
     "public_employees": {"id_number": "公民身份号码", "name": "姓名", "unit_name": "单位名称",
                          "start_date": "入编日期", "end_date": "离职日期"},
     "employment": {"id_number": "公民身份号码", "period": "缴费所属期", "unit_name": "单位名称"},
+    "tipoffs": {"tip_id": "信访编号", "received_date": "收到日期", "name": "被反映人姓名",
+                "id_number": "被反映人身份证号", "place": "所在地", "category": "反映类型", "content": "反映内容"},
 }
 COUNTY = "330102"
 

@@ -205,3 +205,61 @@ def test_a_clerk_of_one_county_paid_into_in_another_is_found(city_outputs):
     assert crossing
     for clue in crossing:
         assert staff[clue["姓名"]]["所在机构"] in clue["疑点描述"]
+
+
+# ---- tip-offs (信访): matched on the city run, described against the planted cases ---------------
+
+
+def tipoff_outcomes(inputs: Path, out: Path) -> list[tuple[dict, dict, set[str]]]:
+    """(truth, tipoffs.csv row, rules of its related clues) for every synthetic tip-off."""
+    truth = read_csv(inputs / "tipoffs_truth.csv")
+    rows = {r["信访编号"]: r for r in read_csv(out / "tipoffs.csv")}
+    rules = {c["线索编号"]: c["规则编号"] for c in read_csv(out / "clues.csv")}
+    return [(t, rows[t["tip_id"]], {rules[c] for c in rows[t["tip_id"]]["相关线索编号"].split(";") if c})
+            for t in truth]
+
+
+def test_tipoff_matching_is_exact_for_full_ids_and_precise_for_partial_ones(city_outputs):
+    inputs, _, city_out = city_outputs
+    outcomes = tipoff_outcomes(inputs, city_out)
+    assert {t["kind"] for t, _, _ in outcomes} == {"planted", "clean", "unmatched"}
+    full = [(t, r) for t, r, _ in outcomes if t["case"] == "full_id"]
+    assert full and all(r["匹配方式"] == "身份证号" and r["匹配对象"] == t["id_number"] for t, r in full)
+    partial_matches = [(t, r) for t, r, _ in outcomes if r["匹配方式"] == "身份信息"]
+    true_partial = [(t, r) for t, r in partial_matches if t["expected_match"] == "身份信息" and r["匹配对象"] == t["id_number"]]
+    assert len(true_partial) / len(partial_matches) >= 0.95
+    expected_partial = [t for t, _, _ in outcomes if t["expected_match"] == "身份信息"]
+    assert len(true_partial) == len(expected_partial)  # and none missed on synthetic data
+    for t, r, _ in outcomes:
+        if t["expected_match"] == "未匹配":
+            assert (r["匹配方式"], r["匹配对象"]) == ("未匹配", ""), t
+
+
+def test_tipoffs_csv_says_the_right_thing(city_outputs):
+    """Planted: 数据印证 with the planted rules' clues; clean: 数据未见异常 (or only an M01 outlier, which
+    is statistical and not planted); unmatched (and a partial number a namesake shares): 无法匹配.
+    No full name in the file."""
+    inputs, _, city_out = city_outputs
+    for t, r, rules in tipoff_outcomes(inputs, city_out):
+        if t["expected_suggestion"] == "数据印证":
+            assert r["建议"] == "数据印证" and set(t["planted_rules"].split(";")) <= rules, (t, r)
+        elif t["expected_suggestion"] == "数据未见异常":
+            assert rules <= {"M01"}, (t, r)
+            assert r["建议"] == ("数据印证" if rules else "数据未见异常"), (t, r)
+        else:  # not a recipient, no number, another county, ..., or a namesake sharing the digits shown
+            assert r["建议"] == "无法匹配，需人工核实" and r["数据核查情况"].startswith("无法匹配："), (t, r)
+        assert r["被反映人"][1:] == "*" * (len(r["被反映人"]) - 1)
+
+
+def test_clues_about_people_named_in_tipoffs_say_so_and_are_raised(city_outputs):
+    inputs, outputs, city_out = city_outputs
+    base = {r.id: r.severity for r in RunOptions().registry().rules}
+    for out in (city_out, *outputs.values()):
+        named = {c for r in read_csv(out / "tipoffs.csv") for c in r["相关线索编号"].split(";") if c}
+        for clue in read_csv(out / "clues.csv"):
+            person = clue["对象类型"] == "人员" and clue["线索编号"] in named
+            assert ("信访编号" in clue["疑点描述"]) == person, clue["线索编号"]
+            raised = {"低": "中", "中": "高", "高": "高"}[base[clue["规则编号"]]]
+            if clue["规则编号"] in ("D02", "P04"):
+                raised = "中"
+            assert clue["风险等级"] == (raised if person else base[clue["规则编号"]]), clue["线索编号"]

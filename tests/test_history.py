@@ -1,5 +1,6 @@
 """The verification loop: two runs with feedback in between (新增/持续/已消除, 不属实 suppression)."""
 
+import datetime as dt
 import json
 from collections import Counter
 from decimal import Decimal
@@ -44,7 +45,7 @@ def clue_of(out: Path, rule: str) -> dict:
     return next(c for c in read_csv(out / "clues.csv") if c["规则编号"] == rule)
 
 
-def fill_workbook(out: Path, answers: dict[str, tuple]) -> Path:
+def fill_workbook(out: Path, answers: dict[str, tuple], workflow: dict[str, dict] | None = None) -> Path:
     book = openpyxl.load_workbook(out / "clues.xlsx")
     for sheet in book.worksheets[1:]:
         headers = [c.value for c in sheet[1]]
@@ -58,6 +59,8 @@ def fill_workbook(out: Path, answers: dict[str, tuple]) -> Path:
                 row[headers.index("核查结果")].value = finding
                 row[headers.index("整改情况")].value = rectification
                 row[headers.index("追回金额")].value = recovered
+            for header, value in (workflow or {}).get(clue_id, {}).items():
+                row[headers.index(header)].value = value
     target = out / "filled.xlsx"
     book.save(target)
     return target
@@ -70,7 +73,8 @@ def loop(tmp_path_factory):
     first = run_once(root, "first", history, last="202305")
     d01, p01 = clue_of(first, "D01")["线索编号"], clue_of(first, "P01")["线索编号"]
     filled = fill_workbook(first, {d01: ("属实", "家属冒领", "已停发并追回", 6000),
-                                   p01: ("不属实", "系补发，非重复", None, None)})
+                                   p01: ("不属实", "系补发，非重复", None, None)},
+                           {p01: {"销号人": "王科长", "销号日期": dt.date.today()}})  # closed: held back
     report = import_feedback(filled, history)
     second = run_once(root, "second", history, last="202308", self_approval=False)
     third = run_once(root, "third", history, last="202310", double_again=True, self_approval=False)
@@ -117,7 +121,9 @@ def test_rectification_per_county(loop):
     *_, third, report, d01, p01 = loop
     rows = read_csv(third / "rectification.csv")
     assert rows == [{"行政区划代码": "330102", "已核查线索数": "2", "属实线索数": "1", "属实率(%)": "50.00",
-                     "追回金额": "6000.00", "整改率(%)": "100.00"}]
+                     "追回金额": "6000.00", "整改率(%)": "100.00", "线索数": "3", "应追回金额": "21000.00",
+                     "已追回金额": "6000.00", "追回率(%)": "28.57", "已销号线索数": "1", "销号率(%)": "33.33",
+                     "逾期未销号线索数": "0", "抽查复核线索数": "1"}]
 
 
 def test_bad_feedback_is_reported_row_by_row_and_nothing_is_stored(loop, tmp_path):
@@ -175,3 +181,53 @@ def test_every_output_agrees_on_counts_and_totals_after_a_clue_is_held_back(loop
     assert Decimal(manifest["clues"]["improper_amount"]) <= exposure
     assert all(amount > 0 for amount in amounts.values())
     assert {e["线索编号"] for e in evidence} == {c["线索编号"] for c in clues}
+
+
+def test_workflow_columns_are_checked_row_by_row_and_nothing_is_stored(loop, tmp_path):
+    """回避 (the verifier handled the clue's payments), 已追回 > 应追回, a 销号 without a verdict or before it."""
+    root, history, first, *_, d01, p01 = loop
+    a03 = clue_of(first, "A03")["线索编号"]
+    before = duckdb.connect(str(history), read_only=True).execute("select count(*) from feedback").fetchone()[0]
+    bad = tmp_path / "workflow.csv"
+    bad.write_text(
+        "线索编号,核查状态,核查结果,整改情况,追回金额,核查人,核查期限,处理方式,应追回金额,已追回金额,销号人,销号日期\n"
+        f"{d01},属实,冒领,,,JB01、李四,2024-07-31,追回,100,200,,\n"
+        f"{p01},不属实,系补发,,,李四,,无需处理,,,王科长,2020-01-01\n"
+        f"{a03},核查中,,,,李四,2024-13-01,罚款,,,张三,2024-01-01\n", encoding="utf-8-sig")
+    report = import_feedback(bad, history)
+    today = dt.date.today().isoformat()
+    assert [p[1:] for p in report.problems] == [
+        (2, d01, "核查人「JB01」经办或审核了该线索所涉发放（或为该线索所指经办人员），应回避；"
+                 "已追回金额200.00大于应追回金额100.00"),
+        (3, p01, f"销号日期2020-01-01早于核查结论（该结论于{today}录入）"),
+        (4, a03, "核查期限「2024-13-01」不是日期（如2024-07-31）；处理方式「罚款」不是可选值（停发/追回/移送纪检监察机关/"
+                 "移送公安机关/无需处理）；未有核查结论（属实/部分属实/不属实）不能销号，核查状态为「核查中」"),
+    ]
+    after = duckdb.connect(str(history), read_only=True).execute("select count(*) from feedback").fetchone()[0]
+    assert after == before
+
+
+def test_a_run_made_without_history_is_registered_from_its_folder(tmp_path):
+    """The README's loop in the order people try it: a run without --history, then feedback."""
+    history = tmp_path / "later.duckdb"
+    payments, recipients, deaths = county_data(last="202305")
+    county = write_county(tmp_path / "in", payments, recipients, deaths=deaths)
+    paths, _ = run.prepare(county, tmp_path / "out")
+    run.run_county(paths, RunOptions(validate=False))
+    d01 = clue_of(tmp_path / "out", "D01")["线索编号"]
+    elsewhere = tmp_path / "returned.csv"
+    elsewhere.write_text(f"线索编号,核查状态\n{d01},核查中\n", encoding="utf-8-sig")
+    report = import_feedback(elsewhere, history)
+    assert not report.accepted and report.hint and "--run OUT" in report.hint and "without --history" in report.hint
+    filled = fill_workbook(tmp_path / "out", {d01: ("属实", "冒领", None, None)},
+                           {d01: {"核查人": "JB02"}})  # JB02 reviewed D01's payments: 回避
+    refused = import_feedback(filled, history, run_dir=tmp_path / "out")
+    assert [p[3] for p in refused.problems] == [
+        "核查人「JB02」经办或审核了该线索所涉发放（或为该线索所指经办人员），应回避"]
+    assert refused.registered is None
+    with duckdb.connect(str(history), read_only=True) as con:
+        assert con.execute("select count(*) from history_runs").fetchone()[0] == 0
+    filled = fill_workbook(tmp_path / "out", {d01: ("属实", "冒领", None, None)}, {d01: {"核查人": "李四"}})
+    report = import_feedback(filled, history)  # clues.xlsx in its own output folder: the run is found there
+    assert report.accepted and report.new == 1 and report.registered
+    assert import_feedback(elsewhere, history).accepted  # now the history knows the clue

@@ -28,7 +28,8 @@ from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, w
 OTHER_COUNTY = "330105"
 HEADERS = ["线索编号", "规则编号", "线索类型", "风险等级", "行政区划代码", "对象类型", "个人编号", "公民身份号码", "姓名",
            "险种类型", "起始所属期", "截止所属期", "涉及笔数", "涉及金额", "异常分值", "疑点描述", "政策依据", "核查建议",
-           "核查状态", "核查结果", "整改情况", "追回金额"]
+           "核查状态", "核查结果", "整改情况", "追回金额", "核查人", "核查期限", "处理方式", "应追回金额", "已追回金额",
+           "销号人", "销号日期"]
 STATUS_LIST = '"待核查,核查中,属实,部分属实,不属实"'
 FORMULA_NAMES = ('=HYPERLINK("x")', "-1+2")
 HOSTILE_FILE = "readme<img src=x onerror=alert(1)>.txt"
@@ -246,7 +247,7 @@ def test_rule_sheets_have_the_contract_headers_frozen_row_filter_and_widths(book
         sheet = book[name]
         assert [c.value for c in sheet[1]] == HEADERS, name
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref == f"A1:V{sheet.max_row}"
+        assert sheet.auto_filter.ref == f"A1:AC{sheet.max_row}"
         widths = {col: sheet.column_dimensions[col].width for col in ("A", "H", "P")}
         assert widths["H"] >= 20 and widths["P"] >= 40 and widths["A"] >= 16, widths
 
@@ -297,10 +298,14 @@ def test_verification_columns_are_empty_with_a_status_drop_down(book):
     for name in rule_sheets(book):
         sheet = book[name]
         rows = sheet_rows(sheet)
-        assert all(r[h].value is None for r in rows for h in ("核查状态", "核查结果", "整改情况", "追回金额"))
-        lists = [v for v in sheet.data_validations.dataValidation if v.type == "list"]
-        assert len(lists) == 1 and lists[0].formula1 == STATUS_LIST
-        assert str(lists[0].sqref) == ("S2" if sheet.max_row == 2 else f"S2:S{sheet.max_row}")
+        assert all(r[h].value is None for r in rows for h in HEADERS[18:])
+        lists = {str(v.sqref)[:1]: v.formula1 for v in sheet.data_validations.dataValidation if v.type == "list"}
+        assert lists == {"S": STATUS_LIST, "Y": '"停发,追回,移送纪检监察机关,移送公安机关,无需处理"'}
+        status = next(v for v in sheet.data_validations.dataValidation if str(v.sqref).startswith("S"))
+        assert str(status.sqref) == ("S2" if sheet.max_row == 2 else f"S2:S{sheet.max_row}")
+        kinds = {str(v.sqref).split(":")[0].rstrip("0123456789"): v.type for v in sheet.data_validations.dataValidation}
+        assert kinds == {"S": "list", "V": "decimal", "W": "textLength", "X": "date", "Y": "list", "Z": "decimal",
+                         "AA": "decimal", "AB": "textLength", "AC": "date"}
 
 
 def test_formula_looking_names_stay_text(book, workbooks, finished_run):

@@ -35,3 +35,20 @@ create table if not exists feedback (         -- one row per clue and version of
     source_row         integer not null,
     recorded_at        varchar not null
 );
+
+-- The verification workflow (核查销号, CLUES.md): who verifies by when, what is done, what is to be and
+-- has been recovered, who signed the clue off and when. Added to histories made before it.
+alter table feedback add column if not exists verifier varchar;               -- 核查人
+alter table feedback add column if not exists deadline date;                  -- 核查期限
+alter table feedback add column if not exists disposal varchar;               -- 处理方式
+alter table feedback add column if not exists amount_due decimal(18, 2);      -- 应追回金额
+alter table feedback add column if not exists amount_recovered decimal(18, 2); -- 已追回金额
+alter table feedback add column if not exists signed_off_by varchar;          -- 销号人
+alter table feedback add column if not exists signed_off_on date;             -- 销号日期
+
+create table if not exists history_clue_staff (  -- who handled the payments behind a clue (回避)
+    run_id   varchar not null,
+    clue_id  varchar not null,
+    staff    varchar not null,                 -- a staff ID (经办人 / 审核人) or, with a staff list, a name
+    role     varchar not null                  -- 经办 / 审核 / 对象 (the staff member a clue is about)
+);
