@@ -164,10 +164,10 @@ def test_bad_rows_are_quarantined_with_line_column_and_reason(tmp_path):
     quarantined = con.execute(
         "select source_line, column_name, value, reason from quarantine order by source_line").fetchall()
     assert quarantined == [
-        (4, "pay_date", "2023-02-30", "日期无法识别或不存在"),
-        (5, "amount", "N/A", "金额无法识别（应为最多两位小数的数字）"),
-        (6, "id_number", "", "必填项为空"),
-        (7, "period", "202313", "所属期无法识别（应为YYYYMM）"),
+        (4, "发放日期", "2023-02-30", "日期无法识别或不存在"),  # 列: the header the file prints
+        (5, "发放金额", "N/A", "金额无法识别（数字、千分位逗号只分隔三位、最多两位小数）"),
+        (6, "公民身份号码", "", "必填项为空"),
+        (7, "所属期", "202313", "所属期无法识别（应为YYYYMM）"),
         (8, None, None, "完全重复行（与第2行相同）"),
     ]
 

@@ -169,12 +169,14 @@ def test_task_logs_reach_the_server_without_v_and_a_refused_run_is_not_a_flow_ru
 def test_console_tables_are_not_cut_to_80_columns_when_printed_to_a_file():
     """The city ranking printed `recipie…` when the output was not a terminal (rich's 80 columns)."""
     ranking = [{"rank": 1, "county": "330102", "recipients": 123456, "payments": 2345678, "clues": 321,
-                "improper_amount": 1234567.89, "clues_per_10k": 26.0, "amount_per_10k": 100000.0}]
+                "improper_amount": "1234567.89", "exposure_amount": "2345678.90", "clues_per_10k": 26.0,
+                "amount_per_10k": "100000.00"}]
     code = f"import flows.cli as cli; cli._ranking({{'clues': {{'ranking': {ranking!r}}}}})"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     print(done.stdout)
     assert "…" not in done.stdout
-    for header in ("recipients", "payments", "amount (元)", "clues/10k", "amount/10k", "1234567.89"):
+    for header in ("recipients", "payments", "问题金额 improper", "涉及金额 exposure", "clues/10k", "improper/10k",
+                   "1234567.89", "2345678.90"):
         assert header in done.stdout
