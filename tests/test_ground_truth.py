@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flows.city import city_run
+from fundwatch.run import RunOptions
 from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
