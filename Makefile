@@ -27,8 +27,9 @@ test: $(BIN)/fundwatch test-browser
 test-browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 		echo "make test: installing Debian's chromium (headless browser for the report and Data Docs tests): apt-get install chromium"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get install -y --no-install-recommends chromium; \
-		else sudo apt-get install -y --no-install-recommends chromium; fi; }
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y --no-install-recommends chromium \
+		|| { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
 
 BENCH_ARGS ?= --rows 1M --repeat 3
 bench: $(BIN)/fundwatch
