@@ -36,4 +36,4 @@ union all
 select p.clue_id, p.rule_id, p.region_code, p.subject_type, f.status as last_status, '已消除' as change
 from previous_clues as p
 left join latest_feedback as f using (clue_id)
-where p.clue_id not in (select clue_id from clues)
+where not exists (select 1 from clues as c where c.clue_id = p.clue_id)

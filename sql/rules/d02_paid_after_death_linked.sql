@@ -41,7 +41,7 @@ linked_deaths as (
                       order by coalesce(d.source, '未注明来源') || fw_day(d.death_date)) as reports
     from unambiguous as u
     join deaths as d on d.id_number = u.death_id_number and d.name = u.death_name
-    where u.id_number not in (select id_number from recipients_with_exact_death)
+    where not exists (select 1 from recipients_with_exact_death as e where e.id_number = u.id_number)
     group by u.id_number
 ),
 
