@@ -6,9 +6,9 @@ Data Docs, and returns a JSON-serialisable summary for manifest.json. A failed e
 reported, never raised.
 
 Personal data stays out of the output: expectations that touch a column of
-``params.masked_columns`` (id_number, name, bank_account, person_id) run in a separate
-checkpoint whose result format keeps no sample values, and SQL expectations select only
-``row_key`` and the checked column.
+``params.masked_columns`` (id_number, name, bank_account, person_id) keep their counts and lose
+every sampled value before the result is stored or the Data Docs are built (one suite per table),
+and SQL expectations select only ``row_key`` and the checked column.
 
 GX is imported inside :func:`validate_database` (the import takes about 6 s).
 """
@@ -175,6 +175,17 @@ def _tables_present(db_path: Path, wanted: list[str], read_only: bool = True) ->
         con.close()
 
 
+SAMPLE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "partial_unexpected_index_list",
+               "unexpected_list", "unexpected_index_list", "unexpected_index_query", "details")
+
+
+def _withhold_samples(r: Any) -> None:
+    """Keep the counts of an expectation on a personal column, drop every value it sampled."""
+    if r.result:
+        for key in SAMPLE_KEYS:
+            r.result.pop(key, None)
+
+
 def _summarise(item: dict, r: Any, rows: int) -> dict:
     result = dict(r.result or {})
     count = result.get("unexpected_count")
@@ -310,50 +321,45 @@ def _run_gx(db_path: Path, plan: dict[str, list[dict]], p: dict, docs_dir: Path 
         )
 
     ds = ctx.data_sources.add_sql(name=DATASOURCE, connection_string=gx_duckdb.connection_string(db_path, read_only))
-    groups: dict[str, list] = {"open": [], "masked": []}
+    definitions = []
+    masked_keys = set()
     try:
         for table, items in plan.items():
             asset = ds.add_table_asset(name=table, table_name=table)
             batch = asset.add_batch_definition_whole_table(name=f"{table} whole table")
-            for group in groups:
-                chosen = [i for i in items if i["masked"] == (group == "masked")]
-                if not chosen:
-                    continue
-                name = table if group == "open" else f"{table}.masked"
-                suite = ctx.suites.add(gx.ExpectationSuite(name=name))
-                for item in chosen:
-                    cls = getattr(gxe, item["type"])
-                    suite.add_expectation(
-                        cls(**item["kwargs"], description=item["description"],
-                            meta={"fundwatch_key": item["key"]})
-                    )
-                vd = gx.ValidationDefinition(name=name, data=batch, suite=suite)
-                groups[group].append(ctx.validation_definitions.add(vd))
-
-        formats = {
-            "open": {"result_format": "SUMMARY", "partial_unexpected_count": p["partial_unexpected_count"]},
-            # No sample values at all: counts only.
-            "masked": {"result_format": "SUMMARY", "partial_unexpected_count": 0},
-        }
-        results: dict[str, Any] = {}
-        for group, vds in groups.items():
-            if not vds:
-                continue
-            if interrupt.requested():
-                raise interrupt.Interrupted("validation stopped")
-            checkpoint = ctx.checkpoints.add(
-                gx.Checkpoint(
-                    name=f"fundwatch {group}",
-                    validation_definitions=vds,
-                    result_format=formats[group],
+            suite = ctx.suites.add(gx.ExpectationSuite(name=table))
+            for item in items:
+                cls = getattr(gxe, item["type"])
+                suite.add_expectation(
+                    cls(**item["kwargs"], description=item["description"], meta={"fundwatch_key": item["key"]})
                 )
+                if item["masked"]:
+                    masked_keys.add(item["key"])
+            vd = gx.ValidationDefinition(name=table, data=batch, suite=suite)
+            definitions.append(ctx.validation_definitions.add(vd))
+
+        if interrupt.requested():
+            raise interrupt.Interrupted("validation stopped")
+        checkpoint = ctx.checkpoints.add(
+            gx.Checkpoint(
+                name="fundwatch",
+                validation_definitions=definitions,
+                result_format={"result_format": "SUMMARY",
+                               "partial_unexpected_count": p["partial_unexpected_count"]},
             )
-            run = checkpoint.run(run_id=RunIdentifier(run_name=f"fundwatch {db_path.name}"))
-            for suite_result in run.run_results.values():
-                for r in suite_result.results:
-                    key = (r.expectation_config.meta or {}).get("fundwatch_key")
-                    if key:
-                        results[key] = r
+        )
+        run_id = RunIdentifier(run_name=f"fundwatch {db_path.name}", run_time=dt.datetime.now().astimezone())
+        run = checkpoint.run(run_id=run_id)
+        results: dict[str, Any] = {}
+        for identifier, suite_result in run.run_results.items():
+            for r in suite_result.results:
+                key = (r.expectation_config.meta or {}).get("fundwatch_key")
+                if key in masked_keys:
+                    _withhold_samples(r)
+                if key:
+                    results[key] = r
+            # The store keeps the result the Data Docs are built from: it gets the withheld copy.
+            ctx.validation_results_store.set(identifier, suite_result)
         if interrupt.requested():
             raise interrupt.Interrupted("validation stopped")
         if docs_dir is not None:  # once for every result: a checkpoint action rebuilds the site per suite

@@ -345,6 +345,8 @@ def test_data_docs_render_offline_with_every_asset_local(dirty_run, tmp_path):
         if page.name == "index.html":
             rows = [r for t in dom.tables for r in t[1:] if len(r) > 3]
             assert {r[3] for r in rows} >= {"payments", "recipients"}
+            suites = [r[3] for r in rows]
+            assert len(suites) == len(set(suites)) and not any("masked" in s for s in suites), suites
             assert dom.with_class("ge-success-icon") or dom.with_class("ge-failed-icon")
     fonts = docs / "static" / "vendor" / "@fortawesome+fontawesome-free@6.6.0"
     assert (fonts / "webfonts" / "fa-solid-900.woff2").is_file()
