@@ -14,7 +14,7 @@ A sidecar is everything fundwatch knows about a table of a run's database:
 
 From the sidecars come the DDL (:func:`schema_sql`, also committed as sql/schema.sql), the loader's
 table specs (:func:`loader_config`, read by fundwatch.ingest), the validation suites
-(:func:`test_suites`, read by checks.validation) and docs/tables.md (:func:`tables_markdown`).
+(:func:`validation_suites`, read by checks.validation) and docs/tables.md (:func:`tables_markdown`).
 ``python -m fundwatch.sidecars`` rewrites the two committed files; tests/test_sidecars.py fails when
 they differ from what the sidecars give.
 """
@@ -201,7 +201,7 @@ def loader_config(root: Path | None = None) -> dict:
     return config
 
 
-def test_suites(root: Path | None = None) -> dict[str, list[dict]]:
+def validation_suites(root: Path | None = None) -> dict[str, list[dict]]:
     """Per table that declares tests, its tests in declared order (copies)."""
     return {t.name: [dict(x) for x in t.tests] for t in read_tables(root).values() if t.tests}
 
