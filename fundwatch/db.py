@@ -159,6 +159,8 @@ def run_sql(con: duckdb.DuckDBPyConnection, step: str, sql: str, params: dict | 
     statements = statements_of(sql)
     result = None
     for index, statement in enumerate(statements, start=1):
+        if index > 1 and interrupt.requested():  # an interrupt between two statements stops the script too
+            raise interrupt.Interrupted(interrupt.signal_name())
         try:
             if params is not None and index == len(statements):
                 result = con.execute(statement, params)

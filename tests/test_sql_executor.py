@@ -106,3 +106,24 @@ def test_the_error_survives_a_process_boundary(tmp_path):
     assert str(copy) == str(caught.value) and copy.__notes__ == caught.value.__notes__
     assert copy.statement == "select nope" and copy.source == "sql/rules/d01.sql"
     con.close()
+
+
+def test_an_interrupt_between_two_statements_stops_the_script(tmp_path, monkeypatch):
+    from fundwatch import interrupt
+
+    con = connect(tmp_path / "x.duckdb")
+    ran = []
+    real_execute = type(con).execute
+
+    class Watched:  # the first statement runs, then the signal arrives
+        def execute(self, statement, *args):
+            ran.append(statement)
+            result = real_execute(con, statement, *args)
+            monkeypatch.setattr(interrupt, "requested", lambda: True)
+            return result
+
+    with pytest.raises(interrupt.Interrupted):
+        run_sql(Watched(), "building model_a", "create table a (v integer); insert into a values (1)")
+    assert ran == ["create table a (v integer);"]
+    assert con.execute("select count(*) from a").fetchone() == (0,)
+    con.close()
