@@ -66,8 +66,9 @@ class TypeSpec:
 
 
 def _read_table_config() -> dict:
-    with open(sql_dir() / "load" / "tables.toml", "rb") as fh:
-        return tomllib.load(fh)
+    from fundwatch.sidecars import loader_config  # the tables are declared in sql/tables/<table>.toml
+
+    return loader_config(sql_dir())
 
 
 def table_specs() -> dict[str, TableSpec]:
