@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.city import city_run
 from fundwatch.run import RunOptions
-from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
 COUNTY_RULES = ("D01", "D02", "P01", "P02", "P04", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03",
@@ -26,10 +24,8 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture(scope="module")
-def city_outputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("truth")
-    synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    city_run(str(root / "in"), str(root / "out"), run_validation=False, partitions=4)
+def city_outputs(synthetic_city):
+    root, _ = synthetic_city
     counties = sorted(p.name for p in (root / "in").iterdir() if p.is_dir() and p.name.isdigit())
     return root / "in", {county: root / "out" / county for county in counties}, root / "out" / "city"
 
