@@ -26,7 +26,8 @@ import duckdb
 import plotly.offline
 import pytest
 
-from fundwatch.report import _improper_payments, write_report
+from fundwatch.report import write_report
+from fundwatch.report_data import improper_payments
 from tests.builders import COUNTY, Person, write_county
 from tests.test_workbook import HOSTILE_FILE, OTHER_COUNTY, pipeline_run, run_pipeline
 
@@ -301,7 +302,7 @@ def test_rules_counties_inputs_quality_and_method(report, finished_run):
 
 def test_monthly_amounts_add_up_to_the_clues_both_ways(finished_run, tmp_path):
     with finished_run.connect() as con:
-        sql, note = _improper_payments(con)
+        sql, note = improper_payments(con)
         assert "判定为“不当”" in note
         expected = dict(con.execute("select clue_id, amount::double from clues").fetchall())
         exact = dict(con.execute(f"select clue_id, sum(amount) from ({sql}) group by 1").fetchall())
@@ -310,7 +311,7 @@ def test_monthly_amounts_add_up_to_the_clues_both_ways(finished_run, tmp_path):
     shutil.copy(finished_run.database, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("drop view clue_hits")
-        sql, note = _improper_payments(con)
+        sql, note = improper_payments(con)
         assert "按其疑点发放明细" in note
         spread = dict(con.execute(f"select clue_id, sum(amount) from ({sql}) group by 1").fetchall())
     assert spread == pytest.approx({k: v for k, v in expected.items() if v}, abs=0.005)
