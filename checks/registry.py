@@ -11,6 +11,7 @@ text, or a template naming a parameter the rule does not have, is an error at lo
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -114,18 +115,25 @@ def _year_month(value) -> str:
 def _pick(rows: list[dict], field_name: str, **criteria) -> object:
     """The `field_name` of the row of a parameter table that fits `criteria`: a row's "*" fits any value
     and the row with the fewest "*" wins (as E01's SQL reads employee_min_ages)."""
-    fitting = [row for row in rows if all(row.get(k) in (v, "*") for k, v in criteria.items())]
+    def wildcards(row: dict) -> int:
+        return sum(row.get(k) == "*" for k in criteria)
+
+    fitting = sorted((row for row in rows if all(row.get(k) in (v, "*") for k, v in criteria.items())), key=wildcards)
     if not fitting:
         raise ValueError(f"no row fits {criteria}")
-    fitting.sort(key=lambda row: sum(row.get(k) == "*" for k in criteria))
-    if len(fitting) > 1 and sum(fitting[0].get(k) == "*" for k in criteria) == \
-            sum(fitting[1].get(k) == "*" for k in criteria):
+    if len(fitting) > 1 and wildcards(fitting[0]) == wildcards(fitting[1]):
         raise ValueError(f"more than one row fits {criteria}")
     return fitting[0][field_name]
 
 
 _TEXT = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 _TEXT.filters.update(percent=_percent, year_month=_year_month, pick=_pick)
+
+
+@functools.lru_cache(maxsize=None)
+def _text_template(source: str) -> jinja2.Template:
+    """Compiled once per text: the catalogue is read many times a run."""
+    return _TEXT.from_string(source)
 
 
 def _rendered_texts(entry: dict, key: str, parameters: dict, source: str) -> dict:
@@ -137,7 +145,8 @@ def _rendered_texts(entry: dict, key: str, parameters: dict, source: str) -> dic
     rendered = dict(entry)
     for name in TEMPLATE_FIELDS:
         try:
-            rendered[name] = _TEXT.from_string(entry[name]).render(parameters)
+            if "{" in entry[name]:
+                rendered[name] = _text_template(entry[name]).render(parameters)
         except (jinja2.TemplateError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{source}: rule {key}: {name} ({TEXT_FIELDS[name]}): {exc}") from exc
     return rendered
