@@ -113,10 +113,11 @@ def write_inputs(root: Path) -> dict[str, Person]:
     return people
 
 
-def run_pipeline(input_dir: Path, root: Path, validate: bool = True) -> tuple[Path, dict, Path]:
+def run_pipeline(input_dir: Path, root: Path, validate: bool = True,
+                 rule_parameters: dict | None = None) -> tuple[Path, dict, Path]:
     """The stages of fundwatch.run in the order of flows/county.py, without Prefect; the staging
     folder (with run.duckdb) is kept and nothing is published. Returns (database, manifest, folder)."""
-    options = run.RunOptions(seed=0, validate=validate)
+    options = run.RunOptions(seed=0, validate=validate, rule_parameters=rule_parameters or {})
     started_at = run.now_iso()
     paths, _ = run.prepare(input_dir, root / "out")
     loaded = run.load_stage(paths, options)
