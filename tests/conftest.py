@@ -9,6 +9,18 @@ import pytest
 from fundwatch.db import connect
 
 
+SHARED_CITY_MODULES = ("test_city", "test_ground_truth")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (`-n 2 --dist loadgroup`) a module's tests stay on one worker, so module
+    fixtures are built once; the modules reading the one synthetic city run share a worker too."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        group = "synthetic-city" if module in SHARED_CITY_MODULES else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect server for every flow test of the session."""
