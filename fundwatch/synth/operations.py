@@ -1,4 +1,11 @@
-"""Staff and operations (经办人员信息, 经办操作日志, deaths.registered_date) on the assembled city.\n\nWrites the operations log of every county (ordinary activity: new benefits, suspensions and\nresumptions of prisoners, ends after a death, back pay, legitimate account changes; plus the\nS-rule plants' operations), moves the payments after an account change to the new account, lists\nthe staff, dates each death's registration at the agency, and derives the 处置时效 ground truth\n(management_truth.csv).\n"""
+"""Staff and operations (经办人员信息, 经办操作日志, deaths.registered_date) on the assembled city.
+
+Writes the operations log of every county (ordinary activity: new benefits, suspensions and
+resumptions of prisoners, ends after a death, back pay, legitimate account changes; plus the
+S-rule plants' operations), moves the payments after an account change to the new account, lists
+the staff, dates each death's registration at the agency, and derives the 处置时效 ground truth
+(management_truth.csv).
+"""
 
 from __future__ import annotations
 

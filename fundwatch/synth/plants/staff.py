@@ -1,4 +1,8 @@
-"""S01–S04 plants and near-misses (CLUES.md), each with operators of its own.\n\nThey add their people before the city is assembled; what they need once accounts exist (operations,\naccount changes, staff) waits in a StaffPlan for fundwatch.synth.operations.\n"""
+"""S01–S04 plants and near-misses (CLUES.md), each with operators of its own.
+
+They add their people before the city is assembled; what they need once accounts exist (operations,
+account changes, staff) waits in a StaffPlan for fundwatch.synth.operations.
+"""
 
 from __future__ import annotations
 
