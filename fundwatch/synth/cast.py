@@ -11,7 +11,7 @@ import polars as pl
 
 from fundwatch.idnumber import make_id
 from fundwatch.synth.city import Expect
-from fundwatch.synth.codes import INJURY, NORMAL, PENSION, RETURNED, UNEMPLOYMENT
+from fundwatch.synth.codes import BACK_PAY, INJURY, NORMAL, PENSION, RETURNED, UNEMPLOYMENT
 from fundwatch.synth.identities import random_names
 from fundwatch.synth.layouts import layout_for
 from fundwatch.synth.months import amount_in_month, day_in
@@ -120,10 +120,20 @@ class Cast:
         self.spell_rows.append(dict(person=person, county=county, scheme=scheme, benefit_type=benefit_type,
                                     first=first, last=last, base_fen=base_fen, raises=scheme != "210"))
 
+    def pay_to_end(self, person: int, county: str, scheme: str, first: int) -> None:
+        """Paid every month from `first` to the window's last, at a new base amount of the scheme."""
+        self.pay(person, county, scheme, first, self.m1, self.base_amount(scheme))
+
     def one_off(self, person: int, county: str, scheme: str, benefit_type: str, period: int, pay_date: date,
                 amount_fen: int, status: str | None = None) -> None:
         self.one_off_rows.append(dict(person=person, county=county, scheme=scheme, benefit_type=benefit_type,
                                       period=period, pay_date=pay_date, amount_fen=amount_fen, pay_status=status))
+
+    def back_pay(self, person: int, county: str, scheme: str, periods, paid_month: int, base_fen: int) -> None:
+        """补发 of `periods` at each period's regular amount, all paid on the county's pay day of `paid_month`."""
+        for period in periods:
+            self.one_off(person, county, scheme, BACK_PAY, period, self.pay_day(county, paid_month),
+                         amount_in_month(base_fen, period, self.first_year))
 
     def not_received(self, person: int, county: str, scheme: str, period: int, status: str = RETURNED,
                      benefit_type: str | None = None) -> None:
@@ -191,6 +201,12 @@ class Cast:
             age = (660 if scheme == "120" else 600) + self.randint(0, 3)
         return self.retiree(county, scheme, male=male, age_months=age, start=start, status=status)
 
+
+    def paid_retiree(self, county: str, scheme: str = "110", start: int | None = None) -> int:
+        """An ordinary retiree paid to the window's end: from a year before it, or from `start`."""
+        person = self.ordinary_retiree(county, scheme, start=start)
+        self.pay_to_end(person, county, scheme, self.m0 - 12 if start is None else start)
+        return person
 
 def rows_frame(rows: list[dict], schema: dict) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)

@@ -23,7 +23,7 @@ class City:
     ground_truth: pl.DataFrame
     expected_quarantine: pl.DataFrame
     skipped: list[str] = field(default_factory=list)
-    # issue 15 (staff, operations, 处置时效): see "Staff and operations" at the end of this module
+    # issue 15 (staff, operations, 处置时效): see fundwatch.synth.operations
     operations: pl.DataFrame | None = None
     staff: pl.DataFrame | None = None
     management_truth: pl.DataFrame | None = None

@@ -10,7 +10,7 @@ from fundwatch.synth.codes import FABRICATED_AREAS, REAL_OTHER_AREAS
 
 
 def plant_a01(cast: Cast, k: int) -> None:
-    m0, m1 = cast.m0, cast.m1
+    m0 = cast.m0
     for i in range(k):
         county = cast.county(i + 8)
         holders = []
@@ -18,7 +18,7 @@ def plant_a01(cast: Cast, k: int) -> None:
             scheme = "170" if (i + j) % 3 else "110"
             person = cast.ordinary_retiree(county, scheme)
             cast.person_rows[person]["account_owner"] = holders[0] if holders else person
-            cast.pay(person, county, scheme, m0 - 12, m1, cast.base_amount(scheme))
+            cast.pay_to_end(person, county, scheme, m0 - 12)
             holders.append(person)
         cast.truth("A01", county, ("account", holders[0]), "plant", "shared-card",
                    f"one card receives the benefits of {len(holders)} people")
@@ -27,13 +27,13 @@ def plant_a01(cast: Cast, k: int) -> None:
     couple = [cast.ordinary_retiree(county, "170"), cast.ordinary_retiree(county, "170")]
     cast.person_rows[couple[1]]["account_owner"] = couple[0]
     for person in couple:
-        cast.pay(person, county, "170", m0 - 12, m1, cast.base_amount("170"))
+        cast.pay_to_end(person, county, "170", m0 - 12)
     cast.truth("A01", county, ("account", couple[0]), "near_miss", "couple",
                "a card shared by exactly two people")
 
 
 def plant_a02(cast: Cast, k: int) -> None:
-    m0, m1 = cast.m0, cast.m1
+    m0 = cast.m0
     for i in range(max(k, 8)):
         county, variant = cast.county(i + 9), i % 8
         start = m0 - cast.randint(0, 36)
@@ -72,7 +72,7 @@ def plant_a02(cast: Cast, k: int) -> None:
             cast.used_ids.add(shown)
             cast.set_ids(person, recipients=shown, payments=shown)
         cast.recipient(person, county, "170", start, shown_birth=shown_birth)
-        cast.pay(person, county, "170", start, m1, cast.base_amount("170"))
+        cast.pay_to_end(person, county, "170", start)
         cast.truth("A02", county, shown, "plant", ("short", "letter", "check-digit", "impossible-date",
                                                  "birth-date-disagrees", "gender-disagrees", "fabricated-area",
                                                  "fabricated-area-legacy")[variant], note)
@@ -91,7 +91,7 @@ def plant_a02(cast: Cast, k: int) -> None:
         rendered = {None: None, "15": to_legacy15(id18), "x": id18.lower(),
                     "fullwidth": id18.translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
         cast.set_ids(person, recipients=rendered[recipients_form], payments=rendered[payments_form])
-        cast.pay(person, county, "170", start, m1, cast.base_amount("170"))
+        cast.pay_to_end(person, county, "170", start)
         case = f"form-{recipients_form or 'none'}-{payments_form or 'none'}"
         cast.truth("A02", county, id18, "near_miss", case, note)
 
@@ -100,7 +100,7 @@ def plant_a02(cast: Cast, k: int) -> None:
         start = m0 - cast.randint(0, 36)
         person = cast.person(county, bool(j % 2), cast.birth_for(start, 720 + cast.randint(0, 6)), area=area)
         cast.recipient(person, county, "170", start)
-        cast.pay(person, county, "170", start, m1, cast.base_amount("170"))
+        cast.pay_to_end(person, county, "170", start)
         cast.truth("A02", county, cast.id18(person), "near_miss", "real-other-area",
                    f"ID number from {note}: a real code")
 

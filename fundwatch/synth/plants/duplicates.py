@@ -8,7 +8,7 @@ from fundwatch.synth.cast import Cast
 from fundwatch.synth.city import Expect
 from fundwatch.synth.codes import (BACK_PAY, BASIC_PENSION, FAILED, NORMAL, PENSION, RETURNED,
                                    UNEMPLOYMENT)
-from fundwatch.synth.months import amount_in_month, month_of, yyyymm
+from fundwatch.synth.months import month_of, yyyymm
 
 
 def plant_p01(cast: Cast, k: int) -> None:
@@ -41,8 +41,7 @@ def plant_p01(cast: Cast, k: int) -> None:
                    expect=Expect.of(periods, less_first=True))
 
     county = cast.county(k + 1)
-    person = cast.ordinary_retiree(county, "110")
-    cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    person = cast.paid_retiree(county, "110")
     period = m0 + cast.randint(0, cast.months - 3)
     cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, period + 1),
                  cast.randint(50, 300) * 100)
@@ -50,8 +49,7 @@ def plant_p01(cast: Cast, k: int) -> None:
                f"基本养老金 and 基本养老金补发 for the same period {yyyymm(period)}")
 
     county = cast.county(k + 2)
-    person = cast.ordinary_retiree(county, "110")
-    cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    person = cast.paid_retiree(county, "110")
     period = m0 + cast.randint(0, cast.months - 3)
     cast.one_off(person, county, "110", PENSION, period, cast.pay_day(county, period + 1),
                  cast.monthly(person, "110", period))
@@ -61,8 +59,7 @@ def plant_p01(cast: Cast, k: int) -> None:
                f"in {yyyymm(period + 2)}")
 
     county = cast.status_county(2)
-    person = cast.ordinary_retiree(county, "110")
-    cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    person = cast.paid_retiree(county, "110")
     period = m0 + cast.randint(0, cast.months - 2)
     cast.one_off(person, county, "110", PENSION, period, cast.pay_day(county, period + 1),
                  cast.monthly(person, "110", period), status=RETURNED)
@@ -70,8 +67,7 @@ def plant_p01(cast: Cast, k: int) -> None:
                f"{yyyymm(period)} paid a second time under another payment_id, that payment 退回 by the bank")
 
     county = cast.status_county(3)
-    person = cast.ordinary_retiree(county, "110")
-    cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    person = cast.paid_retiree(county, "110")
     period = m0 + cast.randint(0, cast.months - 1)
     cast.not_received(person, county, "110", period, status=FAILED)
     first_try = cast.pay_day(county, period)
@@ -85,8 +81,7 @@ def plant_p01(cast: Cast, k: int) -> None:
         cast.skipped.append("P01 split-pension near-misses and the P02 split plant: no county's layout "
                             "splits resident pensions (the third county's does)")
     for j, county in enumerate(splits[:1] * 2):
-        person = cast.ordinary_retiree(county, "170")
-        cast.pay(person, county, "170", m0 - 12, m1, cast.base_amount("170"))
+        person = cast.paid_retiree(county, "170")
         cast.truth("P01", county, cast.id18(person), "near_miss", "split-resident-pension",
                    "170 pension exported as 基础养老金 + 个人账户养老金 every month: one pension, two rows")
 
@@ -99,8 +94,8 @@ def employee_and_resident(cast: Cast, employee_county: str, resident_county: str
     person = cast.person(employee_county, True, birth)
     cast.recipient(person, employee_county, "110", employee_start, personnel_type="工人", retirement_type=NORMAL)
     cast.recipient(person, resident_county, "170", start_170)
-    cast.pay(person, employee_county, "110", employee_start, cast.m1, cast.base_amount("110"))
-    cast.pay(person, resident_county, "170", start_170, cast.m1, cast.base_amount("170"))
+    cast.pay_to_end(person, employee_county, "110", employee_start)
+    cast.pay_to_end(person, resident_county, "170", start_170)
     return person, start_170
 
 
@@ -127,7 +122,7 @@ def plant_p02(cast: Cast, k: int) -> None:
                        personnel_type="干部" if employee_scheme == "120" else "工人",
                        retirement_type=NORMAL)
         cast.recipient(person, county, "170", start_170, status="正常" if last_170 == m1 else "终止")
-        cast.pay(person, county, employee_scheme, employee_start, m1, cast.base_amount(employee_scheme))
+        cast.pay_to_end(person, county, employee_scheme, employee_start)
         cast.pay(person, county, "170", start_170, last_170, cast.base_amount("170"))
         overlap = (max(start_170, employee_start, m0), last_170)
         cast.truth("P02", county, cast.id18(person), "plant", "both-pensions",
@@ -162,7 +157,7 @@ def plant_p02(cast: Cast, k: int) -> None:
     cast.recipient(person, county, "110", switch + 1, retirement_type=NORMAL, personnel_type="工人",
                    contribution_months=cast.randint(180, 200))
     cast.pay(person, county, "170", start_170, switch, cast.base_amount("170"))
-    cast.pay(person, county, "110", switch + 1, m1, cast.base_amount("110"))
+    cast.pay_to_end(person, county, "110", switch + 1)
     cast.truth("P02", county, cast.id18(person), "near_miss", "scheme-transfer",
                f"170 ended {yyyymm(switch)}, 110 started {yyyymm(switch + 1)} (制度衔接)")
 
@@ -177,9 +172,7 @@ def plant_p02(cast: Cast, k: int) -> None:
     amount_110 = cast.base_amount("110")
     cast.pay(person, county, "170", start_170, switch, cast.base_amount("170"))
     cast.pay(person, county, "110", switch + 1, m1, amount_110)
-    for period in (switch - 1, switch):
-        cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, switch + 1),
-                     amount_in_month(amount_110, period, cast.first_year))
+    cast.back_pay(person, county, "110", (switch - 1, switch), switch + 1, amount_110)
     cast.truth("P02", county, cast.id18(person), "near_miss", "scheme-transfer-back-pay",
                f"110 基本养老金补发 for {yyyymm(switch - 1)}-{yyyymm(switch)}, months in which 170 was still paid")
 

@@ -14,7 +14,7 @@ from fundwatch.synth.months import day_in, month_of, yyyymm
 
 
 def plant_e01(cast: Cast, k: int) -> None:
-    m0, m1 = cast.m0, cast.m1
+    m0 = cast.m0
     variants = (  # scheme, male, retirement type, personnel type, minimum age in months
         ("170", True, "", "", 720), ("110", True, NORMAL, "工人", 720), ("110", False, NORMAL, "工人", 600),
         ("110", True, SPECIAL, "工人", 660), ("120", False, NORMAL, "干部", 660), ("110", False, SPECIAL, "工人", 540),
@@ -26,7 +26,7 @@ def plant_e01(cast: Cast, k: int) -> None:
         short_by = cast.randint(1, 8) if scheme == "170" else cast.randint(13, 30)
         person = cast.retiree(county, scheme, male=male, age_months=minimum - short_by, start=start,
                               retirement_type=retirement_type, personnel_type=personnel_type)
-        cast.pay(person, county, scheme, start, m1, cast.base_amount(scheme))
+        cast.pay_to_end(person, county, scheme, start)
         who = " ".join(w for w in ("male" if male else "female", personnel_type, retirement_type or "resident") if w)
         cast.truth("E01", county, cast.id18(person), "plant", "below-age",
                    f"{scheme} {who} started {yyyymm(start)}, {short_by} months before age {minimum // 12}")
@@ -49,7 +49,7 @@ def plant_e01(cast: Cast, k: int) -> None:
                     break
         person = cast.retiree(county, scheme, male=male, age_months=age, start=start,
                               retirement_type=retirement_type, personnel_type=personnel_type, birth_day=day)
-        cast.pay(person, county, scheme, start, m1, cast.base_amount(scheme))
+        cast.pay_to_end(person, county, scheme, start)
         cast.truth("E01", county, cast.id18(person), "near_miss", "at-minimum-age",
                    f"{note}: born {cast.person_rows[person]['birth']}, started {yyyymm(start)}")
 
@@ -62,8 +62,7 @@ def plant_e02(cast: Cast, k: int) -> None:
     m0, m1 = cast.m0, cast.m1
     for i in range(k):
         county = cast.county(i + 4)
-        person = cast.ordinary_retiree(county, "170")
-        cast.pay(person, county, "170", m0 - 12, m1, cast.base_amount("170"))
+        person = cast.paid_retiree(county, "170")
         end = None if i % 2 == 0 else day_in(m0 + cast.randint(1, cast.months - 1), cast.randint(1, 28))
         unit = COUNTY_NAMES[county] + PUBLIC_UNITS[i % len(PUBLIC_UNITS)]
         joined = date(cast.randint(1985, 2005), cast.randint(1, 12), cast.randint(1, 28))
@@ -76,8 +75,7 @@ def plant_e02(cast: Cast, k: int) -> None:
     for j, gap in enumerate((1, cast.randint(24, 60))):
         county = cast.county(k + 4 + j)
         start = m0 - cast.randint(12, 60)
-        person = cast.ordinary_retiree(county, "170", start=start)
-        cast.pay(person, county, "170", start, m1, cast.base_amount("170"))
+        person = cast.paid_retiree(county, "170", start=start)
         ended = day_in(start - gap, 31)
         public_employee(cast, person, COUNTY_NAMES[county] + PUBLIC_UNITS[j], date(1990, 9, 1), ended)
         cast.truth("E02", county, cast.id18(person), "near_miss", "left-before-pension",
@@ -142,21 +140,21 @@ def plant_e04(cast: Cast, k: int) -> None:
         male = i % 2 == 0
         person = cast.retiree(county, "110", male=male, age_months=(720 if male else 600) + cast.randint(0, 4),
                               start=start, contribution_months=months_paid_in)
-        cast.pay(person, county, "110", start, m1, cast.base_amount("110"))
+        cast.pay_to_end(person, county, "110", start)
         cast.truth("E04", county, cast.id18(person), "plant", "short-contributions",
                    f"110 from {yyyymm(start)} with {months_paid_in} contribution months")
 
     county = cast.county(k + 6)
     start = cast.randint(earliest, m1 - 1)
     person = cast.retiree(county, "110", male=True, age_months=720, start=start, contribution_months=180)
-    cast.pay(person, county, "110", start, m1, cast.base_amount("110"))
+    cast.pay_to_end(person, county, "110", start)
     cast.truth("E04", county, cast.id18(person), "near_miss", "exactly-180-months",
                f"exactly 180 contribution months, from {yyyymm(start)}")
 
     county = cast.county(k + 7)
     start = FIRST_MONTH_OF_1998 - 1
     person = cast.retiree(county, "110", male=True, age_months=720, start=start, contribution_months=120)
-    cast.pay(person, county, "110", start, m1, cast.base_amount("110"))
+    cast.pay_to_end(person, county, "110", start)
     cast.truth("E04", county, cast.id18(person), "near_miss", "retired-before-1998",
                "retired 199712 with 120 contribution months")
 
@@ -205,7 +203,7 @@ def plant_e05(cast: Cast, k: int) -> None:
             cast.recipient(person, county, "110", pension_start, retirement_type=NORMAL, personnel_type="工人",
                            contribution_months=300)
             cast.pay(person, county, "210", start, start + 5, amount)
-            cast.pay(person, county, "110", pension_start, m1, cast.base_amount("110"))
+            cast.pay_to_end(person, county, "110", pension_start)
             improper = range(pension_start, start + 6)
             note = f"失业保险金 still paid {yyyymm(pension_start)}-{yyyymm(start + 5)} after the pension began"
         cast.truth("E05", county, cast.id18(person), "plant", f"unemployment-{variant}", f"({variant}) {note}",
@@ -219,7 +217,7 @@ def plant_e05(cast: Cast, k: int) -> None:
         cast.recipient(person, pension_county, "110", pension_start, retirement_type=NORMAL,
                        personnel_type="工人", contribution_months=300)
         cast.pay(person, benefit_county, "210", start, start + 5, cast.base_amount("210"))
-        cast.pay(person, pension_county, "110", pension_start, m1, cast.base_amount("110"))
+        cast.pay_to_end(person, pension_county, "110", pension_start)
         cast.truth("E05", f"{benefit_county};{pension_county}", cast.id18(person), "plant",
                    "unemployment-c-cross-county",
                    f"(c) 失业保险金 in {benefit_county} until {yyyymm(start + 5)}, 110 pension in {pension_county} "
@@ -255,8 +253,7 @@ def plant_e06(cast: Cast, k: int) -> None:
     m0, m1 = cast.m0, cast.m1
     for i in range(k):
         county, scheme = cast.county(i + 10), ("110", "120")[i % 2]
-        person = cast.ordinary_retiree(county, scheme)
-        cast.pay(person, county, scheme, m0 - 12, m1, cast.base_amount(scheme))
+        person = cast.paid_retiree(county, scheme)
         end = None if i % 2 == 0 else day_in(m0 + cast.randint(1, cast.months - 2), cast.randint(1, 28))
         unit = COUNTY_NAMES[county] + PUBLIC_UNITS[(i + 3) % len(PUBLIC_UNITS)]
         joined = date(cast.randint(1992, 2008), cast.randint(1, 12), cast.randint(1, 28))
@@ -277,8 +274,7 @@ def plant_e06(cast: Cast, k: int) -> None:
 
     county = cast.county(k + 10)
     start = m0 + cast.randint(2, cast.months - 3)
-    person = cast.ordinary_retiree(county, "120", start=start)
-    cast.pay(person, county, "120", start, m1, cast.base_amount("120"))
+    person = cast.paid_retiree(county, "120", start=start)
     ended = day_in(start - 1, 31)
     public_employee(cast, person, COUNTY_NAMES[county] + PUBLIC_UNITS[4], date(1991, 3, 1), ended)
     cast.truth("E06", county, cast.id18(person), "near_miss", "left-the-month-before",
@@ -286,8 +282,7 @@ def plant_e06(cast: Cast, k: int) -> None:
 
     county = cast.county(k + 11)
     start = m0 - cast.randint(6, 60)
-    person = cast.ordinary_retiree(county, "110", start=start)
-    cast.pay(person, county, "110", start, m1, cast.base_amount("110"))
+    person = cast.paid_retiree(county, "110", start=start)
     moved = date(1999 + cast.randint(0, 5), cast.randint(1, 12), 1)
     ended = day_in(start - cast.randint(1, 3), 31)
     public_employee(cast, person, COUNTY_NAMES[county] + PUBLIC_UNITS[5], date(1988, 7, 1),

@@ -61,7 +61,7 @@ def plant_d02(cast: Cast, k: int) -> None:
             note += ", name in traditional characters"
         else:
             cast.death(person, died, source, id_text=shown)
-        cast.pay(person, county, scheme, m0 - 12, m1, cast.base_amount(scheme))
+        cast.pay_to_end(person, county, scheme, m0 - 12)
         cast.truth("D02", county, cast.id18(person), "plant", "linked-death-record", f"death record {note}; died {died}, paid until {yyyymm(m1)}")
 
     # a typed-wrong death record of someone whose pension stopped after the death month
@@ -80,7 +80,7 @@ def plant_d02(cast: Cast, k: int) -> None:
     twin = cast.person(county, row["male"], row["birth"], name=_twin_name(row["name"]))
     cast.person_rows[twin]["id18"] = _twin_id(cast, living)
     cast.death(twin, day_in(m0 + 3, 5), "公安")
-    cast.pay(living, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    cast.pay_to_end(living, county, "110", m0 - 12)
     cast.truth("D02", county, cast.id18(living), "near_miss", "twin-died",
                "a twin (same surname, birth date and address code, the next order code) died; this one is alive")
 
@@ -94,7 +94,7 @@ def plant_d02(cast: Cast, k: int) -> None:
         row["name"] = COMMON_NAMES[0] if row["male"] else "王芳"
         namesake = cast.person(other, row["male"], row["birth"], name=row["name"])
         cast.death(namesake, day_in(m0 + 4, 12), "民政")
-        cast.pay(living, county, "110", m0 - 12, m1, cast.base_amount("110"))
+        cast.pay_to_end(living, county, "110", m0 - 12)
         cast.truth("D02", county, cast.id18(living), "near_miss", "namesake-died",
                    f"a namesake born the same day in {other} died (no recipient)")
 
@@ -124,7 +124,7 @@ def _twin_id(cast: Cast, person: int) -> str:
 
 def plant_p04(cast: Cast, k: int) -> None:
     """People paid a pension under two valid numbers (one card), in one county or two, and near-misses."""
-    m0, m1 = cast.m0, cast.m1
+    m0 = cast.m0
     for i in range(k):
         first_county = cast.county(i + 1)
         second_county = cast.county(i + 2) if i % 2 == 0 and len(cast.counties) >= 2 else first_county
@@ -137,8 +137,8 @@ def plant_p04(cast: Cast, k: int) -> None:
             cast.person_rows[second]["name"] = _traditional(row["name"])
         cast.person_rows[second]["account_owner"] = person
         cast.recipient(second, second_county, "170", start)
-        cast.pay(person, first_county, "110", m0 - 12, m1, cast.base_amount("110"))
-        cast.pay(second, second_county, "170", start, m1, cast.base_amount("170"))
+        cast.pay_to_end(person, first_county, "110", m0 - 12)
+        cast.pay_to_end(second, second_county, "170", start)
         region = ";".join(sorted({first_county, second_county}))
         cast.truth("P04", region, cast.id18(second), "plant", "two-numbers",
                    f"also paid 110 as {cast.id18(person)} in {first_county}; 170 from {yyyymm(start)} under a "
@@ -153,7 +153,7 @@ def plant_p04(cast: Cast, k: int) -> None:
     cast.person_rows[twin]["id18"] = _twin_id(cast, first)
     cast.recipient(twin, county, "110", start + 1, retirement_type=NORMAL, personnel_type="工人")
     for p in (first, twin):
-        cast.pay(p, county, "110", m0 - 12, m1, cast.base_amount("110"))
+        cast.pay_to_end(p, county, "110", m0 - 12)
     cast.truth("P04", county, cast.id18(twin), "near_miss", "twins-both-paid", "twins: same surname, birth date and address, other names")
 
     # one common name and birth date, two people, no third fact: in two counties, and in one county
@@ -167,8 +167,8 @@ def plant_p04(cast: Cast, k: int) -> None:
         start = m0 + cast.randint(1, cast.months - 4)
         namesake = cast.person(other, row["male"], row["birth"], name=row["name"])
         cast.recipient(namesake, other, "170", start)
-        cast.pay(first, county, "110", m0 - 12, m1, cast.base_amount("110"))
-        cast.pay(namesake, other, "170", start, m1, cast.base_amount("170"))
+        cast.pay_to_end(first, county, "110", m0 - 12)
+        cast.pay_to_end(namesake, other, "170", start)
         where = "one county" if same_county else f"{county} and {other}"
         cast.truth("P04", ";".join(sorted({county, other})), cast.id18(namesake), "near_miss", "namesakes",
                    f"two people named {row['name']}, born the same day, in {where}: no shared card or person "

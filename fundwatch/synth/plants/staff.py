@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from fundwatch.synth.cast import Cast
-from fundwatch.synth.codes import BACK_PAY, STAFF_PER_COUNTY
-from fundwatch.synth.months import amount_in_month, day_in, yyyymm
+from fundwatch.synth.codes import STAFF_PER_COUNTY
+from fundwatch.synth.months import day_in, yyyymm
 
 
 def staff_id(cast: Cast, county: str, number: int) -> str:
@@ -71,8 +71,7 @@ def plant_staff_rules(cast: Cast, k: int) -> None:
         # another county (a clerk in one county paid into an account used in another)
         owner_county = cast.county(i + 1) if i % 2 and len(cast.counties) > 1 else county
         owner = plan.operator(owner_county)
-        person = cast.ordinary_retiree(county, "110")
-        cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+        person = cast.paid_retiree(county, "110")
         moved = m0 + cast.randint(3, months - 4)
         plan.change(county, plan.at(moved, cast.randint(1, 6)), person, ("own", owner_county, int(owner[-2:])),
                     owner if owner_county == county else plan.regular(county))
@@ -96,9 +95,7 @@ def plant_staff_rules(cast: Cast, k: int) -> None:
         else:
             paid_month = died_month + cast.randint(3, 4)
             plan.op(county, plan.at(paid_month, cast.randint(1, 5)), "补发", person, operator, months=3)
-            for period in range(died_month + 1, died_month + 4):
-                cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, paid_month),
-                             amount_in_month(amount, period, cast.first_year))
+            cast.back_pay(person, county, "110", range(died_month + 1, died_month + 4), paid_month, amount)
             note = (f"died {died}; 补发 of {yyyymm(died_month + 1)}-{yyyymm(died_month + 3)} "
                     f"in {yyyymm(paid_month)}")
         plan.plant_people.add(person)
@@ -114,9 +111,7 @@ def plant_staff_rules(cast: Cast, k: int) -> None:
         plan.change(county, plan.at(changed, cast.randint(1, 4)), person, ("outsider", county, i, "S03"), operator)
         arrears = 3 + i % 2
         plan.op(county, plan.at(changed, cast.randint(5, 8)), "补发", person, plan.regular(county), months=arrears)
-        for period in range(changed - 6, changed - 6 + arrears):
-            cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, changed),
-                         amount_in_month(amount, period, cast.first_year))
+        cast.back_pay(person, county, "110", range(changed - 6, changed - 6 + arrears), changed, amount)
         plan.plant_people.add(person)
         plan.truth_row("S03", county, operator, "plant",
                        f"account changed in {yyyymm(changed)}, {arrears} months of back pay into the new account")
@@ -127,8 +122,7 @@ def plant_staff_rules(cast: Cast, k: int) -> None:
         target = ("outsider", county, i, "S04")
         for j in range(3):
             scheme = "170" if j % 2 else "110"
-            person = cast.ordinary_retiree(county, scheme)
-            cast.pay(person, county, scheme, m0 - 12, m1, cast.base_amount(scheme))
+            person = cast.paid_retiree(county, scheme)
             plan.change(county, plan.at(first + j, cast.randint(1, 6)), person, target, operator)
             plan.plant_people.add(person)
         plan.truth_row("S04", county, operator, "plant", f"three people moved to one account from {yyyymm(first)}")
@@ -142,8 +136,7 @@ def _plant_staff_near_misses(cast: Cast, plan: StaffPlan, k: int) -> None:
     # S01: a clerk's own pension into the clerk's own account
     county = cast.county(k)
     clerk = plan.operator(county)
-    person = cast.ordinary_retiree(county, "110")
-    cast.pay(person, county, "110", m0 - 12, m1, cast.base_amount("110"))
+    person = cast.paid_retiree(county, "110")
     plan.staff[-1].update(person=person, account=None)
     plan.plant_people.add(person)
     plan.truth_row("S01", county, clerk, "near_miss", "a clerk's own pension into the clerk's own account")
@@ -173,9 +166,7 @@ def _plant_staff_near_misses(cast: Cast, plan: StaffPlan, k: int) -> None:
     cast.pay(person, county, "110", m0 - 12, died_month - 2, amount)
     cast.death(person, day_in(died_month, 8), "卫健")
     plan.op(county, plan.at(died_month + 2, cast.randint(1, 5)), "补发", person, operator, months=2)
-    for period in (died_month - 1, died_month):
-        cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, died_month + 2),
-                     amount_in_month(amount, period, cast.first_year))
+    cast.back_pay(person, county, "110", (died_month - 1, died_month), died_month + 2, amount)
     plan.plant_people.add(person)
     plan.truth_row("S02", county, operator, "near_miss",
                    f"补发 after the death ({day_in(died_month, 8)}) of {yyyymm(died_month - 1)}-{yyyymm(died_month)}, "
@@ -193,9 +184,7 @@ def _plant_staff_near_misses(cast: Cast, plan: StaffPlan, k: int) -> None:
         plan.change(county, plan.at(changed, 2), person, ("outsider", county, j, "S03 near"), operator)
         paid = changed + delay
         plan.op(county, plan.at(paid, cast.randint(5, 8)), "补发", person, operator, months=arrears)
-        for period in range(changed - 6, changed - 6 + arrears):
-            cast.one_off(person, county, "110", BACK_PAY, period, cast.pay_day(county, paid),
-                         amount_in_month(amount, period, cast.first_year))
+        cast.back_pay(person, county, "110", range(changed - 6, changed - 6 + arrears), paid, amount)
         plan.plant_people.add(person)
         plan.truth_row("S03", county, operator, "near_miss", note)
 
@@ -204,8 +193,7 @@ def _plant_staff_near_misses(cast: Cast, plan: StaffPlan, k: int) -> None:
     operator = plan.operator(county)
     first = m0 + cast.randint(2, months - 5)
     for j in range(3):
-        person = cast.ordinary_retiree(county, "170")
-        cast.pay(person, county, "170", m0 - 12, m1, cast.base_amount("170"))
+        person = cast.paid_retiree(county, "170")
         plan.change(county, plan.at(first + j, 3), person, ("outsider", county, j, "S04 near"), operator)
         plan.plant_people.add(person)
     plan.truth_row("S04", county, operator, "near_miss", "three people moved to three different accounts")
