@@ -68,6 +68,10 @@ class Cast:
     def pay_day(self, county: str, month: int) -> date:
         return day_in(month, int(self.county_pay_days[self.counties.index(county), month - self.m0]))
 
+    def random_day_in(self, month: int) -> date:
+        """One of the first 28 days of `month`."""
+        return day_in(month, self.randint(1, 28))
+
     def birth_for(self, start: int, age_months: int, day: int | None = None) -> date:
         birth_month = start - age_months
         return day_in(birth_month, day if day is not None else self.randint(1, 28))
@@ -135,6 +139,11 @@ class Cast:
             self.one_off(person, county, scheme, BACK_PAY, period, self.pay_day(county, paid_month),
                          amount_in_month(base_fen, period, self.first_year))
 
+    def one_off_in_month(self, person: int, county: str, scheme: str, benefit_type: str, month: int,
+                         amount_fen: int) -> None:
+        """A one-off for period `month`, paid on the county's pay day of that month."""
+        self.one_off(person, county, scheme, benefit_type, month, self.pay_day(county, month), amount_fen)
+
     def not_received(self, person: int, county: str, scheme: str, period: int, status: str = RETURNED,
                      benefit_type: str | None = None) -> None:
         """The regular payment of `period` (from `pay`) shows 失败 or 退回."""
@@ -201,12 +210,12 @@ class Cast:
             age = (660 if scheme == "120" else 600) + self.randint(0, 3)
         return self.retiree(county, scheme, male=male, age_months=age, start=start, status=status)
 
-
     def paid_retiree(self, county: str, scheme: str = "110", start: int | None = None) -> int:
         """An ordinary retiree paid to the window's end: from a year before it, or from `start`."""
         person = self.ordinary_retiree(county, scheme, start=start)
         self.pay_to_end(person, county, scheme, self.m0 - 12 if start is None else start)
         return person
+
 
 def rows_frame(rows: list[dict], schema: dict) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)

@@ -4,9 +4,6 @@ employers, offences, the departments that report deaths, and policy dates.
 
 from __future__ import annotations
 
-
-
-
 COUNTY_NAMES = {
     "330102": "上城区", "330105": "拱墅区", "330106": "西湖区", "330108": "滨江区",
     "330109": "萧山区", "330110": "余杭区", "330111": "富阳区", "330112": "临安区",

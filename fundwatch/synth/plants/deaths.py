@@ -21,7 +21,7 @@ def plant_d01(cast: Cast, k: int) -> None:
         amount = cast.base_amount(scheme)
         if variant == "plain":
             person = cast.ordinary_retiree(county, scheme)
-            died = day_in(death_month, cast.randint(1, 28))
+            died = cast.random_day_in(death_month)
             cast.death(person, died, "民政")
             if cast.rng.random() < 0.6:
                 cast.death(person, died, "公安")
@@ -35,14 +35,14 @@ def plant_d01(cast: Cast, k: int) -> None:
             cast.death(person, police, "公安")
             cast.death(person, civil, "民政")
             cast.pay(person, county, scheme, m0 - 12, death_month + 1, amount)
-            cast.one_off(person, county, scheme, FUNERAL, death_month + 2, cast.pay_day(county, death_month + 2),
-                         cast.randint(5000, 8000) * 100)
+            cast.one_off_in_month(person, county, scheme, FUNERAL, death_month + 2,
+                                  cast.randint(5000, 8000) * 100)
             last = death_month + 1
             note = (f"公安 {police} (earliest) vs 民政 {civil}: stopped by 民政 date, "
                     f"so {yyyymm(death_month + 1)} was paid after the death month")
         else:
             person = cast.ordinary_retiree(county, scheme)
-            died = day_in(death_month, cast.randint(1, 28))
+            died = cast.random_day_in(death_month)
             cast.death(person, died, "公安", id_text=to_legacy15(cast.id18(person)))
             cast.pay(person, county, scheme, m0 - 12, m1, amount)
             last = m1
@@ -53,7 +53,7 @@ def plant_d01(cast: Cast, k: int) -> None:
     death_month = m0 + cast.randint(1, cast.months - 6)
     county = cast.status_county(0)
     person = cast.ordinary_retiree(county, "110", status="终止")
-    died = day_in(death_month, cast.randint(1, 28))
+    died = cast.random_day_in(death_month)
     cast.death(person, died, "民政")
     cast.pay(person, county, "110", m0 - 12, death_month + 4, cast.base_amount("110"))
     for period in (death_month + 3, death_month + 4):
@@ -66,7 +66,7 @@ def plant_d01(cast: Cast, k: int) -> None:
 
     county = cast.county(1)
     person = cast.ordinary_retiree(county, "120", status="终止")
-    died = day_in(death_month, cast.randint(1, 28))
+    died = cast.random_day_in(death_month)
     cast.death(person, died, "公安")
     cast.pay(person, county, "120", m0 - 12, death_month + 3, cast.base_amount("120"))
     for period in (death_month + 2, death_month + 3):
@@ -90,10 +90,8 @@ def plant_d01(cast: Cast, k: int) -> None:
     cast.death(person, day_in(death_month, 11), "公安")
     cast.death(person, day_in(death_month, 13), "卫健")
     cast.pay(person, near, "120", m0 - 12, death_month, amount)
-    cast.one_off(person, near, "120", FUNERAL, death_month + 1, cast.pay_day(near, death_month + 1),
-                 cast.randint(5000, 8000) * 100)
-    cast.one_off(person, near, "120", SURVIVOR, death_month + 1, cast.pay_day(near, death_month + 1),
-                 amount * 12)
+    cast.one_off_in_month(person, near, "120", FUNERAL, death_month + 1, cast.randint(5000, 8000) * 100)
+    cast.one_off_in_month(person, near, "120", SURVIVOR, death_month + 1, amount * 12)
     cast.truth("D01", near, cast.id18(person), "near_miss", "death-one-offs",
                "丧葬补助金 and 抚恤金 paid the month after death")
 
@@ -112,15 +110,15 @@ def plant_d01(cast: Cast, k: int) -> None:
     person = cast.ordinary_retiree(near, "170", status="终止")
     cast.death(person, day_in(death_month, 7), "卫健")
     cast.pay(person, near, "170", m0 - 12, death_month, cast.base_amount("170"))
-    cast.one_off(person, near, "170", ACCOUNT_REFUND, death_month + 2, cast.pay_day(near, death_month + 2),
-                 cast.randint(1000, 30000) * 100)
+    cast.one_off_in_month(person, near, "170", ACCOUNT_REFUND, death_month + 2,
+                          cast.randint(1000, 30000) * 100)
     cast.truth("D01", near, cast.id18(person), "near_miss", "death-account-refund",
                "个人账户余额退还 paid two months after death")
 
     death_month = m0 + cast.randint(1, cast.months - 4)
     near = cast.status_county(1)
     person = cast.ordinary_retiree(near, "110", status="终止")
-    died = day_in(death_month, cast.randint(1, 28))
+    died = cast.random_day_in(death_month)
     cast.death(person, died, "公安")
     cast.pay(person, near, "110", m0 - 12, death_month + 3, cast.base_amount("110"))
     for period in range(death_month + 1, death_month + 4):
@@ -131,7 +129,7 @@ def plant_d01(cast: Cast, k: int) -> None:
 
     near = cast.county(k + 4)
     person = cast.ordinary_retiree(near, "110", status="终止")
-    died = day_in(death_month, cast.randint(1, 28))
+    died = cast.random_day_in(death_month)
     cast.death(person, died, "民政")
     cast.pay(person, near, "110", m0 - 12, death_month + 2, cast.base_amount("110"))
     for period in (death_month + 1, death_month + 2):
@@ -143,7 +141,7 @@ def plant_d01(cast: Cast, k: int) -> None:
     near = cast.county(k + 5)
     person = cast.ordinary_retiree(near, "110", status="终止")
     amount = cast.base_amount("110")
-    died = day_in(death_month, cast.randint(1, 28))
+    died = cast.random_day_in(death_month)
     cast.death(person, died, "民政")
     cast.pay(person, near, "110", m0 - 12, death_month, amount)
     cast.pay(person, near, "110", death_month + 1, m1, amount * 2 // 5, benefit_type=DEPENDANT_BENEFIT)
@@ -157,14 +155,13 @@ def plant_d01(cast: Cast, k: int) -> None:
     near = cast.county(k + 6)
     person = cast.ordinary_retiree(near, "120", status="终止")
     amount = cast.base_amount("120")
-    died = day_in(death_month, cast.randint(1, 28))
+    died = cast.random_day_in(death_month)
     cast.death(person, died, "卫健")
     cast.pay(person, near, "120", m0 - 12, death_month, amount)
     cast.pay(person, near, "120", death_month + 1, m1, amount // 3, benefit_type=SURVIVOR_BENEFIT)
-    cast.one_off(person, near, "120", LUMP_SUM_SURVIVOR, death_month + 1, cast.pay_day(near, death_month + 1),
-                 amount * 8)
-    cast.one_off(person, near, "120", ACCOUNT_REFUND, death_month + 2, cast.pay_day(near, death_month + 2),
-                 cast.randint(1000, 30000) * 100)
+    cast.one_off_in_month(person, near, "120", LUMP_SUM_SURVIVOR, death_month + 1, amount * 8)
+    cast.one_off_in_month(person, near, "120", ACCOUNT_REFUND, death_month + 2,
+                          cast.randint(1000, 30000) * 100)
     cast.truth("D01", near, cast.id18(person), "near_miss", "death-survivor-benefit",
                f"died {died}; 遗属待遇 monthly from {yyyymm(death_month + 1)}, 一次性抚恤金 and "
                "个人账户余额退还 after the death")

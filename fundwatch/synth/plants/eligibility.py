@@ -63,7 +63,7 @@ def plant_e02(cast: Cast, k: int) -> None:
     for i in range(k):
         county = cast.county(i + 4)
         person = cast.paid_retiree(county, "170")
-        end = None if i % 2 == 0 else day_in(m0 + cast.randint(1, cast.months - 1), cast.randint(1, 28))
+        end = None if i % 2 == 0 else cast.random_day_in(m0 + cast.randint(1, cast.months - 1))
         unit = COUNTY_NAMES[county] + PUBLIC_UNITS[i % len(PUBLIC_UNITS)]
         joined = date(cast.randint(1985, 2005), cast.randint(1, 12), cast.randint(1, 28))
         public_employee(cast, person, unit, joined, end)
@@ -99,8 +99,8 @@ def plant_e03(cast: Cast, k: int) -> None:
         else:
             released, last_paid = None, sentenced + 2
             cast.pay(person, county, "110", m0 - 12, last_paid, amount)
-        start_day = day_in(sentenced, cast.randint(1, 28))
-        end_day = None if released is None else day_in(released, cast.randint(1, 28))
+        start_day = cast.random_day_in(sentenced)
+        end_day = None if released is None else cast.random_day_in(released)
         cast.prisoner_rows.append(dict(person=person, sentence_start=start_day, sentence_end=end_day,
                                        offence=OFFENCES[i % len(OFFENCES)]))
         earlier = ""
@@ -254,7 +254,7 @@ def plant_e06(cast: Cast, k: int) -> None:
     for i in range(k):
         county, scheme = cast.county(i + 10), ("110", "120")[i % 2]
         person = cast.paid_retiree(county, scheme)
-        end = None if i % 2 == 0 else day_in(m0 + cast.randint(1, cast.months - 2), cast.randint(1, 28))
+        end = None if i % 2 == 0 else cast.random_day_in(m0 + cast.randint(1, cast.months - 2))
         unit = COUNTY_NAMES[county] + PUBLIC_UNITS[(i + 3) % len(PUBLIC_UNITS)]
         joined = date(cast.randint(1992, 2008), cast.randint(1, 12), cast.randint(1, 28))
         public_employee(cast, person, unit, joined, end)

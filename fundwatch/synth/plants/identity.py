@@ -52,7 +52,7 @@ def plant_d02(cast: Cast, k: int) -> None:
         else:
             shown, note = typo_id(cast.rng, cast.id18(person), kind)
         death_month = m0 + cast.randint(1, cast.months - 3)
-        died = day_in(death_month, cast.randint(1, 28))
+        died = cast.random_day_in(death_month)
         source = ("公安", "民政", "卫健")[i % 3]
         row = cast.person_rows[person]
         if i == 1:  # the list writes the name in traditional characters: a record of its own for that spelling
