@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-
-
-
 IMPORTS = {  # what each stage imports, each measured in a fresh interpreter
     "flows.county (CLI start: prefect, fundwatch.run, sklearn)": "import flows.county",
     "great_expectations (validate stage)": "import great_expectations, duckdb_engine, checks.validation",
