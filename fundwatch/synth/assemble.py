@@ -98,7 +98,7 @@ def assemble(cast: Cast) -> City:
 
     id_column = [rendered_id("id_text_override").alias("id_text")]
     deaths = (pl.concat([rows_frame(cast.death_rows, {"person": pl.Int64, "death_date": pl.Date, "source": pl.String,
-                                                  "id_text": pl.String})]
+                                                      "id_text": pl.String})]
                         + [f.cast({"person": pl.Int64, "death_date": pl.Date, "id_text": pl.String})
                            for f in cast.frames["deaths"]])
               .rename({"id_text": "id_text_override"}).join(people, on="person")

@@ -10,7 +10,7 @@ import xlsxwriter
 
 
 def write_text(frame: pl.DataFrame, path: Path, encoding: str, separator: str = ",",
-                line_terminator: str = "\n") -> None:
+               line_terminator: str = "\n") -> None:
     frame = frame.with_columns(pl.col(pl.String).replace("", None))  # blank, not ""
     text = frame.write_csv(separator=separator, line_terminator=line_terminator, quote_style="necessary")
     path.write_bytes(text.encode(encoding))
@@ -20,7 +20,7 @@ FIXED_CREATED = datetime(2024, 1, 1)
 
 
 def write_xlsx(path: Path, sheet: str, frame: pl.DataFrame, date_columns: set[str],
-                number_columns: set[str] = frozenset()) -> None:
+               number_columns: set[str] = frozenset()) -> None:
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     workbook.set_properties({"created": FIXED_CREATED, "author": "fundwatch synth"})
     worksheet = workbook.add_worksheet(sheet)

@@ -79,7 +79,7 @@ def random_names(rng: np.random.Generator, male: np.ndarray) -> np.ndarray:
 
 
 def ids_avoiding(rng: np.random.Generator, region: np.ndarray, birth: np.ndarray, male: np.ndarray,
-                  taken: set[str]) -> np.ndarray:
+                 taken: set[str]) -> np.ndarray:
     sequence = rng.integers(0, 500, len(region))
     reserved = np.array(sorted(taken), dtype="U18")
     while True:

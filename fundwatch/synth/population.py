@@ -209,7 +209,7 @@ def add_base_population(cast: Cast, n: int) -> None:
     for chosen, first, last in spans:
         chosen = chosen & (first <= last)
         cast.frames["employment"].append(expand_months(person[chosen], first[chosen], last[chosen],
-                                                        {"unit_name": employers[chosen]}))
+                                                       {"unit_name": employers[chosen]}))
 
     _add_outliers(cast, rng, person[plain & (scheme == "110")])
 

@@ -69,7 +69,7 @@ def render_payments(rows: pl.DataFrame, layout: Layout) -> pl.DataFrame:
     else:
         period = period_text(pl.col("period"), layout.period_style)
     amount = mixed((style + pl.col("period")) % len(layout.amount_styles),
-                    [_amount_text(pl.col("amount_fen"), s) for s in layout.amount_styles])
+                   [_amount_text(pl.col("amount_fen"), s) for s in layout.amount_styles])
     scheme = pl.col("scheme")
     if layout.scheme_style == "mixed":
         scheme = pl.when(pl.col("scheme_by_name")).then(

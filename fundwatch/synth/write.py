@@ -35,10 +35,10 @@ def write_city(city: City, out_dir: Path) -> dict:
             frame = render_recipients(recipients, layout).with_columns(
                 pl.Series(layout.recipient_headers[4], recipients["birth_date"]))
             write_xlsx(target, "待遇领取人员信息", frame, {layout.recipient_headers[4]},
-                        {layout.recipient_headers[11]})
+                       {layout.recipient_headers[11]})
         else:
             write_text(render_recipients(recipients, layout), target, layout.encoding,
-                        layout.recipients_separator, layout.line_terminator)
+                       layout.recipients_separator, layout.line_terminator)
         files[f"{county}/{layout.recipients_file}"] = recipients.height
 
     reference = out_dir / "reference"
@@ -46,7 +46,7 @@ def write_city(city: City, out_dir: Path) -> dict:
     deaths = city.deaths.select(
         pl.col("id_text").alias("公民身份号码"), pl.col("name").alias("姓名"),
         mixed(pl.col("source").replace_strict({s: i for i, s in enumerate(DEATH_SOURCES)}, return_dtype=pl.Int64),
-               [date_text(pl.col("death_date"), DEATH_DATE_STYLE[s]) for s in DEATH_SOURCES]).alias("死亡日期"),
+              [date_text(pl.col("death_date"), DEATH_DATE_STYLE[s]) for s in DEATH_SOURCES]).alias("死亡日期"),
         pl.col("source").alias("数据来源"),
         *([date_text(pl.col("registered_date"), "iso").alias("登记日期")] if "registered_date" in city.deaths.columns
           else []))

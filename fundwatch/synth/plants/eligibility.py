@@ -262,7 +262,7 @@ def plant_e06(cast: Cast, k: int) -> None:
         if i == 0:
             first_unit = COUNTY_NAMES[county] + PUBLIC_UNITS[(i + 7) % len(PUBLIC_UNITS)]
             public_employee(cast, person, first_unit, date(joined.year - cast.randint(4, 8), 9, 1),
-                                 date.fromordinal(joined.toordinal() - 1))
+                            date.fromordinal(joined.toordinal() - 1))
             earlier = f", before that at {first_unit}"
         last = m1 if end is None else month_of(end)
         case = "two-units" if earlier else "employee-pension-in-post"
@@ -286,7 +286,7 @@ def plant_e06(cast: Cast, k: int) -> None:
     moved = date(1999 + cast.randint(0, 5), cast.randint(1, 12), 1)
     ended = day_in(start - cast.randint(1, 3), 31)
     public_employee(cast, person, COUNTY_NAMES[county] + PUBLIC_UNITS[5], date(1988, 7, 1),
-                         date.fromordinal(moved.toordinal() - 1))
+                    date.fromordinal(moved.toordinal() - 1))
     public_employee(cast, person, COUNTY_NAMES[county] + PUBLIC_UNITS[6], moved, ended)
     cast.truth("E06", county, cast.id18(person), "near_miss", "retired-from-two-units",
                f"two public units, the second left {ended}; 110 pension from {yyyymm(start)}; "
