@@ -8,14 +8,13 @@ import duckdb
 
 from fundwatch.ingest.files import InputError, InputFile
 from fundwatch.ingest.headers import column_types, set_columns
+from fundwatch.ingest.numeric_cells import IDENTIFIER_TYPES, PERIOD_NUMBER_REASON, lost_digits_reason
 from fundwatch.ingest.raw_tables import QUARANTINE_VALUE_CHARS
 from fundwatch.ingest.specs import TableSpec
-from fundwatch.ingest.xlsx_files import IDENTIFIER_TYPES
 
 
 SOURCE_TIME_ZONE = "Asia/Shanghai"  # the zone a TIMESTAMPTZ is read in: the agencies' own
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
-PERIOD_NUMBER_REASON = "所属期为数值单元格（如2022.10会被存为2022.1），无法确定月份"
 
 
 def _parquet_text(column: str, duckdb_type: str, kind: str | None) -> tuple[str, str | None]:
@@ -42,7 +41,7 @@ def _parquet_text(column: str, duckdb_type: str, kind: str | None) -> tuple[str,
         return (f"case when {quoted}::time = time '00:00:00' then strftime({quoted}, '%Y-%m-%d') "
                 f"else strftime({quoted}, '%Y-%m-%d %H:%M:%S') end"), None
     if upper in FLOAT_TYPES and kind in IDENTIFIER_TYPES:
-        reason = f"{IDENTIFIER_TYPES[kind]}被存为数值，末位已丢失"
+        reason = lost_digits_reason(kind)
         return f"{quoted}::varchar", f"case when {quoted} is not null then '{reason}' end"
     if upper in FLOAT_TYPES and kind == "period":
         return (f"case when {quoted} = trunc({quoted}) then {quoted}::bigint::varchar else {quoted}::varchar end",

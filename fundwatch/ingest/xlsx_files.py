@@ -7,6 +7,7 @@ import hashlib
 
 from fundwatch.ingest.files import InputError, InputFile
 from fundwatch.ingest.headers import HEADER_SEARCH_ROWS, column_types, header_score, maps_required, set_columns
+from fundwatch.ingest.numeric_cells import IDENTIFIER_TYPES, PERIOD_NUMBER_REASON, lost_digits_reason
 from fundwatch.ingest.raw_tables import QUARANTINE_VALUE_CHARS, create_raw_from_rows
 from fundwatch.ingest.specs import TableSpec
 
@@ -93,7 +94,6 @@ def read_xlsx(con, f: InputFile, spec: TableSpec) -> None:
     create_raw_from_rows(con, f, raw_names, lines, texts)
 
 
-IDENTIFIER_TYPES = {"id_number": "身份证号", "account": "银行账号"}
 FLOAT_EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; a double holds all integers < 2**53
 
 
@@ -128,14 +128,14 @@ def _typed_cell_text(value: object, kind: str | None) -> tuple[str | None, str |
     """A cell's text for a column of this type, or the reason it cannot be read exactly."""
     if kind in IDENTIFIER_TYPES and isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, float) and not (value.is_integer() and abs(value) < 2**53):
-            return format(value, ".17g"), f"{IDENTIFIER_TYPES[kind]}被存为数值，末位已丢失"
+            return format(value, ".17g"), lost_digits_reason(kind)
         digits = str(int(value))
         if len(digits) > FLOAT_EXACT_DIGITS and len(digits.rstrip("0")) <= FLOAT_EXACT_DIGITS:
-            return digits, f"{IDENTIFIER_TYPES[kind]}被存为数值，末位已丢失"
+            return digits, lost_digits_reason(kind)
         return digits, None
     if kind == "period":
         if isinstance(value, float) and not value.is_integer():
-            return format(value, ".15g"), "所属期为数值单元格（如2022.10会被存为2022.1），无法确定月份"
+            return format(value, ".15g"), PERIOD_NUMBER_REASON
         if isinstance(value, dt.datetime | dt.date):
             return f"{value.year:04d}-{value.month:02d}", None
     return _cell_text(value), None
