@@ -10,8 +10,7 @@ from pathlib import Path
 import duckdb
 
 from fundwatch.db import run_sql, sql_literal, table_exists
-from fundwatch.history.store import ensure_schema
-from fundwatch.locking import exclusive
+from fundwatch.history.store import locked
 from fundwatch.paths import sql_file
 
 
@@ -31,8 +30,7 @@ def apply_history(con: duckdb.DuckDBPyConnection, history: Path, scope: str,
     不属实 and signed off, nothing new since), the re-check sample, overdue clues, rectification."""
     history = Path(history)
     run_date = run_date or dt.date.today()
-    with exclusive(history, f"history database {history.name}"):
-        ensure_schema(history)
+    with locked(history):
         con.execute(f"attach {sql_literal(history)} as h (read_only)")
         try:
             con.execute("create or replace temp table run_scope as select ? as scope, ?::date as run_date",

@@ -11,8 +11,7 @@ import duckdb
 from fundwatch.history.feedback_checks import STORED_COLUMNS, parse_row, verdict_since, workflow_problems
 from fundwatch.history.feedback_file import FeedbackRow, read_feedback_file
 from fundwatch.history.run_folders import run_beside, run_folder
-from fundwatch.history.store import clue_staff, ensure_schema, insert_run
-from fundwatch.locking import exclusive
+from fundwatch.history.store import clue_staff, insert_run, locked
 
 
 @dataclass
@@ -41,8 +40,7 @@ def import_feedback(path: Path, history: Path, run_dir: Path | None = None) -> F
     rows = [r for r in read_feedback_file(path) if r.filled]
     report.rows = len(rows)
     folder = run_folder(run_dir) if run_dir is not None else run_beside(path)
-    with exclusive(history, f"history database {history.name}"):
-        ensure_schema(history)
+    with locked(history):
         with duckdb.connect(str(history)) as h:
             known = dict(h.execute("select clue_id, max(period_end) from history_clues group by 1").fetchall())
             raised = {c: dt.date.fromisoformat(s[:10]) for c, s in h.execute(
@@ -84,7 +82,7 @@ def import_feedback(path: Path, history: Path, run_dir: Path | None = None) -> F
                 parsed, problems = parse_row(r)
                 since, stored = verdict_since(versions.get(r.clue_id, []), parsed.status)
                 problems += workflow_problems(r, parsed, staff.get(r.clue_id, set()),
-                                               since or raised.get(r.clue_id), stored)
+                                              since or raised.get(r.clue_id), stored)
                 if r.clue_id in seen:
                     first = seen[r.clue_id]
                     if first.content != r.content:

@@ -86,12 +86,12 @@ def parse_row(r: FeedbackRow) -> tuple[ParsedFeedback, list[str]]:
     if r.disposal and r.disposal not in DISPOSAL_CHOICES:
         problems.append(f"处理方式「{r.disposal}」不是可选值（{'/'.join(DISPOSAL_CHOICES)}）")
     return ParsedFeedback(r.status, r.finding or None, r.rectification or None, amounts["追回金额"], r.verifier or None,
-                   dates["核查期限"], r.disposal or None, amounts["应追回金额"], amounts["已追回金额"],
-                   r.signed_off_by or None, dates["销号日期"]), problems
+                          dates["核查期限"], r.disposal or None, amounts["应追回金额"], amounts["已追回金额"],
+                          r.signed_off_by or None, dates["销号日期"]), problems
 
 
 def workflow_problems(r: FeedbackRow, p: ParsedFeedback, staff: set[str], verdict_since: dt.date | None,
-                       verdict_known: bool) -> list[str]:
+                      verdict_known: bool) -> list[str]:
     """回避, 已追回 > 应追回, a 销号 without a verdict or before it (CLUES.md)."""
     problems = []
     if p.verifier:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -11,9 +13,17 @@ from fundwatch.locking import exclusive
 from fundwatch.paths import sql_file
 
 
-def ensure_schema(history: Path) -> None:
+def _ensure_schema(history: Path) -> None:
     with duckdb.connect(str(history)) as con:
         con.execute(sql_file("history/schema.sql"))
+
+
+@contextmanager
+def locked(history: Path) -> Iterator[None]:
+    """The history database held by this process alone, its schema in place."""
+    with exclusive(history, f"history database {history.name}"):
+        _ensure_schema(history)
+        yield
 
 
 def clue_staff(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -26,7 +36,7 @@ def clue_staff(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 
 def insert_run(h: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, run_id: str, scope: str, started_at: str,
-            out_dir: Path) -> None:
+               out_dir: Path) -> None:
     """Insert one run, its clues and their staff into the history (the caller holds lock and transaction)."""
     rows = con.execute("select clue_id, rule_id, region_code, subject_type, period_start, period_end, "
                        "payment_count, amount, coalesce(change, '新增') from clues").fetchall()
@@ -41,8 +51,7 @@ def insert_run(h: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, run
 def record_run(con: duckdb.DuckDBPyConnection, history: Path, scope: str, started_at: str, out_dir: Path) -> None:
     """Add this run and its clues to the history (after its outputs were published)."""
     history = Path(history)
-    with exclusive(history, f"history database {history.name}"):
-        ensure_schema(history)
+    with locked(history):
         with duckdb.connect(str(history)) as h:
             h.execute("begin")
             insert_run(h, con, f"{started_at} {scope}", scope, started_at, out_dir)
