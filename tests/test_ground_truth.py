@@ -4,7 +4,7 @@ and management.csv's 处置时效 exactly as planted (management_truth.csv).
 One city run gives both kinds of run: its county folders are the county runs (tests/test_city.py
 checks that they equal separate county runs) and OUT/city/ is the city run (市县联动). Ground-truth
 rows of scope `county` hold in both; a `city` plant must fire in the city run and in no county run
-(fundwatch/synth.py explains the columns).
+(fundwatch/synth/__init__.py explains the columns).
 """
 
 from collections import defaultdict
