@@ -3,8 +3,9 @@
     python benchmarks/output_snapshot.py OUT > before.txt   (then after a change)   diff before.txt after.txt
 
 CSV files are hashed byte for byte; workbooks by every sheet's cell values and print setup; the
-report and Data Docs by their text with the run's clock times removed; manifest.json without its
-times, durations and machine facts. Only what differs between two runs of the same inputs is left out.
+report by its text with the run's clock times and durations removed; manifest.json without its
+times, durations, hashes of the workbooks (they hold the run's time) and machine facts; Data Docs not
+at all (GX names its pages after the run's time). Only what differs between two runs of the same inputs is left out.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import re
 import sys
 from pathlib import Path
 
-CLOCK = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?")
+CLOCK = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?|用时\s*[\d.]+\s*秒")
 VOLATILE_KEYS = re.compile(r"(_at|_seconds|seconds|duration|elapsed|time|started|finished|version|"
-                           r"python|platform|host|pid|engine|flow_run|run_id|rss|threads|memory)",
+                           r"python|platform|host|pid|engine|flow_run|run_id|rss|threads|memory|sha256|out_dir|docs)",
                            re.IGNORECASE)
 
 
@@ -52,6 +53,8 @@ def snapshot(out: Path) -> list[str]:
     lines = []
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         name = path.relative_to(out).as_posix()
+        if "data_docs" in path.parts:  # GX names its pages after the run's time
+            continue
         if path.suffix == ".csv":
             lines.append(f"{name} {_sha(path.read_bytes())}")
         elif path.suffix == ".xlsx":

@@ -144,7 +144,8 @@ def _scores(con, manifest: dict, summary: RunSummary) -> dict | None:
     top_share = (((manifest.get("parameters") or {}).get("rules") or {}).get("M01") or {}).get("top_share")
     threshold = None
     if top_share:
-        threshold = con.execute("select quantile_cont(score, ?) from scores", [1 - float(top_share)]).fetchone()[0]
+        threshold = con.execute("select round(quantile_cont(score, ?), 6) from scores",  # last float bits vary
+                                [1 - float(top_share)]).fetchone()[0]
     scoring = manifest.get("scoring") or {}
     return {"chart": chart_scores(bins, threshold, flagged), "model": scoring.get("model", "IsolationForest"),
             "scored": count(scoring.get("recipients_scored") or sum(n for _, n in bins)),
