@@ -215,10 +215,13 @@ def run_summary(con: duckdb.DuckDBPyConnection, manifest: dict, registry=None) -
         return TABLE_TITLES.get(table, table or "")
 
     registry = registry or run_registry(manifest)
-    declared = {r.id: r for r in registry.rules}  # a rule with a county and a city entry: the last one's words
+    declared = {}
+    for r in registry.rules:  # a rule with a county and a city entry (A01): one row, the county entry's words
+        if r.id not in declared or declared[r.id].scope == "city":
+            declared[r.id] = r
     outcomes = {r["rule_id"]: r for r in manifest.get("rules", [])}
     counts = {rule_id: (n, amount) for rule_id, n, amount in rule_counts(con)}
-    order = [r["rule_id"] for r in manifest.get("rules", [])]
+    order = list(dict.fromkeys(r["rule_id"] for r in manifest.get("rules", [])))
     order += [r for r in declared if r not in order]
     order += [r for r in counts if r not in order]
     rules = []

@@ -194,6 +194,23 @@ def test_workbook_sheet_and_report_section_show_the_findings(city_outputs):
             assert member["公民身份号码"] not in html and member["本人银行账号"] not in html
 
 
+def test_a_rule_with_a_county_and_a_city_entry_is_one_row_and_one_sheet(city_outputs):
+    """A01 runs in each county and again across the city: the city's workbook and report show it once."""
+    import openpyxl
+
+    _, outputs, city = city_outputs
+    listed = {c["规则编号"] for c in read_csv(city / "clues.csv")}
+    assert "A01" in listed
+    sheets = openpyxl.load_workbook(city / "clues.xlsx", read_only=True).sheetnames
+    rule_sheets = [s for s in sheets if s[:3] in listed]
+    assert len(rule_sheets) == len({s[:3] for s in rule_sheets}) == len(listed), sheets
+    assert not any("~" in s for s in sheets), sheets
+    county, city_html = (out / "report.html" for out in (outputs["330102"], city))
+    county = county.read_text(encoding="utf-8")
+    city_html = city_html.read_text(encoding="utf-8")
+    assert city_html.count("同一银行账户接收") == county.count("同一银行账户接收") > 0
+
+
 def test_a_clerk_of_one_county_paid_into_in_another_is_found(city_outputs):
     inputs, _, city = city_outputs
     staff = {m["工号"]: m for m in read_csv(inputs / "reference" / "经办人员信息.csv")}
