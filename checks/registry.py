@@ -1,4 +1,5 @@
-"""The rule registry: checks/rules.toml read into typed entries, and each rule's SQL built for DuckDB.
+"""The rule registry: the rules' sidecars (sql/rules/<name>.toml, beside their SQL) and the shared
+parameters of checks/rules.toml read into typed entries, and each rule's SQL built for DuckDB.
 
 Building a rule's statement is kept apart from running it (fundwatch.rules runs them).
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from fundwatch import paths
 from fundwatch.paths import sql_file
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
@@ -48,6 +50,7 @@ class Rule:
     city_wide: bool = False  # a county rule comparing a person's payments: a city run runs it on the whole city
     linkage: str = ""  # the identity-resolution purpose the rule reads (identity_links), built before the rules
     amount_kind: str = "improper"  # 问题金额 (money that should not have been paid) or exposure (payments to verify)
+    order: int = 0  # place in the catalogue: rules run and are listed by it
     requires: tuple[str, ...] = ()
     requires_columns: tuple[str, ...] = ()
     partial_requires: dict = field(default_factory=dict)
@@ -79,7 +82,7 @@ class Rule:
         named = set(PARAMETER.findall(_without_comments(body)))
         missing = named - available.keys()
         if missing:
-            raise ValueError(f"rule {self.id}: parameters {sorted(missing)} are not set in {RULES_FILE.name}")
+            raise ValueError(f"rule {self.id}: parameters {sorted(missing)} are not set in its sidecar or {RULES_FILE.name}")
         return f"create or replace table {self.hits_table} as\n{body}", {k: available[k] for k in sorted(named)}
 
 
@@ -152,28 +155,45 @@ def _rendered_texts(entry: dict, key: str, parameters: dict, source: str) -> dic
     return rendered
 
 
-def load_registry(path: Path | None = None, overrides: dict | None = None) -> Registry:
-    """Read the catalogue; `overrides` maps a rule key (or "shared") to parameter values to replace."""
+def rule_entries(rules_dir: Path | None = None) -> list[tuple[str, dict]]:
+    """(sidecar file name, entry) of every rule, in catalogue order (`order`, then file name)."""
+    entries = []
+    for sidecar in sorted(Path(rules_dir or paths.sql_dir() / "rules").glob("*.toml")):
+        with open(sidecar, "rb") as fh:
+            try:
+                entries.append((sidecar.name, tomllib.load(fh)))
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{sidecar}: {exc}") from exc
+    return sorted(entries, key=lambda e: (e[1].get("order", 10**6), e[0]))
+
+
+def load_registry(path: Path | None = None, overrides: dict | None = None, rules_dir: Path | None = None) -> Registry:
+    """Read the catalogue: the shared parameters of `path` (checks/rules.toml) and the rules' sidecars
+    (sql/rules/*.toml); `overrides` maps a rule key (or "shared") to parameter values to replace."""
     path = Path(path or RULES_FILE)
     with open(path, "rb") as fh:
         config = tomllib.load(fh)
     overrides = overrides or {}
     shared = {**config.get("parameters", {}), **overrides.get("shared", {})}
     rules = []
-    for entry in config["rules"]:
+    for source, entry in rule_entries(rules_dir):
         entry = dict(entry)
         entry["requires"] = tuple(entry.get("requires", ()))
         entry["requires_columns"] = tuple(entry.get("requires_columns", ()))
         key = entry.get("key") or entry["id"]
         entry["parameters"] = {**entry.get("parameters", {}), **overrides.get(key, {})}
-        entry = _rendered_texts(entry, key, {**shared, **entry["parameters"]}, path.name)
-        rule = Rule(**entry)
+        entry = _rendered_texts(entry, key, {**shared, **entry["parameters"]}, source)
+        try:
+            rule = Rule(**entry)
+        except TypeError as exc:
+            raise ValueError(f"{source}: rule {key}: {exc}") from exc
         if rule.subject not in SUBJECT_TYPES or rule.severity not in SEVERITIES:
-            raise ValueError(f"rule {rule.id}: subject must be one of {SUBJECT_TYPES}, severity one of {SEVERITIES}")
+            raise ValueError(f"{source}: rule {rule.id}: subject must be one of {SUBJECT_TYPES}, "
+                             f"severity one of {SEVERITIES}")
         if rule.amount_kind not in AMOUNT_KINDS:
-            raise ValueError(f"rule {rule.id}: amount_kind must be one of {AMOUNT_KINDS}")
+            raise ValueError(f"{source}: rule {rule.id}: amount_kind must be one of {AMOUNT_KINDS}")
         rules.append(rule)
     keys = [r.key for r in rules]
     if len(set(keys)) != len(keys):
-        raise ValueError(f"{RULES_FILE.name}: duplicate rule keys")
+        raise ValueError(f"sql/rules: duplicate rule keys {sorted({k for k in keys if keys.count(k) > 1})}")
     return Registry(tuple(rules), shared)

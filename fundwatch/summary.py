@@ -7,7 +7,7 @@ counted by a rule that finds money that should not have been paid) and 涉及金
 counted by any clue), as CLUES.md's "Amounts" says.
 
 `run_summary` is what the report and the workbook both show, computed once: the rules in the order
-they are shown with their words (checks/rules.toml, rendered with the run's parameters) and their
+they are shown with their words (the rules' sidecars in sql/rules/, rendered with the run's parameters) and their
 counts, the totals, the clues per region, the inputs' reconciliation, the quarantine, the validation
 results and the rules that were skipped.
 """
@@ -200,7 +200,7 @@ class RunSummary:
 
 
 def run_registry(manifest: dict):
-    """The run's rule catalogue: checks/rules.toml with the parameters the run used (manifest), so each
+    """The run's rule catalogue (sql/rules/*.toml) with the parameters the run used (manifest), so each
     rule's words state the run's thresholds."""
     from checks.registry import load_registry
 

@@ -348,15 +348,13 @@ def test_management_section_shows_desks_masked_and_says_what_was_not_analysed(re
 
 # ---------------------------------------------------------------------------- the rules' words are data
 
-NEW_RULE_SQL = """-- X01 单笔大额发放 (a rule added with one SQL file and one entry in rules.toml, no Python)
+NEW_RULE_SQL = """-- X01 单笔大额发放 (a rule added with one SQL file and its sidecar, no Python)
 select p.id_number as subject_key, p.row_key as payment_key, p.counted as improper,
        '单笔发放' || fw_yuan(p.amount) || '，超过' || $max_amount || '元' as evidence
 from paid_payments as p
 where p.group_paid and p.amount > $max_amount
 """
-NEW_RULE_ENTRY = """
-[[rules]]
-id = "X01"
+NEW_RULE_SIDECAR = """id = "X01"
 title = "单笔大额发放"
 severity = "低"
 subject = "人员"
@@ -368,17 +366,16 @@ suggestion = "调取单笔超过{{ max_amount }}元发放的审批材料，核�
 checks = "单笔发放金额超过{{ max_amount }}元。"
 amount_basis = "超过{{ max_amount }}元的单笔发放"
 
-[rules.parameters]
+[parameters]
 max_amount = 200000
 """
 
 
 def test_rule_words_follow_the_run_parameters_and_a_new_rule_needs_no_python(tmp_path, monkeypatch):
-    """A rule declared only in rules.toml + its SQL shows its own words in the report and the workbook,
+    """A rule declared only by its SQL and its sidecar shows its own words in the report and the workbook,
     and a threshold overridden for the run is the one they state (E04's and the new rule's)."""
     import openpyxl
 
-    import checks.registry
     import fundwatch.paths
     from fundwatch.workbook import write_workbook
     from tests.test_workbook import rule_sheet, sheet_rows, write_inputs
@@ -386,10 +383,8 @@ def test_rule_words_follow_the_run_parameters_and_a_new_rule_needs_no_python(tmp
     sql = tmp_path / "sql"
     shutil.copytree(fundwatch.paths.sql_dir(), sql)
     (sql / "rules" / "x01_large_single_payment.sql").write_text(NEW_RULE_SQL, encoding="utf-8")
-    catalogue = tmp_path / "rules.toml"
-    catalogue.write_text(checks.registry.RULES_FILE.read_text(encoding="utf-8") + NEW_RULE_ENTRY, encoding="utf-8")
+    (sql / "rules" / "x01_large_single_payment.toml").write_text(NEW_RULE_SIDECAR, encoding="utf-8")
     monkeypatch.setattr(fundwatch.paths, "sql_dir", lambda: sql)
-    monkeypatch.setattr(checks.registry, "RULES_FILE", catalogue)
 
     write_inputs(tmp_path / "in")  # one payment of 150,000.00
     database, manifest, folder = run_pipeline(tmp_path / "in", tmp_path, validate=False, rule_parameters={

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from pathlib import Path
+
 import pytest
 
 from fundwatch.idnumber import make_id, to_legacy15
@@ -320,33 +322,48 @@ def test_an_overridden_parameter_is_the_threshold_the_words_state():
     assert "前2%" in registry.rule("M01").checks
 
 
-def _catalogue_without(tmp_path, rule_id: str, field_name: str):
+def _rules_copy(tmp_path) -> Path:
+    import shutil
+
+    from fundwatch.paths import sql_dir
+
+    return Path(shutil.copytree(sql_dir() / "rules", tmp_path / "rules"))
+
+
+def _rules_without(tmp_path, sidecar: str, field_name: str) -> Path:
     import re
 
-    from checks.registry import RULES_FILE
-
-    text = RULES_FILE.read_text(encoding="utf-8")
-    start = text.index(f'id = "{rule_id}"')
-    line = re.compile(rf"^{field_name} = .*\n", re.MULTILINE).search(text, start)
-    path = tmp_path / "rules.toml"
-    path.write_text(text[:line.start()] + text[line.end():], encoding="utf-8")
-    return path
+    rules = _rules_copy(tmp_path)
+    text = (rules / sidecar).read_text(encoding="utf-8")
+    (rules / sidecar).write_text(re.sub(rf"^{field_name} = .*\n", "", text, flags=re.MULTILINE), encoding="utf-8")
+    return rules
 
 
 @pytest.mark.parametrize("field_name", ["checks", "amount_basis", "suggestion", "policy"])
 def test_a_rule_without_its_words_is_refused_at_load_naming_the_rule_and_the_field(tmp_path, field_name):
     from checks.registry import load_registry
 
-    with pytest.raises(ValueError, match=rf"rule S04: missing {field_name} \("):
-        load_registry(_catalogue_without(tmp_path, "S04", field_name))
+    with pytest.raises(ValueError, match=rf"s04_accounts_moved_to_one.toml: rule S04: missing {field_name} \("):
+        load_registry(rules_dir=_rules_without(tmp_path, "s04_accounts_moved_to_one.toml", field_name))
 
 
 def test_words_naming_a_parameter_the_rule_lacks_are_refused_at_load(tmp_path):
-    from checks.registry import RULES_FILE, load_registry
+    from checks.registry import load_registry
 
-    text = RULES_FILE.read_text(encoding="utf-8").replace(
-        'amount_basis = "自审自批的全部发放"', 'amount_basis = "自审自批的全部发放（{{ min_payments }}笔以上）"')
-    path = tmp_path / "rules.toml"
-    path.write_text(text, encoding="utf-8")
+    rules = _rules_copy(tmp_path)
+    sidecar = rules / "a03_self_approval.toml"
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace(
+        'amount_basis = "自审自批的全部发放"', 'amount_basis = "自审自批的全部发放（{{ min_payments }}笔以上）"'),
+        encoding="utf-8")
     with pytest.raises(ValueError, match=r"rule A03: amount_basis \(金额口径\): 'min_payments' is undefined"):
-        load_registry(path)
+        load_registry(rules_dir=rules)
+
+
+def test_a_sidecar_with_an_unknown_key_is_refused_naming_the_file(tmp_path):
+    from checks.registry import load_registry
+
+    rules = _rules_copy(tmp_path)
+    sidecar = rules / "d01_paid_after_death.toml"
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace("severity =", "severty =", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"d01_paid_after_death.toml: rule D01: .*severty"):
+        load_registry(rules_dir=rules)
