@@ -177,7 +177,7 @@ def see():
 @pytest.fixture
 def fresh(see, monkeypatch):
     """GX as it is before enable(); everything changed here is undone after the test."""
-    original = tuple(d for d in see._PERSISTED_CONNECTION_DIALECTS if not isinstance(d, gx_duckdb._DuckDBDialectName))
+    original = tuple(d for d in gx_duckdb.persisted_dialects(see) if not isinstance(d, gx_duckdb._DuckDBDialectName))
     monkeypatch.setattr(see, "_PERSISTED_CONNECTION_DIALECTS", original)
     monkeypatch.setattr(gx_duckdb, "_enabled", False)
     return original
