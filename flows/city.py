@@ -100,3 +100,25 @@ def city_run(
     kept = [k for r in county_results for k in r.get("kept", [])] + ([str(plan.kept)] if plan.kept else [])
     return {"out_dir": city_out, "counties": county_results, "rules": manifest["rules"], "clues": assembled,
             "inputs": manifest["inputs"], "stage_seconds": seconds, "validation": {}, "kept": kept}
+
+
+DASK_EXTRA = ("prefect_dask", "dask", "distributed")
+DASK_EXTRA_MISSING = ("--dask-address needs fundwatch's dask extra (prefect-dask), which is not installed: "
+                      "install it with `uv sync --extra dask` (or `pip install 'fundwatch[dask]'`)")
+
+
+def dask_task_runner(address: str):
+    """prefect-dask's DaskTaskRunner on the Dask scheduler at `address` (`run --dask-address`).
+
+    prefect-dask is an optional extra: without it this raises an InputError of one line saying how to
+    install it (the CLI reports it as a bad argument, exit 2), not a traceback.
+    """
+    from fundwatch.ingest import InputError
+
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in DASK_EXTRA:
+            raise
+        raise InputError(DASK_EXTRA_MISSING) from None
+    return DaskTaskRunner(address=address)

@@ -49,7 +49,11 @@ def insert_run(h: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, run
 
 
 def record_run(con: duckdb.DuckDBPyConnection, history: Path, scope: str, started_at: str, out_dir: Path) -> None:
-    """Add this run and its clues to the history (after its outputs were published)."""
+    """Add this run and its clues to the history.
+
+    Called before the outputs are published (the staging folder is not yet moved to OUT): a publish
+    that then fails leaves this run in the history with none of its outputs in OUT.
+    """
     history = Path(history)
     with locked(history):
         with duckdb.connect(str(history)) as h:
