@@ -29,8 +29,9 @@ $(BIN)/fundwatch: pyproject.toml uv.lock $(UV_STAMP)
 demo: $(BIN)/fundwatch
 	$(BIN)/fundwatch demo --dir demo
 
+# One pytest worker per core; a module's tests stay on one worker (tests/conftest.py groups them).
 test: $(BIN)/fundwatch test-browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # The report and Data Docs tests open the pages in a headless Chromium with the network off.
 # Debian's chromium is installed here, said first and visibly, rather than as a side effect of a test.
