@@ -367,3 +367,14 @@ def test_a_sidecar_with_an_unknown_key_is_refused_naming_the_file(tmp_path):
     sidecar.write_text(sidecar.read_text(encoding="utf-8").replace("severity =", "severty =", 1), encoding="utf-8")
     with pytest.raises(ValueError, match=r"d01_paid_after_death.toml: rule D01: .*severty"):
         load_registry(rules_dir=rules)
+
+
+def test_the_rules_document_is_generated_from_the_sidecars(tmp_path, monkeypatch):
+    from checks import catalogue_docs
+
+    assert catalogue_docs.main(["--check"]) == 0, "docs/rules.md is stale: run python -m checks.catalogue_docs"
+    stale = tmp_path / "rules.md"
+    stale.write_text("old", encoding="utf-8")
+    monkeypatch.setattr(catalogue_docs, "DOCS", stale)
+    assert catalogue_docs.main(["--check"]) == 1 and catalogue_docs.main([]) == 0
+    assert "## A01_city 多人共用同一银行账户" in stale.read_text(encoding="utf-8")
