@@ -2,6 +2,11 @@ import os
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# pytest-xdist's workers set COLUMNS=80 and LINES=24; a `fundwatch` process a test starts must see the
+# environment a shell gives it (rich sizes the console tables from COLUMNS).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 import duckdb
 import pytest
