@@ -22,7 +22,8 @@ class ScheduledRun:
     options: dict = field(default_factory=dict)
 
     def parameters(self) -> dict:
-        return {"input_dir": str(self.input), "out_dir": str(self.output), **self.options}
+        """The flow's parameters: the folders, and the options as the run's settings (flows.settings.RunOptions)."""
+        return {"input_dir": str(self.input), "out_dir": str(self.output), "settings": self.options}
 
 
 class ScheduleError(ValueError):
@@ -43,6 +44,7 @@ def load_schedules(path: Path) -> list[ScheduledRun]:
             raise ScheduleError(f"{path}: run {number} lacks {', '.join(missing)}")
         if entry["kind"] not in KINDS:
             raise ScheduleError(f"{path}: run {entry['name']!r} has kind {entry['kind']!r}; use county or city")
+        _check_options(path, entry.get("name", number), entry.get("options", {}))
         runs.append(ScheduledRun(
             name=entry["name"], kind=entry["kind"],
             input=(path.parent / entry["input"]).resolve(), output=(path.parent / entry["output"]).resolve(),
@@ -52,6 +54,22 @@ def load_schedules(path: Path) -> list[ScheduledRun]:
     if len(set(names)) != len(names):
         raise ScheduleError(f"{path}: run names must be unique")
     return runs
+
+
+def _check_options(path: Path, name, options: dict) -> None:
+    """[runs.options] must be settings of a run (RunOptions' fields, with their types)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from flows.settings import RunOptions
+
+    unknown = sorted(set(options) - RunOptions.names())
+    if unknown:
+        raise ScheduleError(f"{path}: run {name!r} has options {', '.join(unknown)}; "
+                            f"the options are {', '.join(sorted(RunOptions.names()))}")
+    try:
+        TypeAdapter(RunOptions).validate_python(options)
+    except ValidationError as error:
+        raise ScheduleError(f"{path}: run {name!r}: {error.errors()[0]['loc']} {error.errors()[0]['msg']}") from None
 
 
 def to_deployment(scheduled: ScheduledRun):

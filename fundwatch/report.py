@@ -128,7 +128,7 @@ def _table_title(table) -> str:
 
 def _feature_labels(names: list[str]) -> list[str]:
     try:
-        from models.features import FEATURES
+        from fundwatch.features import FEATURES
     except ImportError:
         return names
     labels = {f.name: f.label for f in FEATURES}

@@ -6,11 +6,11 @@ import re
 import pytest
 
 from flows.city import city_run
-from fundwatch import run
-from fundwatch.run import RunOptions
+from flows.settings import RunOptions
 from fundwatch.synth import synth
 from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
 from tests.contract import assert_outputs_pass_contract, read_csv
+from tests.runs import run_flow
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 OUTPUT_FILES = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv")
@@ -21,7 +21,7 @@ OUTPUT_FILES = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv"
 def city(tmp_path_factory):
     root = tmp_path_factory.mktemp("city")
     synth(root / "in", counties=3, persons=2400, months=18, seed=11)
-    result = city_run(str(root / "in"), str(root / "out"), run_validation=False, partitions=4)
+    result = city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
     return root, result
 
 
@@ -77,8 +77,7 @@ def test_city_list_holds_every_county_clue_plus_cross_county_ones(city):
 
 def test_county_outputs_equal_a_separate_county_run(city, tmp_path):
     root, _ = city
-    paths, _ = run.prepare(root / "in" / "330105", tmp_path / "alone")
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(root / "in" / "330105", tmp_path / "alone", RunOptions(validate=False))
     for name in OUTPUT_FILES:
         assert (tmp_path / "alone" / name).read_bytes() == (root / "out" / "330105" / name).read_bytes(), name
 
@@ -132,7 +131,7 @@ def test_cross_county_shared_account(tmp_path):
     write_csv(root / "330105" / "payments.csv", PAYMENT_HEADERS, county_b)
     write_csv(root / "330105" / "recipients.csv", RECIPIENT_HEADERS,
               [p.recipient(region_code="330105") for p in (b1, Person(20))])
-    city_run(str(root), str(tmp_path / "out"), run_validation=False, partitions=2)
+    city_run(str(root), str(tmp_path / "out"), RunOptions(validate=False, partitions=2))
     clues = [c for c in read_csv(tmp_path / "out" / "city" / "clues.csv") if c["规则编号"] == "A01"]
     assert {(c["姓名"], c["行政区划代码"], c["涉及笔数"], c["涉及金额"]) for c in clues} == {
         (shared, "330102;330105", "6", "18000.00"),  # 3 people across two counties
@@ -147,7 +146,7 @@ def test_dask_run_equals_local_run(city, tmp_path):
     root, _ = city
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         flow = city_run.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
-        flow(str(root / "in"), str(tmp_path / "dask"), run_validation=False, partitions=4)
+        flow(str(root / "in"), str(tmp_path / "dask"), RunOptions(validate=False, partitions=4))
     for folder in ("city", "330102"):
         for name in OUTPUT_FILES:
             assert (tmp_path / "dask" / folder / name).read_bytes() == (root / "out" / folder / name).read_bytes()

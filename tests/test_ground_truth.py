@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from checks.registry import load_registry
 from flows.city import city_run
-from fundwatch.run import RunOptions
+from flows.settings import RunOptions
 from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 def city_outputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("truth")
     synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    city_run(str(root / "in"), str(root / "out"), run_validation=False, partitions=4)
+    city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
     counties = sorted(p.name for p in (root / "in").iterdir() if p.is_dir() and p.name.isdigit())
     return root / "in", {county: root / "out" / county for county in counties}, root / "out" / "city"
 
@@ -254,7 +255,7 @@ def test_tipoffs_csv_says_the_right_thing(city_outputs):
 
 def test_clues_about_people_named_in_tipoffs_say_so_and_are_raised(city_outputs):
     inputs, outputs, city_out = city_outputs
-    base = {r.id: r.severity for r in RunOptions().registry().rules}
+    base = {r.id: r.severity for r in load_registry().rules}
     for out in (city_out, *outputs.values()):
         named = {c for r in read_csv(out / "tipoffs.csv") for c in r["相关线索编号"].split(";") if c}
         for clue in read_csv(out / "clues.csv"):
