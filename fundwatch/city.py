@@ -96,9 +96,10 @@ def city_path_sql(column: str, county: str) -> str:
             f"else '{county}/' || {column} end")
 
 
-def export_county(con: duckdb.DuckDBPyConnection, target: ExchangeTarget) -> dict:
+def export_county(con: duckdb.DuckDBPyConnection, exchange: ExchangeTarget) -> dict:
     """Write one county's payments (partitioned twice) and its results to the exchange folder."""
-    exchange_dir, county, ordinal, partitions = Path(target.directory), target.county, target.ordinal, target.partitions
+    exchange_dir, county, ordinal, partitions = Path(exchange.directory), exchange.county, exchange.ordinal, \
+        exchange.partitions
     key = f"row_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR}"
     payments = (f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
                 "from payments")
@@ -135,7 +136,7 @@ def export_county(con: duckdb.DuckDBPyConnection, target: ExchangeTarget) -> dic
         from fundwatch.tipoffs import export_tipoffs
 
         export_tipoffs(con, reference, city_path_sql("source_file", county))
-    return {"exchange": str(target.directory)}
+    return {"exchange": str(exchange_dir)}
 
 
 def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:

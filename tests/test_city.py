@@ -2,6 +2,8 @@
 
 import asyncio
 import re
+import time
+from collections import Counter
 
 import pytest
 
@@ -91,6 +93,40 @@ def test_county_ranking_compares_rates(city):
     assert rates == sorted(rates, reverse=True) and [r["排名"] for r in ranking] == ["1", "2", "3"]
     for r in ranking:
         assert float(r["每万人线索数"]) == pytest.approx(int(r["线索数"]) * 10000 / int(r["领取人数"]), abs=0.01)
+
+
+def test_every_county_stage_is_a_task_run_of_the_city_run(city):
+    """The counties' stages are task runs of the city's flow run (not plain calls inside one task)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    root, _ = city
+    with get_client(sync_client=True) as client:
+        run = next(r for r in client.read_flow_runs() if r.parameters.get("input_dir") == str(root / "in"))
+        this_run = FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+        deadline = time.monotonic() + 30  # task-run states reach the server as events, a moment later
+        while True:
+            names = Counter(_stage(r.name) for r in client.read_task_runs(flow_run_filter=this_run))
+            if names["emit-city"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    counties = ("330102", "330105", "330106")
+    assert {f"county-{c}" for c in counties} <= set(names)
+    for stage in ("load", "score", "assemble", "exchange", "emit"):
+        assert names[stage] == 3, (stage, names)
+    for stage in ("linkage", "tipoff-input", "tipoffs", "management"):  # the fourth: the city database's
+        assert names[stage] == 4, (stage, names)
+    assert names["rule"] >= 3 * 15, names
+    assert names["city-database"] == names["assemble-city"] == names["rank-counties"] == names["emit-city"] == 1
+
+
+def _stage(task_run_name: str) -> str:
+    """load-3 -> load, rule-D01 -> rule; county-330102 and P03-partition-1 as they are."""
+    if task_run_name.startswith("rule-"):
+        return "rule"
+    if task_run_name.startswith("county-") or "-partition-" in task_run_name:
+        return task_run_name
+    return task_run_name.rsplit("-", 1)[0]
 
 
 def test_artifacts_hold_no_personal_data(city):
