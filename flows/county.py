@@ -21,7 +21,6 @@ from fundwatch.provenance import now_iso, versions
 from fundwatch.run import RunPaths
 
 VALIDATION_STOP_SECONDS = 2.0
-VALIDATION_OFF = {"skipped": "validation turned off (--no-validate)"}
 
 
 @flow(name="county-run")
@@ -57,8 +56,8 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     try:
         with clock("load"):
             loaded = tasks.load(paths, inputs, settings.engine)
-        validating = (Finished(dict(VALIDATION_OFF)) if not settings.validate else
-                      tasks.validate.submit(paths) if validate_beside else Finished(tasks.validate(paths)))
+        validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
+                      else Finished(tasks.validate(paths, settings.validate)))
         with clock("linkage"):
             linkage = tasks.linkage(db, rules)
         with clock("rules"):

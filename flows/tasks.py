@@ -49,8 +49,10 @@ def load(paths: RunPaths, inputs: RunInputs, engine: EngineSettings) -> dict:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(paths: RunPaths) -> dict:
-    """Run the Great Expectations suites on the loaded tables and write Data Docs."""
+def validate(paths: RunPaths, enabled: bool = True) -> dict:
+    """Run the Great Expectations suites on the loaded tables and write Data Docs (unless turned off)."""
+    if not enabled:
+        return {"skipped": "validation turned off (--no-validate)"}
     from checks.validation import validate_database
 
     progress.report("validate", "Great Expectations 数据质量校验")
