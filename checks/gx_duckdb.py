@@ -7,7 +7,13 @@ things go wrong, and this module fixes each of them and nothing else:
    closing the connection unless the dialect is listed in
    ``sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS``. :func:`enable` adds DuckDB to
    that list (it is a module-level tuple of ``GXSqlDialect`` members; we append an object that
-   compares equal to ``"duckdb"`` and has the ``.value`` GX reads).
+   compares equal to ``"duckdb"`` and has the ``.value`` GX reads). GX reads it in two places:
+   ``_dialect_requires_persisted_connection`` (a ``StaticPool`` for the engine: one connection) and
+   ``SqlAlchemyExecutionEngine.get_connection`` (that connection is kept, not closed). The list is
+   private: :func:`enable` checks its shape before extending it and both readers' behaviour after,
+   and raises :class:`GXInternalsChanged` rather than let every expectation fail with an error that
+   would be reported as failed data (``tests/test_internals.py`` runs the same checks; the
+   ``great-expectations`` bound in pyproject.toml keeps a fresh install on the tested series).
 2. Column reflection fails on SQLAlchemy >= 2.0.45 (``pg_catalog.pg_collation`` does not exist in
    DuckDB; duckdb_engine issues #1379/#1391). :class:`FundwatchDuckDBDialect` reflects columns
    from DuckDB's own ``information_schema`` instead.
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import re
 import threading
+import types
 import weakref
 from pathlib import Path
 from typing import Any
@@ -196,10 +203,94 @@ class _DuckDBDialectName:
         return "<fundwatch duckdb dialect name>"
 
 
+class GXInternalsChanged(RuntimeError):
+    """The GX internal this module extends is missing or has another shape: this GX is not supported."""
+
+
+PATCHED = "great_expectations.execution_engine.sqlalchemy_execution_engine._PERSISTED_CONNECTION_DIALECTS"
+# The functions of GX's SQL execution engine that read the list: each must keep DuckDB's connection.
+READERS = ("_dialect_requires_persisted_connection", "SqlAlchemyExecutionEngine.get_connection")
+
+
+def _unsupported(problem: str) -> GXInternalsChanged:
+    import great_expectations
+
+    return GXInternalsChanged(
+        f"great_expectations {great_expectations.__version__} is not supported: {problem}. checks/gx_duckdb.py "
+        f"extends {PATCHED} so that GX keeps DuckDB connections open; install the locked versions "
+        "(`make test` or `uv sync --locked`), or adapt checks/gx_duckdb.py and tests/test_internals.py to this GX"
+    )
+
+
+def persisted_dialects(see: types.ModuleType) -> tuple:
+    """GX's list of dialects whose connection is kept, checked to have the shape :func:`enable` extends:
+    a non-empty tuple of ``GXSqlDialect``-like members with a string ``.value``."""
+    if not hasattr(see, "_PERSISTED_CONNECTION_DIALECTS"):
+        raise _unsupported(f"{PATCHED} does not exist")
+    dialects = see._PERSISTED_CONNECTION_DIALECTS
+    if not isinstance(dialects, tuple) or not dialects:
+        raise _unsupported(f"{PATCHED} is {type(dialects).__name__} {dialects!r}, not a non-empty tuple")
+    odd = [d for d in dialects if not isinstance(getattr(d, "value", None), str)]
+    if odd:
+        raise _unsupported(f"{PATCHED} holds {odd!r}, without the string .value of a GXSqlDialect member")
+    return dialects
+
+
+def _reader(see: types.ModuleType, dotted: str) -> Any:
+    owner: Any = see
+    for name in dotted.split("."):
+        owner = getattr(owner, name, None)
+        if owner is None:
+            raise _unsupported(f"{see.__name__}.{dotted}, which reads {PATCHED.rsplit('.', 1)[1]}, does not exist")
+    return owner
+
+
+def _connection_kept(see: types.ModuleType) -> list[str]:
+    """Each reader of the list that does not (or no longer) keep a DuckDB connection, and how."""
+    problems = []
+    requires = _reader(see, READERS[0])
+    try:
+        if requires(connection_string=connection_string("probe.duckdb")) is not True:
+            problems.append(f"{READERS[0]}() does not answer True for a {DIALECT_NAME}+{DRIVER} URL")
+    except Exception as exc:  # noqa: BLE001 - any failure here is a change of shape
+        problems.append(f"{READERS[0]}() raised {type(exc).__name__}: {exc}")
+
+    get_connection = _reader(see, READERS[1])
+    kept = object()
+
+    class _NoNewConnections:
+        def connect(self) -> Any:
+            raise AssertionError("opened a new connection instead of keeping the one it has")
+
+    probe = types.SimpleNamespace(dialect_name=DIALECT_NAME, _connection=kept, engine=_NoNewConnections())
+    try:
+        with get_connection(probe) as conn:
+            if conn is not kept:
+                problems.append(f"{READERS[1]} does not return the connection it keeps for {DIALECT_NAME}")
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"{READERS[1]} raised {type(exc).__name__}: {exc}")
+    return problems
+
+
+def check_internals() -> None:
+    """Raise :class:`GXInternalsChanged` unless GX's list has the expected shape and, with DuckDB in it
+    (:func:`enable`), both of GX's readers keep a DuckDB connection open."""
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as see
+
+    dialects = persisted_dialects(see)
+    if DIALECT_NAME not in dialects:
+        raise _unsupported(f"{PATCHED} does not hold DuckDB (call enable() first)")
+    problems = _connection_kept(see)
+    if problems:
+        raise _unsupported("; ".join(problems))
+
+
 def enable() -> None:
     """Register the ``duckdb+fundwatch`` dialect and make GX keep DuckDB connections open.
 
-    Idempotent. Imports GX's SQL execution engine, so call it after GX has been imported.
+    Idempotent. Imports GX's SQL execution engine, so call it after GX has been imported. Raises
+    :class:`GXInternalsChanged` (and changes nothing in GX) when GX's internal list is missing or
+    has another shape, or when GX no longer keeps DuckDB's connection with DuckDB in the list.
     """
     global _enabled
     with _lock:
@@ -208,14 +299,18 @@ def enable() -> None:
         from great_expectations.execution_engine import sqlalchemy_execution_engine as see
         from sqlalchemy.dialects import registry
 
+        dialects = persisted_dialects(see)
+        for reader in READERS:
+            _reader(see, reader)
         cls = _dialect_class()
         globals()["FundwatchDuckDBDialect"] = cls
         registry.register(f"{DIALECT_NAME}.{DRIVER}", __name__, "FundwatchDuckDBDialect")
-        if DIALECT_NAME not in see._PERSISTED_CONNECTION_DIALECTS:
-            see._PERSISTED_CONNECTION_DIALECTS = (
-                *see._PERSISTED_CONNECTION_DIALECTS,
-                _DuckDBDialectName(),
-            )
+        if DIALECT_NAME not in dialects:
+            see._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialectName())
+        problems = _connection_kept(see)
+        if problems:
+            see._PERSISTED_CONNECTION_DIALECTS = dialects  # as GX had it
+            raise _unsupported("; ".join(problems))
         _enabled = True
 
 

@@ -8,6 +8,7 @@ runs after the identity-resolution stage (models.linkage.link_for_rules) has lin
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from fundwatch.db import connect, run_sql, sql_literal, table_exists
 from fundwatch.identity_links import linked_purposes
 from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
-from fundwatch.rules import ASSEMBLY_TABLES, partial_notes, skip_reason
+from fundwatch.rules import ASSEMBLY_TABLES, CATALOGUE_COLUMNS, partial_notes, skip_reason
 
 
 @dataclass
@@ -77,13 +78,14 @@ def refresh_hits_view(con: duckdb.DuckDBPyConnection, registry: Registry) -> Non
 
 
 def write_catalogue(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
-    con.execute("create or replace table rule_catalogue (rule_key varchar, rule_id varchar, title varchar, "
-                "severity varchar, subject varchar, scope varchar, policy varchar, suggestion varchar, "
-                "amount_kind varchar)")
+    """rule_catalogue: every rule of the run's registry, in catalogue order, with its words as rendered for
+    the run's parameters; the clue assembly, the report and the workbook read it (fundwatch.rules.read_catalogue)."""
+    con.execute(f"create or replace table rule_catalogue ({', '.join(f'{c} {t}' for c, t in CATALOGUE_COLUMNS)})")
     con.executemany(
-        "insert into rule_catalogue values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[r.key, r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion, r.amount_kind]
-         for r in registry.rules],
+        f"insert into rule_catalogue values ({', '.join('?' for _ in CATALOGUE_COLUMNS)})",
+        [[r.key, r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion, r.amount_kind,
+          getattr(r, "checks", ""), getattr(r, "amount_basis", ""), json.dumps(r.parameters, ensure_ascii=False), n]
+         for n, r in enumerate(registry.rules)],
     )
 
 

@@ -1,6 +1,9 @@
 """Validate what a run loaded into its DuckDB database, with Great Expectations 1.x.
 
-The suites are data (checks/expectations.toml). :func:`validate_database` runs them inside DuckDB
+The suites are data: the [[tests]] of each table's sidecar (sql/tables/<table>.toml, read by
+fundwatch.sidecars), with the parameters of checks/validation_params.toml. Only what can fail is
+declared: the DDL made from the same sidecars already guarantees NOT NULL columns and the column
+set, and the loader's parsers what they read. :func:`validate_database` runs them inside DuckDB
 through GX's SQL execution engine (see checks/gx_duckdb.py for why and how), optionally writes GX
 Data Docs, and returns a JSON-serialisable summary for manifest.json. A failed expectation is
 reported, never raised.
@@ -26,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from fundwatch import interrupt
+from fundwatch.sidecars import validation_suites
 
-SPEC_PATH = Path(__file__).with_name("expectations.toml")
+SPEC_PATH = Path(__file__).with_name("validation_params.toml")
 DOCS_SITE = "fundwatch"
 DATASOURCE = "fundwatch"
 
@@ -38,11 +42,16 @@ __all__ = ["SPEC_PATH", "build_plan", "load_spec", "resolve_params", "validate_d
 
 
 def load_spec(path: Path = SPEC_PATH) -> dict:
+    """{"params": the [params] of `path`, "tables": {table: {"expectations": [...]}}}: each table's
+    sidecar tests, in declared order, then any [[tables.<table>.expectations]] `path` adds."""
     with open(path, "rb") as f:
-        spec = tomllib.load(f)
-    if "params" not in spec or "tables" not in spec:
-        raise ValueError(f"{path}: needs [params] and [tables.*] sections")
-    return spec
+        extra = tomllib.load(f)
+    if "params" not in extra:
+        raise ValueError(f"{path}: needs a [params] section")
+    tables = {table: {"expectations": tests} for table, tests in validation_suites().items()}
+    for table, tspec in extra.get("tables", {}).items():
+        tables.setdefault(table, {"expectations": []})["expectations"].extend(tspec.get("expectations", []))
+    return {"params": extra["params"], "tables": tables}
 
 
 def _as_date(value: Any, name: str) -> dt.date:
@@ -109,23 +118,8 @@ def build_plan(spec: dict, params: dict) -> dict[str, list[dict]]:
     plan: dict[str, list[dict]] = {}
     for table, tspec in spec["tables"].items():
         items: list[dict] = []
-        required = list(tspec.get("required", []))
-        if required:
-            items.append({
-                "type": "ExpectTableColumnsToMatchSet",
-                "kwargs": {"column_set": required, "exact_match": False},
-                "column": None,
-                "description": "必填列齐全 · required columns present: " + ", ".join(required),
-            })
-            for col in required:
-                items.append({
-                    "type": "ExpectColumnValuesToNotBeNull",
-                    "kwargs": {"column": col},
-                    "column": col,
-                    "description": f"{col} 不为空 · {col} is not null",
-                })
         for i, entry in enumerate(tspec.get("expectations", [])):
-            where = f"tables.{table}.expectations[{i}]"
+            where = f"{table} tests[{i}]"
             if "type" not in entry or "description" not in entry:
                 raise ValueError(f"{where}: needs `type` and `description`")
             kwargs = _substitute(dict(entry.get("kwargs", {})), params, where)
@@ -229,7 +223,7 @@ def validate_database(
     ``error`` when GX could not evaluate the expectation (counted as failed). Table-level
     expectations have no counts.
 
-    ``params`` overrides the [params] of the spec (checks/expectations.toml, or ``spec_path``).
+    ``params`` overrides the [params] of ``spec_path`` (checks/validation_params.toml; see load_spec).
     The caller should have closed its own connection to ``db_path``; if it has not, validation
     still works as long as that connection uses DuckDB's default config. ``shared=True`` opens the
     file with that default config from the start (not read-only), so that other threads of this

@@ -92,3 +92,25 @@ def cross_county_rule(plan: CityPlan, registry: Registry, rule_key: str) -> dict
     clues = sum(f.result() for f in partitions)
     return {"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
             "seconds": round(time.perf_counter() - started, 3)}
+
+
+DASK_EXTRA = ("prefect_dask", "dask", "distributed")
+DASK_EXTRA_MISSING = ("--dask-address needs fundwatch's dask extra (prefect-dask), which is not installed: "
+                      "install it with `uv sync --extra dask` (or `pip install 'fundwatch[dask]'`)")
+
+
+def dask_task_runner(address: str):
+    """prefect-dask's DaskTaskRunner on the Dask scheduler at `address` (`run --dask-address`).
+
+    prefect-dask is an optional extra: without it this raises an InputError of one line saying how to
+    install it (the CLI reports it as a bad argument, exit 2), not a traceback.
+    """
+    from fundwatch.ingest import InputError
+
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in DASK_EXTRA:
+            raise
+        raise InputError(DASK_EXTRA_MISSING) from None
+    return DaskTaskRunner(address=address)

@@ -126,9 +126,9 @@ def _run_with_progress(input_dir: Path, out: Path, server, settings=None, inputs
 
                 flow = city_run
                 if dask_address:
-                    from prefect_dask import DaskTaskRunner
+                    from flows.city import dask_task_runner
 
-                    flow = city_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+                    flow = city_run.with_options(task_runner=dask_task_runner(dask_address))
                 with using(server):
                     return flow(str(input_dir), str(out), settings, inputs)
             from flows.county import county_run

@@ -25,7 +25,7 @@ from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
 from fundwatch.provenance import now_iso, versions
 from fundwatch.rules import ASSEMBLY_TABLES
-from fundwatch.summary import clue_summary, final_rule_counts
+from fundwatch.summary import clue_summary, final_rule_counts, run_summary
 
 ROW_KEY_COUNTY_FACTOR = 10**14
 REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment", "staff")
@@ -274,11 +274,12 @@ def emit_city(plan: CityPlan, manifest: dict, *, rule_ids: list[str], mask: bool
             counts["management.csv"] = write_management_csv(con, out)
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
         manifest = {**manifest, **verification_manifest(con), "outputs": counts, "finished_at": now_iso()}
-        write_workbook(con, out / "clues.xlsx", manifest)
-        write_report(con, out / "report.html", manifest)
+        summary = run_summary(con, manifest)  # what the workbooks and the report show, counted once
+        write_workbook(con, out / "clues.xlsx", manifest, summary=summary)
+        write_report(con, out / "report.html", manifest, summary=summary)
         if mask:
             counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
-            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
+            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True, summary=summary)
         if history:
             from fundwatch.history import record_run
 

@@ -51,16 +51,51 @@ def redact(message: str) -> str:
 
 
 class SqlError(Exception):
-    """A statement failed; names the step, keeps the SQL for the log.
+    """A statement failed; names the step (the model being built), the file and the statement.
 
-    The message (what users, logs and Prefect see) is DuckDB's first line with quoted values and long
-    numbers redacted; the unredacted error is kept in `detail` only, not chained into tracebacks.
+    The message (what users, logs and Prefect see) is one line: the step, DuckDB's first line with
+    quoted values and long numbers redacted, then where: the SQL file (`source`), which statement
+    of a script, and the statement's first words (redacted too). The failing statement in full is
+    attached as a note (PEP 678), so it is in the traceback a run writes to OUT.error.log; the
+    unredacted error is kept in `detail` only, not chained into tracebacks.
     """
 
-    def __init__(self, step: str, error: Exception, sql: str):
-        super().__init__(f"{step}: {redact(str(error).splitlines()[0] if str(error) else type(error).__name__)}")
+    def __init__(self, step: str, error: Exception, sql: str, *, source: str | None = None,
+                 statement: str | None = None, index: int = 1, count: int = 1):
+        first = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        statement = (statement if statement is not None else sql).strip()
+        where = [source] if source else []
+        if count > 1:
+            where.append(f"statement {index} of {count}")
+        head = _head(statement)
+        located = ", ".join(where) + (": " if where and head else "") + head
+        super().__init__(f"{step}: {first}" + (f" [{located}]" if located else ""))
         self.sql = sql
+        self.statement = statement
+        self.source = source
         self.detail = str(error)
+        self.add_note(f"failing statement ({', '.join(where) or step}):\n{statement}")
+
+    def __reduce__(self):  # crosses process boundaries (a Dask worker's task) with its message and note
+        return _rebuilt, (str(self), self.sql, self.statement, self.source, self.detail, getattr(self, "__notes__", []))
+
+
+def _rebuilt(message: str, sql: str, statement: str, source: str | None, detail: str, notes: list[str]) -> SqlError:
+    error = SqlError.__new__(SqlError)
+    Exception.__init__(error, message)
+    error.sql, error.statement, error.source, error.detail = sql, statement, source, detail
+    error.__notes__ = list(notes)
+    return error
+
+
+STATEMENT_HEAD_CHARS = 80
+
+
+def _head(statement: str) -> str:
+    """The statement's first words, on one line: comments dropped, spaces collapsed, values redacted."""
+    code = re.sub(r"--[^\n]*", " ", statement)
+    code = redact(" ".join(code.split()))
+    return code if len(code) <= STATEMENT_HEAD_CHARS else code[: STATEMENT_HEAD_CHARS - 1].rstrip() + "…"
 
 
 def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
@@ -103,11 +138,44 @@ def sql_literal(text: object) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def run_sql(con: duckdb.DuckDBPyConnection, step: str, sql: str, params: dict | list | None = None):
+def statements_of(sql: str) -> list[str]:
+    """The statements of a script, as written; the script itself when DuckDB cannot split it (a
+    syntax error: executing it then reports the error)."""
     try:
-        return con.execute(sql, params) if params is not None else con.execute(sql)
-    except duckdb.Error as error:
-        raise SqlError(step, error, sql) from None
+        statements = [s.query for s in duckdb.extract_statements(sql)]
+    except duckdb.Error:
+        return [sql]
+    return statements if len(statements) > 1 else [sql]
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, step: str, sql: str, params: dict | list | None = None, *,
+            source: str | None = None):
+    """Run a statement, or a script of several one by one, as one `execute` would (parameters bind to
+    the last statement); returns the connection with the last statement's result.
+
+    A failure raises SqlError naming `step` (the model being built), `source` (the SQL file, when
+    the text comes from one) and the statement that failed.
+    """
+    statements = statements_of(sql)
+    result = None
+    for index, statement in enumerate(statements, start=1):
+        if index > 1 and interrupt.requested():  # an interrupt between two statements stops the script too
+            raise interrupt.Interrupted(interrupt.signal_name())
+        try:
+            if params is not None and index == len(statements):
+                result = con.execute(statement, params)
+            else:
+                result = con.execute(statement)
+        except duckdb.Error as error:
+            raise SqlError(step, error, sql, source=source, statement=statement, index=index,
+                           count=len(statements)) from None
+    return result
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, step: str, relative: str, params: dict | list | None = None, *,
+                 prefix: str = ""):
+    """Run sql/<relative> (after `prefix`, e.g. "create or replace table x as"); errors name the file."""
+    return run_sql(con, step, prefix + sql_file(relative), params, source=f"sql/{relative}")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str, schema: str = "main") -> bool:

@@ -1,8 +1,9 @@
-"""Typing the raw tables into the schema of sql/schema.sql, quarantining what cannot be read.
+"""Typing the raw tables into the declared tables, quarantining what cannot be read.
 
-The typing SQL is built from sql/load/tables.toml (one parser macro per column type) and run as
-three statements per table: type every row and list its problems; load the clean first copies;
-quarantine the rest (problems, or exact copies of an earlier row).
+The tables, their columns and each column's parser are declared in sql/tables/<table>.toml
+(fundwatch.sidecars); the parsers are macros of sql/load/macros.sql, named in sql/load/parsers.toml.
+The typing SQL is built from them and run as three steps per table: type every row and list its
+problems; load the clean first copies; quarantine the rest (problems, or exact copies of an earlier row).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import run_sql, sql_literal
+from fundwatch.db import run_sql, run_sql_file, sql_literal
 from fundwatch.divisions import load_division_codes
 from fundwatch.ingest import (
     InputError,
@@ -26,7 +27,8 @@ from fundwatch.ingest import (
     table_specs,
     type_specs,
 )
-from fundwatch.paths import sql_dir, sql_file
+from fundwatch.paths import sql_dir
+from fundwatch.sidecars import schema_sql
 
 MISSING_REASON = "必填项为空"
 DUPLICATE_REASON = "完全重复行"
@@ -241,7 +243,8 @@ def benefit_categories() -> dict[str, dict]:
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    run_sql(con, "schema", sql_file("schema.sql"))
+    """Every declared table (sql/tables/*.toml), created if it does not exist."""
+    run_sql(con, "schema", schema_sql(), source="sql/tables/*.toml (DDL)")
 
 
 def create_benefit_categories(con: duckdb.DuckDBPyConnection) -> None:
@@ -284,7 +287,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
 def create_paid_payments(con: duckdb.DuckDBPyConnection) -> None:
     """paid_payments (sql/models/): the payments as the rules see them, net of reversals and payments
     not received; built once, after the load (and on each partition of a city run)."""
-    run_sql(con, "paid payments", "create or replace table paid_payments as\n" + sql_file("models/paid_payments.sql"))
+    run_sql_file(con, "paid payments", "models/paid_payments.sql", prefix="create or replace table paid_payments as\n")
 
 
 def record_input_columns(con: duckdb.DuckDBPyConnection, inputs: RunInputs, specs: dict[str, TableSpec]) -> None:

@@ -3,8 +3,11 @@
 An OS file lock (``fcntl.flock``) on a small lock file beside the protected path: held while the
 run uses the path, released when the holder closes it and, whatever happens, by the kernel when the
 holding process dies (SIGKILL included), so a crashed run never leaves a stale lock behind. The lock
-file itself stays (removing it would let two processes lock two different files of the same name);
-it holds the pid of the last holder, for the message a refused process prints.
+file holds the holder's pid, for the message a refused process prints. ``release()`` deletes the
+file while still holding the lock; a process that opened the file just before and locks it just
+after sees that it is no longer the file of that name and starts again on a new one, so two
+processes never hold locks on two different files of the same name. A holder that dies without
+releasing leaves the file behind, unlocked: the next process locks it as usual.
 
     with exclusive(Path("history.duckdb"), "history database history.duckdb"):
         ...  # no other fundwatch process holds it until the block ends

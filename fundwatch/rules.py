@@ -8,6 +8,8 @@ management findings) can ask the same question without the registry.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import duckdb
@@ -29,6 +31,44 @@ TABLE_TITLES = {
 
 
 ASSEMBLY_TABLES = ("clue_evidence_rows", "clues", "clue_evidence")  # sql/clues/, built in this order
+
+# rule_catalogue: the run's rules as checks.rule_runner.write_catalogue records them (position: catalogue order)
+CATALOGUE_COLUMNS = (("rule_key", "varchar"), ("rule_id", "varchar"), ("title", "varchar"), ("severity", "varchar"),
+                     ("subject", "varchar"), ("scope", "varchar"), ("policy", "varchar"), ("suggestion", "varchar"),
+                     ("amount_kind", "varchar"), ("checks", "varchar"), ("amount_basis", "varchar"),
+                     ("parameters", "varchar"), ("position", "integer"))
+
+
+@dataclass(frozen=True)
+class CatalogueRule:
+    """A rule as the run's database records it (rule_catalogue): its words rendered for the run's parameters."""
+
+    key: str
+    id: str
+    title: str
+    severity: str
+    subject: str
+    scope: str
+    policy: str
+    suggestion: str
+    amount_kind: str
+    checks: str = ""
+    amount_basis: str = ""
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    rules: tuple[CatalogueRule, ...]
+
+
+def read_catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
+    """The run's rule catalogue from its database, in catalogue order (empty before the rules ran)."""
+    if not table_exists(con, "rule_catalogue"):
+        return Catalogue(())
+    names = [c for c, _ in CATALOGUE_COLUMNS if c != "position"]
+    rows = con.execute(f"select {', '.join(names)} from rule_catalogue order by position").fetchall()
+    return Catalogue(tuple(CatalogueRule(*row[:-1], parameters=json.loads(row[-1] or "{}")) for row in rows))
 
 
 class Requirements(Protocol):

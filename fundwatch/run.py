@@ -18,7 +18,7 @@ from fundwatch.emit import (claim_output, publish, release_output, write_csvs, w
 from fundwatch.ingest import RunInputs
 from fundwatch.load import load_inputs, load_warnings
 from fundwatch.provenance import now_iso
-from fundwatch.summary import clue_summary, final_rule_counts
+from fundwatch.summary import clue_summary, final_rule_counts, run_summary
 
 DATABASE_NAME = "run.duckdb"
 LOADED_TABLES = ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment", "operations",
@@ -97,11 +97,12 @@ def emit_county(paths: RunPaths, manifest: dict, *, engine: EngineSettings, mask
         summary = clue_summary(con)
         manifest = {**manifest, "clues": summary, "rules": final_rule_counts(manifest["rules"], summary),
                     "outputs": counts, "finished_at": now_iso()}
-        write_workbook(con, out / "clues.xlsx", manifest)
-        write_report(con, out / "report.html", manifest)
+        summary = run_summary(con, manifest)  # what the workbooks and the report show, counted once
+        write_workbook(con, out / "clues.xlsx", manifest, summary=summary)
+        write_report(con, out / "report.html", manifest, summary=summary)
         if mask:
             counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
-            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
+            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True, summary=summary)
         if history:
             from fundwatch.history import record_run
 

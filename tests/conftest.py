@@ -9,6 +9,18 @@ import pytest
 from fundwatch.db import connect
 
 
+SHARED_CITY_MODULES = ("test_city", "test_ground_truth")
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (`-n 2 --dist loadgroup`) a module's tests stay on one worker, so module
+    fixtures are built once; the modules reading the one synthetic city run share a worker too."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        group = "synthetic-city" if module in SHARED_CITY_MODULES else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect server for every flow test of the session."""
@@ -24,3 +36,17 @@ def con() -> duckdb.DuckDBPyConnection:
     connection = connect(":memory:")
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def synthetic_city(prefect_harness, tmp_path_factory):
+    """One city run on the synthetic ground truth, shared by every test that reads a whole city's outputs
+    (run once: the most expensive path of the suite). Returns (root, result): root/in and root/out."""
+    from flows.city import city_run
+    from flows.settings import RunOptions
+    from fundwatch.synth import synth
+
+    root = tmp_path_factory.mktemp("synthetic-city")
+    synth(root / "in", counties=3, persons=3000, months=24, seed=7)
+    result = city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
+    return root, result

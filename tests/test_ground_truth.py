@@ -4,7 +4,7 @@ and management.csv's 处置时效 exactly as planted (management_truth.csv).
 One city run gives both kinds of run: its county folders are the county runs (tests/test_city.py
 checks that they equal separate county runs) and OUT/city/ is the city run (市县联动). Ground-truth
 rows of scope `county` hold in both; a `city` plant must fire in the city run and in no county run
-(fundwatch/synth.py explains the columns).
+(fundwatch/synth/__init__.py explains the columns).
 """
 
 from collections import defaultdict
@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 
 from checks.registry import load_registry
-from flows.city import city_run
-from flows.settings import RunOptions
-from fundwatch.synth import synth
 from tests.contract import assert_outputs_pass_contract, read_csv
 
 COUNTY_RULES = ("D01", "D02", "P01", "P02", "P04", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03",
@@ -27,10 +24,8 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture(scope="module")
-def city_outputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("truth")
-    synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
+def city_outputs(synthetic_city):
+    root, _ = synthetic_city
     counties = sorted(p.name for p in (root / "in").iterdir() if p.is_dir() and p.name.isdigit())
     return root / "in", {county: root / "out" / county for county in counties}, root / "out" / "city"
 
@@ -197,6 +192,23 @@ def test_workbook_sheet_and_report_section_show_the_findings(city_outputs):
         for member in staff:
             assert f'"{member["工号"]}' not in html and f">{member['工号']}<" not in html
             assert member["公民身份号码"] not in html and member["本人银行账号"] not in html
+
+
+def test_a_rule_with_a_county_and_a_city_entry_is_one_row_and_one_sheet(city_outputs):
+    """A01 runs in each county and again across the city: the city's workbook and report show it once."""
+    import openpyxl
+
+    _, outputs, city = city_outputs
+    listed = {c["规则编号"] for c in read_csv(city / "clues.csv")}
+    assert "A01" in listed
+    sheets = openpyxl.load_workbook(city / "clues.xlsx", read_only=True).sheetnames
+    rule_sheets = [s for s in sheets if s[:3] in listed]
+    assert len(rule_sheets) == len({s[:3] for s in rule_sheets}) == len(listed), sheets
+    assert not any("~" in s for s in sheets), sheets
+    county, city_html = (out / "report.html" for out in (outputs["330102"], city))
+    county = county.read_text(encoding="utf-8")
+    city_html = city_html.read_text(encoding="utf-8")
+    assert city_html.count("同一银行账户接收") == county.count("同一银行账户接收") > 0
 
 
 def test_a_clerk_of_one_county_paid_into_in_another_is_found(city_outputs):

@@ -10,9 +10,8 @@ import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundwatch import ingest
 from fundwatch.db import connect
-from fundwatch.ingest import InputError, discover
+from fundwatch.ingest import InputError, discover, encodings
 from fundwatch.load import load_inputs
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, csv_text, write_county, write_csv
 
@@ -222,11 +221,11 @@ def test_byte_scan_is_the_same_whatever_the_chunk_boundaries(parts, chunk, tmp_p
     data = b"".join(parts)
     path = tmp_path_factory.mktemp("scan") / "f.csv"
     path.write_bytes(data)
-    default, ingest.READ_CHUNK_BYTES = ingest.READ_CHUNK_BYTES, chunk
+    default, encodings.READ_CHUNK_BYTES = encodings.READ_CHUNK_BYTES, chunk
     try:
-        scan = ingest._scan_bytes(path)
+        scan = encodings.scan_bytes(path)
     finally:
-        ingest.READ_CHUNK_BYTES = default
+        encodings.READ_CHUNK_BYTES = default
     text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     assert scan.sha256 == hashlib.sha256(data).hexdigest()
     assert scan.size == len(data)

@@ -26,7 +26,8 @@ import duckdb
 import plotly.offline
 import pytest
 
-from fundwatch.report import _improper_payments, write_report
+from fundwatch.report import write_report
+from fundwatch.report_data import improper_payments
 from tests.builders import COUNTY, Person, write_county
 from tests.test_workbook import HOSTILE_FILE, OTHER_COUNTY, pipeline_run, run_pipeline
 
@@ -301,7 +302,7 @@ def test_rules_counties_inputs_quality_and_method(report, finished_run):
 
 def test_monthly_amounts_add_up_to_the_clues_both_ways(finished_run, tmp_path):
     with finished_run.connect() as con:
-        sql, note = _improper_payments(con)
+        sql, note = improper_payments(con)
         assert "判定为“不当”" in note
         expected = dict(con.execute("select clue_id, amount::double from clues").fetchall())
         exact = dict(con.execute(f"select clue_id, sum(amount) from ({sql}) group by 1").fetchall())
@@ -310,7 +311,7 @@ def test_monthly_amounts_add_up_to_the_clues_both_ways(finished_run, tmp_path):
     shutil.copy(finished_run.database, copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("drop view clue_hits")
-        sql, note = _improper_payments(con)
+        sql, note = improper_payments(con)
         assert "按其疑点发放明细" in note
         spread = dict(con.execute(f"select clue_id, sum(amount) from ({sql}) group by 1").fetchall())
     assert spread == pytest.approx({k: v for k, v in expected.items() if v}, abs=0.005)
@@ -343,3 +344,69 @@ def test_management_section_shows_desks_masked_and_says_what_was_not_analysed(re
     assert "缺少经办操作日志（operations）数据" in text and "缺少经办人员信息（staff）数据" in text  # skipped rules
     page = report.html_without_plotly
     assert staff and not [s for s in staff if any(f in page for f in forms(s))]  # 工号 masked
+
+
+# ---------------------------------------------------------------------------- the rules' words are data
+
+NEW_RULE_SQL = """-- X01 单笔大额发放 (a rule added with one SQL file and its sidecar, no Python)
+select p.id_number as subject_key, p.row_key as payment_key, p.counted as improper,
+       '单笔发放' || fw_yuan(p.amount) || '，超过' || $max_amount || '元' as evidence
+from paid_payments as p
+where p.group_paid and p.amount > $max_amount
+"""
+NEW_RULE_SIDECAR = """id = "X01"
+title = "单笔大额发放"
+severity = "低"
+subject = "人员"
+scope = "county"
+amount_kind = "exposure"
+sql = "x01_large_single_payment.sql"
+policy = "《社会保险经办条例》（国务院令第765号）第二十六条"
+suggestion = "调取单笔超过{{ max_amount }}元发放的审批材料，核实发放依据"
+checks = "单笔发放金额超过{{ max_amount }}元。"
+amount_basis = "超过{{ max_amount }}元的单笔发放"
+
+[parameters]
+max_amount = 200000
+"""
+
+
+def test_rule_words_follow_the_run_parameters_and_a_new_rule_needs_no_python(tmp_path, monkeypatch):
+    """A rule declared only by its SQL and its sidecar shows its own words in the report and the workbook,
+    and a threshold overridden for the run is the one they state (E04's and the new rule's)."""
+    import openpyxl
+
+    import fundwatch.paths
+    from fundwatch.workbook import write_workbook
+    from tests.test_workbook import rule_sheet, sheet_rows, write_inputs
+
+    sql = tmp_path / "sql"
+    shutil.copytree(fundwatch.paths.sql_dir(), sql)
+    (sql / "rules" / "x01_large_single_payment.sql").write_text(NEW_RULE_SQL, encoding="utf-8")
+    (sql / "rules" / "x01_large_single_payment.toml").write_text(NEW_RULE_SIDECAR, encoding="utf-8")
+    monkeypatch.setattr(fundwatch.paths, "sql_dir", lambda: sql)
+
+    write_inputs(tmp_path / "in")  # one payment of 150,000.00
+    database, manifest, folder = run_pipeline(tmp_path / "in", tmp_path, validate=False, rule_parameters={
+        "X01": {"max_amount": 100000}, "E04": {"min_contribution_months": 170}})
+    page, workbook = folder / "report.html", folder / "clues.xlsx"
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*) from clues where rule_id = 'X01'").fetchone()[0] == 1
+        write_report(con, page, manifest)
+        write_workbook(con, workbook, manifest)
+
+    cards = {c.split(" ")[0]: c for c in re.findall(r'<div class="rule-card">(.*?)</div>',
+                                                    page.read_text(encoding="utf-8"))}
+    assert "<dt>检查内容</dt><dd>单笔发放金额超过100000元。</dd>" in cards["<h3>X01"]
+    assert "<dt>涉及金额</dt><dd>超过100000元的单笔发放</dd>" in cards["<h3>X01"]
+    assert "<dd>调取单笔超过100000元发放的审批材料，核实发放依据</dd>" in cards["<h3>X01"]
+    assert "200000" not in cards["<h3>X01"] and "max_amount = 100000" in cards["<h3>X01"]
+    assert "累计缴费不足170个月" in cards["<h3>E04"] and "180" not in cards["<h3>E04"]
+    assert "见规则配置" not in page.read_text(encoding="utf-8")  # no placeholder for any rule
+
+    book = openpyxl.load_workbook(workbook)
+    summary_rows = {row[0]: row for row in book["汇总"].iter_rows(values_only=True) if row and row[0]}
+    assert summary_rows["X01"][1:5] == ("单笔大额发放", "低", "人员", "已运行") and summary_rows["X01"][5] == 1
+    [clue] = sheet_rows(rule_sheet(book, "X01"))
+    assert clue["核查建议"].value == "调取单笔超过100000元发放的审批材料，核实发放依据"
+    assert clue["疑点描述"].value.endswith("超过100000元")

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from pathlib import Path
+
 import pytest
 
 from fundwatch.idnumber import make_id, to_legacy15
@@ -288,3 +290,91 @@ def test_a_rule_says_which_files_lack_a_column_it_needs(tmp_path):
         outcome = run_rule(con, registry, registry.rule("A03"))
     assert outcome.status == "run" and outcome.clues == 1
     assert outcome.reason == "payments_2024.csv无审核人列，其中的记录未检查"
+
+
+# ---------------------------------------------------------------------------- the rules' words are data
+
+
+def test_every_rule_declares_its_words_with_the_run_thresholds():
+    from checks.registry import TEXT_FIELDS, load_registry
+
+    registry = load_registry()
+    for rule in registry.rules:
+        for name in TEXT_FIELDS:
+            text = getattr(rule, name)
+            assert text.strip() and "{{" not in text and "{%" not in text, (rule.key, name)
+    assert "3个及以上" in registry.rule("A01").checks
+    assert "1998年1月" in registry.rule("E04").checks and "180个月" in registry.rule("E04").checks
+    assert "正常退休男60、女干部55、女工人50；特殊工种男55、女45；因病男50、女45" in registry.rule("E01").checks
+    assert "前1%" in registry.rule("M01").checks
+
+
+def test_an_overridden_parameter_is_the_threshold_the_words_state():
+    from checks.registry import load_registry
+
+    ages = [{**row, "age": row["age"] + 5} for row in load_registry().rule("E01").parameters["employee_min_ages"]]
+    registry = load_registry(overrides={"A01": {"min_people": 5}, "S03": {"window_days": 60},
+                                        "E01": {"employee_min_ages": ages}, "M01": {"top_share": 0.02}})
+    assert "5个及以上" in registry.rule("A01").checks and "3个" not in registry.rule("A01").checks
+    assert "3个及以上" in registry.rule("A01_city").checks  # another entry, its own parameters
+    assert "60天内" in registry.rule("S03").checks
+    assert "正常退休男65、女干部60、女工人55" in registry.rule("E01").checks
+    assert "前2%" in registry.rule("M01").checks
+
+
+def _rules_copy(tmp_path) -> Path:
+    import shutil
+
+    from fundwatch.paths import sql_dir
+
+    return Path(shutil.copytree(sql_dir() / "rules", tmp_path / "rules"))
+
+
+def _rules_without(tmp_path, sidecar: str, field_name: str) -> Path:
+    import re
+
+    rules = _rules_copy(tmp_path)
+    text = (rules / sidecar).read_text(encoding="utf-8")
+    (rules / sidecar).write_text(re.sub(rf"^{field_name} = .*\n", "", text, flags=re.MULTILINE), encoding="utf-8")
+    return rules
+
+
+@pytest.mark.parametrize("field_name", ["checks", "amount_basis", "suggestion", "policy"])
+def test_a_rule_without_its_words_is_refused_at_load_naming_the_rule_and_the_field(tmp_path, field_name):
+    from checks.registry import load_registry
+
+    with pytest.raises(ValueError, match=rf"s04_accounts_moved_to_one.toml: rule S04: missing {field_name} \("):
+        load_registry(rules_dir=_rules_without(tmp_path, "s04_accounts_moved_to_one.toml", field_name))
+
+
+def test_words_naming_a_parameter_the_rule_lacks_are_refused_at_load(tmp_path):
+    from checks.registry import load_registry
+
+    rules = _rules_copy(tmp_path)
+    sidecar = rules / "a03_self_approval.toml"
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace(
+        'amount_basis = "自审自批的全部发放"', 'amount_basis = "自审自批的全部发放（{{ min_payments }}笔以上）"'),
+        encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rule A03: amount_basis \(金额口径\): 'min_payments' is undefined"):
+        load_registry(rules_dir=rules)
+
+
+def test_a_sidecar_with_an_unknown_key_is_refused_naming_the_file(tmp_path):
+    from checks.registry import load_registry
+
+    rules = _rules_copy(tmp_path)
+    sidecar = rules / "d01_paid_after_death.toml"
+    sidecar.write_text(sidecar.read_text(encoding="utf-8").replace("severity =", "severty =", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"d01_paid_after_death.toml: rule D01: .*severty"):
+        load_registry(rules_dir=rules)
+
+
+def test_the_rules_document_is_generated_from_the_sidecars(tmp_path, monkeypatch):
+    from checks import catalogue_docs
+
+    assert catalogue_docs.main(["--check"]) == 0, "docs/rules.md is stale: run python -m checks.catalogue_docs"
+    stale = tmp_path / "rules.md"
+    stale.write_text("old", encoding="utf-8")
+    monkeypatch.setattr(catalogue_docs, "DOCS", stale)
+    assert catalogue_docs.main(["--check"]) == 1 and catalogue_docs.main([]) == 0
+    assert "## A01_city 多人共用同一银行账户" in stale.read_text(encoding="utf-8")

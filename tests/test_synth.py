@@ -19,16 +19,8 @@ import polars as pl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from fundwatch.synth import (
-    CITY_COUNTIES,
-    FABRICATED_AREAS,
-    FORMER_COUNTIES,
-    REAL_OTHER_AREAS,
-    build_city,
-    shuffle_exports,
-    synth,
-    write_city,
-)
+from fundwatch.synth import build_city, shuffle_exports, synth, write_city
+from fundwatch.synth.codes import CITY_COUNTIES, FABRICATED_AREAS, FORMER_COUNTIES, REAL_OTHER_AREAS
 from tests import id_oracle
 
 SMALL = dict(counties=3, persons=900, months=15, seed=7, start_period="202303")

@@ -1,7 +1,13 @@
-"""checks/validation.py on real DuckDB files built with sql/schema.sql, with real GX runs.
+"""checks/validation.py on databases loaded by the real loader from purpose-built files, with real GX runs.
 
-GX's import costs about 6 s, so the two big runs (a clean database, and one with every kind of
-violation plus Data Docs) are module-scoped and shared by the tests that read them.
+Every test a sidecar declares (sql/tables/<table>.toml [[tests]]) must be able to fail on data the
+loader lets through: the dirty files below hold, for each declared test, rows that make it fail,
+and they reach the database through discover() and load_inputs(), the DDL and the parsers, as an
+agency's export would. Nothing is inserted behind the loader's back, so a test that fails here can
+fail in a run; one the DDL or a parser made impossible could not be made to fail, and is not declared.
+
+GX's import costs about 6 s, so the two big runs (a clean database, and the dirty one plus Data
+Docs) are module-scoped and shared by the tests that read them.
 """
 
 from __future__ import annotations
@@ -10,18 +16,20 @@ import datetime as dt
 import json
 import re
 import shutil
-import tomllib
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from checks.validation import SPEC_PATH, build_plan, load_spec, resolve_params, validate_database
+from fundwatch.db import connect
 from fundwatch.idnumber import make_id
+from fundwatch.ingest import discover
+from fundwatch.load import load_inputs
+from fundwatch.sidecars import read_tables, validation_suites
+from tests.builders import write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = (ROOT / "sql" / "schema.sql").read_text(encoding="utf-8")
-# Fixed "today" so that the future-period checks are deterministic: current period 202506.
+# Fixed "today" so that the future-date checks are deterministic: current period 202506.
 PARAMS = {"today": "2025-06-30"}
 
 ID_A = make_id("330102", dt.date(1950, 3, 4), 1, male=True)
@@ -31,82 +39,178 @@ ID_D = make_id("330106", dt.date(1960, 12, 30), 4, male=False)
 ID_INVALID = "330102194013010011"  # 18 digits, month 13: loaded with id_valid = false
 
 
-def pay(row_key, payment_id="P{k}", person_id="R1", id_number=ID_A, id_valid=True, name="张三",
-        scheme="110", benefit_type="基本养老金", period=202505, pay_date="2025-05-15",
-        amount="2345.60", bank_account="6222020200112233445", region_code="330102"):
-    return (row_key, payment_id.format(k=row_key), person_id, id_number, id_valid, name, scheme,
-            benefit_type, period, pay_date, amount, bank_account, region_code, "op1", "rv1", "成功", "pension",
-            "330102", "330102/payments.csv", row_key + 1)
+def pay(payment_id, **changes):
+    return {"payment_id": payment_id, "person_id": "R1", "id_number": ID_A, "name": "张三", "scheme": "110",
+            "benefit_type": "基本养老金", "period": "202505", "pay_date": "2025-05-15", "amount": "2345.60",
+            "bank_account": "6222020200112233445", "region_code": "330102", "operator_id": "op1",
+            "reviewer_id": "rv1", "pay_status": "成功", **changes}
 
 
-def rec(row_key, person_id="R1", id_number=ID_A, name="张三", gender="男", birth_date="1950-03-04",
-        scheme="110", benefit_start=201004, status="正常", contribution_months=360, region_code="330102"):
-    return (row_key, person_id, id_number, True, name, gender, birth_date, scheme, "工人", "企业",
-            "正常退休", benefit_start, status, contribution_months, region_code, "330102",
-            "330102/recipients.csv", row_key + 1)
+def rec(person_id, **changes):
+    return {"person_id": person_id, "id_number": ID_A, "name": "张三", "gender": "男", "birth_date": "1950-03-04",
+            "scheme": "110", "personnel_type": "工人", "unit_type": "企业", "retirement_type": "正常退休",
+            "benefit_start": "201004", "status": "正常", "contribution_months": "360", "region_code": "330102",
+            **changes}
+
+
+def death(**changes):
+    return {"id_number": ID_C, "name": "王五", "death_date": "2024-11-02", "source": "民政", **changes}
+
+
+def prisoner(**changes):
+    return {"id_number": ID_D, "name": "赵六", "sentence_start": "2023-01-01", "sentence_end": "2026-01-01", **changes}
+
+
+def employee(**changes):
+    return {"id_number": ID_D, "name": "赵六", "unit_name": "某局", "start_date": "2001-09-01", "end_date": "",
+            **changes}
+
+
+def contribution(**changes):
+    return {"id_number": ID_B, "period": "202401", "unit_name": "某公司", **changes}
+
+
+def operation(op_id, **changes):
+    return {"op_id": op_id, "op_time": "2025-03-01 09:30", "op_type": "变更账号", "id_number": ID_A,
+            "operator_id": "op1", "reviewer_id": "rv1", "old_value": "6222020200112233445",
+            "new_value": "6222020200112233446", "months": "", "region_code": "330102", **changes}
+
+
+def staff(operator_id, **changes):
+    return {"operator_id": operator_id, "id_number": ID_B, "name": "李四", "bank_account": "6217000011112222333",
+            "unit_name": "社保中心", **changes}
 
 
 CLEAN = {
     "payments": [
-        pay(1),
-        pay(2, period=202506, pay_date="2025-06-15"),
-        pay(3, person_id="R2", id_number=ID_B, name="李四", scheme="170", amount="180.00",
+        pay("P1"),
+        pay("P2", period="202506", pay_date="2025-06-15"),
+        pay("P3", person_id="R2", id_number=ID_B, name="李四", scheme="170", amount="180.00",
             bank_account="6217000011112222333"),
     ],
     "recipients": [
-        rec(1),
-        rec(2, person_id="R2", id_number=ID_B, name="李四", gender="女", birth_date="1955-07-08",
-            scheme="170", benefit_start=201508, contribution_months=None),
+        rec("R1"),
+        rec("R2", id_number=ID_B, name="李四", gender="女", birth_date="1955-07-08", scheme="170",
+            benefit_start="201508", contribution_months="", personnel_type="", unit_type="城乡居民",
+            retirement_type=""),
     ],
-    "deaths": [(1, ID_C, True, "王五", "2024-11-02", "民政", None, "reference/deaths.csv", 2)],
-    "prisoners": [
-        (1, ID_D, True, "赵六", "2023-01-01", "2026-01-01", "reference/prisoners.csv", 2),
-        (2, ID_C, True, "王五", "2020-05-05", None, "reference/prisoners.csv", 3),
-    ],
-    "public_employees": [
-        (1, ID_D, True, "赵六", "某局", "2001-09-01", None, "reference/public_employees.csv", 2)
-    ],
-    "employment": [(1, ID_B, True, 202401, "某公司", None, "reference/employment.csv", 2)],
+    "deaths": [death()],
+    "prisoners": [prisoner(), prisoner(id_number=ID_C, name="王五", sentence_start="2020-05-05", sentence_end="")],
+    "public_employees": [employee()],
+    "employment": [contribution()],
+    "operations": [operation("OP1"), operation("OP2", op_type="补发", months="3", old_value="", new_value="")],
+    "staff": [staff("op1"), staff("op1", bank_account="6217000011112222999")],
 }
 
-DIRTY_EXTRA = {
+# Each row breaks one declared test; DIRTY_CASES says which and how many rows it finds.
+DIRTY = {
     "payments": [
-        pay(10, period=202507),                   # future period
-        pay(11, amount="-10.00"),                 # negative amount
-        pay(12, amount="150000.00"),              # over the 100000 ceiling
-        pay(13, payment_id="PDUP"),               # payment_id twice, other fields differ
-        pay(14, payment_id="PDUP", amount="99.00"),
-        pay(15, region_code="33010"),             # 5-digit region code
-        pay(16, scheme="999"),                    # bad scheme
-        pay(17, region_code="33O102"),            # 6 characters, not all digits
-        pay(18, period=202413),                   # month 13
-        pay(19, id_number=ID_INVALID, id_valid=False, name="钱七", person_id="R7"),
+        pay("P10", period="202507"),                  # a future period
+        pay("P11", amount="-10.00"),                  # negative
+        pay("P12", amount="150000.00"),               # over the 100000 ceiling
+        pay("PDUP"),                                  # one payment_id, two payments
+        pay("PDUP", amount="99.00"),
+        pay("P16", scheme="999"),                     # three digits: the parser keeps it, the set does not
+        pay("P17", pay_date="1985-01-01"),            # before the earliest pay date
+        pay("P19", id_number=ID_INVALID, name="钱七", person_id="R7"),
     ],
     "recipients": [
-        rec(10, person_id="R10", id_number=ID_C, name="王五", gender="M"),   # bad gender
-        rec(11, person_id="R11", id_number=ID_D, name="赵六"),                # R11/110 twice
-        rec(12, person_id="R11", id_number=ID_D, name="赵六", status="正常"),
-        rec(13, person_id="R13", contribution_months=800),                    # > 720
-        rec(14, person_id="R14", birth_date="2030-01-01"),                   # born in the future
-        rec(15, person_id="R15", status="死亡"),                              # bad status
+        rec("R10", id_number=ID_C, name="王五"),       # R10/110 twice, differing in status
+        rec("R10", id_number=ID_C, name="王五", status="暂停"),
+        rec("R13", contribution_months="800"),       # > 720
+        rec("R14", birth_date="2030-01-01"),          # born in the future
+        rec("R15", status="死亡"),                     # not a status
+        rec("R16", scheme="999"),
+        rec("R17", benefit_start="198001"),           # before 199001
+        rec("R18", personnel_type="农民"),
+        rec("R19", unit_type="个体"),
+        rec("R20", retirement_type="退职"),
+        rec("R21", id_number=ID_INVALID),
     ],
-    "deaths": [(2, ID_A, True, "张三", "2025-07-01", "公安", None, "reference/deaths.csv", 3)],  # future
-    "prisoners": [(3, ID_B, True, "李四", "2022-06-01", "2021-06-01", "reference/prisoners.csv", 4)],
+    "deaths": [death(id_number=ID_A, name="张三", death_date="2025-07-01", source="公安"),  # in the future
+               death(id_number=ID_B, name="李四", source="社区"),
+               death(id_number=ID_INVALID, name="钱七")],
+    "prisoners": [prisoner(id_number=ID_A, name="张三", sentence_start="2025-08-01", sentence_end=""),  # future
+                  prisoner(id_number=ID_B, name="李四", sentence_start="2022-06-01", sentence_end="2021-06-01"),
+                  prisoner(id_number=ID_INVALID, name="钱七")],
+    "public_employees": [employee(id_number=ID_A, name="张三", start_date="2026-01-01"),  # future
+                         employee(id_number=ID_B, name="李四", start_date="2010-01-01", end_date="2009-12-31"),
+                         employee(id_number=ID_INVALID, name="钱七")],
+    "employment": [contribution(period="202507"), contribution(id_number=ID_INVALID)],
+    "operations": [operation("OP10", op_time="2025-07-02 10:00"),           # in the future
+                   operation("OPDUP"), operation("OPDUP", op_type="暂停发放"),  # one op_id, two operations
+                   operation("OP12", id_number=ID_INVALID),
+                   operation("OP13", op_type="补发", months="", old_value="", new_value="")],
+    "staff": [staff("op8", id_number=ID_INVALID, name="钱七"),
+              staff("op9", id_number=ID_C, name="王五"), staff("op9", id_number=ID_D, name="赵六")],
 }
 
+# (table, expectation, reported column, a words of its description where one table has two alike, rows)
+DIRTY_CASES = [
+    ("payments", "ExpectColumnValuesToBeUnique", "payment_id", "", 2),
+    ("payments", "ExpectColumnValuesToBeInSet", "scheme", "", 1),
+    ("payments", "ExpectColumnValuesToBeBetween", "period", "", 1),
+    ("payments", "ExpectColumnValuesToBeBetween", "pay_date", "", 1),
+    ("payments", "ExpectColumnValuesToBeBetween", "amount", "大于 0", 1),
+    ("payments", "ExpectColumnValuesToBeBetween", "amount", "上限", 1),
+    ("payments", "ExpectColumnValueLengthsToEqual", "county", "", "all"),  # the folder is not named by a code
+    ("payments", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("recipients", "ExpectCompoundColumnsToBeUnique", "person_id,scheme", "", 2),
+    ("recipients", "ExpectColumnValuesToBeBetween", "birth_date", "", 1),
+    ("recipients", "ExpectColumnValuesToBeInSet", "scheme", "", 1),
+    ("recipients", "ExpectColumnValuesToBeBetween", "benefit_start", "", 1),
+    ("recipients", "ExpectColumnValuesToBeInSet", "status", "", 1),
+    ("recipients", "ExpectColumnValuesToBeBetween", "contribution_months", "", 1),
+    ("recipients", "ExpectColumnValuesToBeInSet", "personnel_type", "", 1),
+    ("recipients", "ExpectColumnValuesToBeInSet", "unit_type", "", 1),
+    ("recipients", "ExpectColumnValuesToBeInSet", "retirement_type", "", 1),
+    ("recipients", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("deaths", "ExpectColumnValuesToBeBetween", "death_date", "", 1),
+    ("deaths", "ExpectColumnValuesToBeInSet", "source", "", 1),
+    ("deaths", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("prisoners", "ExpectColumnValuesToBeBetween", "sentence_start", "", 1),
+    ("prisoners", "ExpectColumnPairValuesAToBeGreaterThanB", "sentence_end,sentence_start", "", 1),
+    ("prisoners", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("public_employees", "ExpectColumnValuesToBeBetween", "start_date", "", 1),
+    ("public_employees", "ExpectColumnPairValuesAToBeGreaterThanB", "end_date,start_date", "", 1),
+    ("public_employees", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("employment", "ExpectColumnValuesToBeBetween", "period", "", 1),
+    ("employment", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("operations", "ExpectColumnValuesToBeBetween", "op_time", "", 1),
+    ("operations", "ExpectColumnValuesToBeUnique", "op_id", "", 2),
+    ("operations", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("operations", "UnexpectedRowsExpectation", "months", "", 1),
+    ("staff", "ExpectColumnValuesToBeInSet", "id_valid", "", 1),
+    ("staff", "UnexpectedRowsExpectation", "operator_id", "", 1),  # one operator_id, two people
+]
 
-def build_db(path: Path, rows: dict, drop: tuple[str, ...] = ()) -> Path:
+COUNTY_TABLES = ("payments", "recipients", "operations")
+
+
+def write_inputs(root: Path, county_folder: str, tables: dict[str, list[dict]]) -> Path:
+    """A county folder and reference/ beside it, one CSV per table, headed by the column names."""
+    for table, rows in tables.items():
+        folder = root / county_folder if table in COUNTY_TABLES else root / "reference"
+        write_csv(folder / f"{table}.csv", {k: k for k in rows[0]}, rows)
+    return root / county_folder
+
+
+def load_database(inputs: Path, path: Path) -> Path:
+    """The database a run would validate: the inputs through discover() and the loader."""
+    con = connect(path)
+    work = path.with_suffix(".work")
+    work.mkdir()
+    reconciliation = load_inputs(con, discover(inputs), work)
+    con.close()
+    assert all(r["rows_quarantined"] == 0 for r in reconciliation), reconciliation  # every row reached its table
+    return path
+
+
+def copy_without(source: Path, path: Path, tables: tuple[str, ...]) -> Path:
+    shutil.copy(source, path)
     con = duckdb.connect(str(path))
-    con.execute(SCHEMA)
-    for table in drop:
+    for table in tables:
         con.execute(f"drop table {table}")
-    for table, values in rows.items():
-        if table in drop:
-            continue
-        width = len(con.execute(f"describe {table}").fetchall())
-        for row in values:  # columns added later (extra_columns, ...) are left empty
-            row = tuple(row) + (None,) * (width - len(row))
-            con.execute(f"insert into {table} values ({', '.join('?' * len(row))})", list(row))
     con.close()
     return path
 
@@ -119,10 +223,10 @@ def merged(*parts: dict) -> dict:
     return out
 
 
-def find(summary: dict, table: str, expectation: str, column: str | None) -> dict:
+def matching(summary: dict, table: str, expectation: str, column: str | None, words: str = "") -> dict:
     hits = [r for r in summary["tables"][table]["results"]
-            if r["expectation"] == expectation and r["column"] == column]
-    assert len(hits) == 1, (table, expectation, column, hits)
+            if r["expectation"] == expectation and r["column"] == column and words in r["description"]]
+    assert len(hits) == 1, (table, expectation, column, words, hits)
     return hits[0]
 
 
@@ -133,7 +237,7 @@ def tmp(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def clean_db(tmp) -> Path:
-    path = build_db(tmp / "clean.duckdb", CLEAN, drop=("employment",))
+    path = load_database(write_inputs(tmp / "clean-in", "330102", CLEAN), tmp / "clean.duckdb")
     # The caller's process opened this file before, with another config, and closed it.
     con = duckdb.connect(str(path), config={"threads": 1})
     con.execute("select count(*) from payments").fetchone()
@@ -148,23 +252,28 @@ def clean(clean_db) -> dict:
 
 @pytest.fixture(scope="module")
 def masking_spec(tmp) -> Path:
-    """The real suites plus one expectation that fails with ID numbers as its unexpected values."""
+    """The real parameters plus one expectation that fails with ID numbers as its unexpected values."""
     text = SPEC_PATH.read_text(encoding="utf-8") + (
         "\n[[tables.payments.expectations]]\n"
         'type = "ExpectColumnValueLengthsToEqual"\n'
         'kwargs = { column = "id_number", value = 17 }\n'
         'description = "test only: fails on every ID number"\n'
     )
-    path = tmp / "expectations_masking.toml"
+    path = tmp / "validation_masking.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 @pytest.fixture(scope="module")
-def dirty_run(tmp, masking_spec) -> tuple[dict, Path, Path]:
-    db = build_db(tmp / "dirty.duckdb", merged(CLEAN, DIRTY_EXTRA))
+def dirty_db(tmp) -> Path:
+    # The county folder is not named by its code: the county column is empty (a county run allows it).
+    return load_database(write_inputs(tmp / "dirty-in", "county-export", merged(CLEAN, DIRTY)), tmp / "dirty.duckdb")
+
+
+@pytest.fixture(scope="module")
+def dirty_run(tmp, dirty_db, masking_spec) -> tuple[dict, Path, Path]:
     docs = tmp / "docs"
-    return validate_database(db, docs, PARAMS, spec_path=masking_spec), docs, db
+    return validate_database(dirty_db, docs, PARAMS, spec_path=masking_spec), docs, dirty_db
 
 
 @pytest.fixture(scope="module")
@@ -175,31 +284,22 @@ def dirty(dirty_run) -> dict:
 # ------------------------------------------------------------------------- the spec, without GX
 
 
-def test_required_columns_match_schema_not_null_columns():
-    con = duckdb.connect(":memory:")
-    con.execute(SCHEMA)
-    spec = load_spec()
-    for table, tspec in spec["tables"].items():
-        not_null = {
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_name = ? and is_nullable = 'NO'", [table]
-            ).fetchall()
-        }
-        expected = {c for c in not_null if c != "row_key" and not c.startswith("source_")}
-        assert set(tspec["required"]) == expected, table
-    con.close()
-
-
 def test_params_resolve_and_reject_unknown_names():
-    defaults = tomllib.loads(SPEC_PATH.read_text(encoding="utf-8"))["params"]
+    defaults = load_spec()["params"]
     p = resolve_params(defaults, {"today": "2024-02-29"})
     assert p["today"] == dt.date(2024, 2, 29) and p["current_period"] == 202402
     assert p["amount_ceiling"] == 100000
     assert resolve_params(defaults, {"amount_ceiling": 5000})["amount_ceiling"] == 5000
     with pytest.raises(ValueError, match="unknown validation parameters"):
         resolve_params(defaults, {"amount_celing": 5000})
+
+
+def test_the_suites_are_the_sidecars_tests_and_a_spec_file_adds_after_them(masking_spec):
+    spec = load_spec()
+    assert {t: v["expectations"] for t, v in spec["tables"].items()} == validation_suites()
+    assert list(spec["tables"]) == [t.name for t in read_tables().values() if t.tests]
+    added = load_spec(masking_spec)["tables"]["payments"]["expectations"]
+    assert added[:-1] == validation_suites()["payments"] and added[-1]["description"].startswith("test only")
 
 
 def test_plan_substitutes_parameters_and_marks_personal_columns():
@@ -212,7 +312,17 @@ def test_plan_substitutes_parameters_and_marks_personal_columns():
     ceiling = next(i for i in plan["payments"] if i["kwargs"].get("max_value") == 777)
     assert "777" in ceiling["description"]
     masked = {i["column"] for t in plan.values() for i in t if i["masked"]}
-    assert masked == {"id_number", "name", "bank_account", "person_id", "person_id,scheme"}
+    assert masked == {"person_id,scheme"}
+
+
+def test_no_declared_test_repeats_what_the_ddl_guarantees():
+    for table, tests in validation_suites().items():
+        not_null = {c.name for c in read_tables()[table].columns if not c.nullable}
+        for test in tests:
+            assert test["type"] not in ("ExpectTableColumnsToMatchSet", "ExpectTableColumnsToMatchOrderedList",
+                                        "ExpectColumnToExist"), (table, test)
+            if test["type"] == "ExpectColumnValuesToNotBeNull":
+                assert test["kwargs"]["column"] not in not_null, (table, test)
 
 
 # ------------------------------------------------------------------------- clean data
@@ -224,73 +334,73 @@ def test_clean_data_passes_everything(clean):
     assert "great_expectations 1." in clean["engine"] and "duckdb" in clean["engine"]
     failed = [(t, r) for t, v in clean["tables"].items() for r in v["results"] if not r["success"]]
     assert failed == []
-    pay_summary = clean["tables"]["payments"]
-    assert pay_summary["rows"] == 3 and pay_summary["failed"] == 0
-    assert pay_summary["expectations"] == len(pay_summary["results"]) > 20
-    for r in pay_summary["results"]:
-        assert set(r) == {"expectation", "column", "description", "success",
-                          "unexpected_count", "unexpected_percent"}
+    assert list(clean["tables"]) == list(validation_suites()) and clean["skipped"] == {}
+    for table, tests in validation_suites().items():
+        summary = clean["tables"][table]
+        assert summary["rows"] == len(CLEAN[table]) and summary["failed"] == 0
+        assert summary["expectations"] == len(summary["results"]) == len(tests)
+        for r in summary["results"]:
+            assert set(r) == {"expectation", "column", "description", "success",
+                              "unexpected_count", "unexpected_percent"}
     assert clean["docs"] is None
 
 
-def test_absent_table_is_skipped(clean):
-    assert "employment" not in clean["tables"]
-    assert set(clean["skipped"]) == {"employment"}
-    assert set(clean["tables"]) == {"payments", "recipients", "deaths", "prisoners", "public_employees",
-                                    "operations", "staff"}
+def test_absent_table_is_skipped(clean_db, tmp):
+    db = copy_without(clean_db, tmp / "no-employment.duckdb", ("employment",))
+    summary = validate_database(db, None, PARAMS)
+    assert summary["skipped"] == {"employment": "表不存在 · table not in the database"}
+    assert list(summary["tables"]) == [t for t in validation_suites() if t != "employment"]
 
 
 # ------------------------------------------------------------------------- each violation
 
 
-@pytest.mark.parametrize(
-    ("table", "expectation", "column", "count", "missing"),
-    [
-        ("payments", "ExpectColumnValuesToBeBetween", "period", 1, 0),        # future period
-        ("payments", "UnexpectedRowsExpectation", "period", 1, 0),            # month 13
-        ("payments", "ExpectColumnValuesToBeUnique", "payment_id", 2, 0),     # both rows of PDUP
-        ("payments", "ExpectColumnValueLengthsToEqual", "region_code", 1, 0),  # 5 digits
-        ("payments", "UnexpectedRowsExpectation", "region_code", 1, 0),       # a letter O
-        ("payments", "ExpectColumnValuesToBeInSet", "scheme", 1, 0),
-        ("payments", "ExpectColumnValuesToBeInSet", "id_valid", 1, 0),
-        ("recipients", "ExpectColumnValuesToBeInSet", "gender", 1, 0),
-        ("recipients", "ExpectColumnValuesToBeInSet", "status", 1, 0),
-        ("recipients", "ExpectColumnValuesToBeBetween", "contribution_months", 1, 1),
-        ("recipients", "ExpectColumnValuesToBeBetween", "birth_date", 1, 0),
-        ("recipients", "ExpectCompoundColumnsToBeUnique", "person_id,scheme", 2, 0),
-        ("deaths", "ExpectColumnValuesToBeBetween", "death_date", 1, 0),
-        ("prisoners", "ExpectColumnPairValuesAToBeGreaterThanB", "sentence_end,sentence_start", 1, 1),
-    ],
-)
-def test_violation_is_caught(dirty, table, expectation, column, count, missing):
-    r = find(dirty, table, expectation, column)
-    assert r["success"] is False
-    assert r["unexpected_count"] == count
-    # GX's unexpected_percent counts only rows where the checked value is present.
+def test_every_declared_test_has_a_failing_case():
+    """DIRTY_CASES names exactly the declared tests, one case each."""
+    declared = []
+    for table, tests in validation_suites().items():
+        for test in tests:
+            kwargs = test.get("kwargs", {})
+            column = test.get("column") or ",".join(
+                [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + kwargs.get("column_list", []))
+            declared.append((table, test["type"], column, test["description"]))
+    cases = [(t, e, c, w) for t, e, c, w, _ in DIRTY_CASES]
+    for table, expectation, column, description in declared:
+        hits = [case for case in cases if case[:3] == (table, expectation, column) and case[3] in description]
+        assert len(hits) == 1, (table, expectation, column, description, hits)
+    assert len(cases) == len(declared)
+
+
+def test_every_declared_test_fails_on_the_dirty_files(dirty):
+    for table, tests in validation_suites().items():
+        results = dirty["tables"][table]["results"][: len(tests)]  # the spec file's additions come after
+        assert [r["expectation"] for r in results] == [t["type"] for t in tests]
+        assert [r for r in results if r["success"]] == [], table
+
+
+@pytest.mark.parametrize(("table", "expectation", "column", "words", "count"), DIRTY_CASES,
+                         ids=[f"{c[0]}.{c[2]}.{c[1]}{'.' + c[3] if c[3] else ''}" for c in DIRTY_CASES])
+def test_violation_is_caught(dirty, table, expectation, column, words, count):
+    r = matching(dirty, table, expectation, column, words)
+    assert r["success"] is False and "error" not in r
     rows = dirty["tables"][table]["rows"]
-    assert r["unexpected_percent"] == pytest.approx(100 * count / (rows - missing))
+    assert rows == len(CLEAN[table]) + len(DIRTY[table])
+    assert r["unexpected_count"] == (rows if count == "all" else count)
 
 
-def test_negative_and_over_ceiling_amounts_are_separate_findings(dirty):
-    amount = [r for r in dirty["tables"]["payments"]["results"]
-              if r["expectation"] == "ExpectColumnValuesToBeBetween" and r["column"] == "amount"]
-    positive, ceiling = sorted(amount, key=lambda r: "上限" in r["description"])
-    assert "大于 0" in positive["description"] and positive["unexpected_count"] == 1
-    assert "100000" in ceiling["description"] and ceiling["unexpected_count"] == 1
+def test_unexpected_percent_is_of_the_rows_holding_a_value(dirty):
+    period = matching(dirty, "payments", "ExpectColumnValuesToBeBetween", "period")
+    assert period["unexpected_percent"] == pytest.approx(100 / dirty["tables"]["payments"]["rows"])
+    # sentence_end is empty for the prisoners still serving: GX counts only the rows where it is present
+    pair = matching(dirty, "prisoners", "ExpectColumnPairValuesAToBeGreaterThanB", "sentence_end,sentence_start")
+    present = sum(1 for row in CLEAN["prisoners"] + DIRTY["prisoners"] if row["sentence_end"])
+    assert pair["unexpected_percent"] == pytest.approx(100 / present)
 
 
 def test_failed_counts_and_nothing_else_fails(dirty):
-    expected_failures = {
-        "payments": 9 + 1,  # the nine kinds above, plus the test-only id_number expectation
-        "recipients": 5,
-        "deaths": 1,
-        "prisoners": 1,
-        "public_employees": 0,
-        "employment": 0,
-        "operations": 0,
-        "staff": 0,
-    }
-    assert {t: v["failed"] for t, v in dirty["tables"].items()} == expected_failures
+    declared = {t: len(tests) for t, tests in validation_suites().items()}
+    assert {t: v["failed"] for t, v in dirty["tables"].items()} == {
+        t: n + (1 if t == "payments" else 0) for t, n in declared.items()}  # + the test-only id_number one
     assert not any("error" in r for v in dirty["tables"].values() for r in v["results"])
 
 
@@ -306,7 +416,8 @@ def test_data_docs_written_without_personal_data(dirty_run):
 
     con = duckdb.connect(str(db), read_only=True)
     personal = set()
-    for table in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment"):
+    for table in ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment",
+                  "operations", "staff"):
         personal |= {r[0] for r in con.execute(f"select distinct id_number from {table}").fetchall()}
     for table in ("payments", "recipients"):
         personal |= {r[0] for r in con.execute(f"select distinct person_id from {table}").fetchall()}
@@ -318,7 +429,7 @@ def test_data_docs_written_without_personal_data(dirty_run):
     leaked = {p for p in personal if p in text}
     assert leaked == set()
     # The masked expectation did fail, with its count; only its sample values are withheld.
-    r = find(summary, "payments", "ExpectColumnValueLengthsToEqual", "id_number")
+    r = matching(summary, "payments", "ExpectColumnValueLengthsToEqual", "id_number")
     assert r["success"] is False and r["unexpected_count"] == summary["tables"]["payments"]["rows"]
     # Sample values of non-personal columns are still shown (so masking is what hid the IDs).
     assert "PDUP" in text and "死亡" in text
@@ -352,10 +463,9 @@ def test_data_docs_render_offline_with_every_asset_local(dirty_run, tmp_path):
     assert (fonts / "webfonts" / "fa-solid-900.woff2").is_file()
 
 
-def test_masking_is_what_keeps_id_numbers_out(tmp, masking_spec):
+def test_masking_is_what_keeps_id_numbers_out(tmp, dirty_db, masking_spec):
     """Control for the test above: with masking switched off, GX does render ID numbers."""
-    db = build_db(tmp / "control.duckdb", merged(CLEAN, DIRTY_EXTRA),
-                  drop=("recipients", "deaths", "prisoners", "public_employees", "employment"))
+    db = copy_without(dirty_db, tmp / "control.duckdb", tuple(t for t in validation_suites() if t != "payments"))
     docs = tmp / "control-docs"
     validate_database(db, docs, {**PARAMS, "masked_columns": []}, spec_path=masking_spec)
     text = "\n".join(p.read_text(encoding="utf-8") for p in docs.rglob("*.html"))
@@ -384,14 +494,13 @@ def test_missing_database_raises(tmp):
         validate_database(tmp / "nope.duckdb", None)
 
 
-def test_expectation_gx_cannot_evaluate_is_reported_not_raised(tmp):
-    db = build_db(tmp / "old.duckdb", CLEAN,
-                  drop=("recipients", "deaths", "prisoners", "public_employees", "employment"))
+def test_expectation_gx_cannot_evaluate_is_reported_not_raised(clean_db, tmp):
+    db = copy_without(clean_db, tmp / "old.duckdb", tuple(t for t in validation_suites() if t != "payments"))
     con = duckdb.connect(str(db))
-    con.execute("alter table payments drop column county")
+    con.execute("alter table payments drop column county")  # a database of another version
     con.close()
     summary = validate_database(db, None, PARAMS)
-    assert find(summary, "payments", "ExpectTableColumnsToMatchSet", None)["success"] is False
-    broken = find(summary, "payments", "ExpectColumnValuesToNotBeNull", "county")
+    broken = matching(summary, "payments", "ExpectColumnValueLengthsToEqual", "county")
     assert broken["success"] is False and "county" in broken["error"]
-    assert find(summary, "payments", "ExpectColumnValuesToNotBeNull", "amount")["success"] is True
+    assert matching(summary, "payments", "ExpectColumnValuesToBeBetween", "period")["success"] is True
+    assert summary["tables"]["payments"]["failed"] == 1

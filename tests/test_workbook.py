@@ -119,10 +119,11 @@ def write_inputs(root: Path) -> dict[str, Person]:
     return people
 
 
-def run_pipeline(input_dir: Path, root: Path, validate: bool = True) -> tuple[Path, dict, Path]:
+def run_pipeline(input_dir: Path, root: Path, validate: bool = True,
+                 rule_parameters: dict | None = None) -> tuple[Path, dict, Path]:
     """The stages of flows/county.py in its order, without Prefect and on one connection; the staging
     folder (with run.duckdb) is kept and nothing is published. Returns (database, manifest, folder)."""
-    settings = RunOptions(seed=0, validate=validate)
+    settings = RunOptions(seed=0, validate=validate, rule_parameters=rule_parameters or {})
     started_at = now_iso()
     paths = run.prepare(input_dir, root / "out")
     loaded = run.load_county(paths, discover(input_dir), settings.engine)
@@ -131,7 +132,7 @@ def run_pipeline(input_dir: Path, root: Path, validate: bool = True) -> tuple[Pa
         validation = validate_database(paths.database, paths.docs_dir, shared=True)
         if validation.get("docs"):
             validation["docs"] = Path(validation["docs"]).relative_to(paths.staging_dir).as_posix()
-    registry = load_registry()
+    registry = load_registry(overrides=settings.rule_parameters)
     county_rules = registry.for_scope("county")
     county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
     with connect(paths.database) as con:
