@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 from fundwatch.db import EngineSettings
 
@@ -19,10 +19,6 @@ class RunOptions:
     history: str | None = None  # the history database (核查结果 and earlier runs), if any
     partitions: int = 8  # city runs: partitions of the cross-county rules
     force: bool = False  # replace output folders whose workbook or CSVs were filled in (a copy is kept)
-
-    @classmethod
-    def names(cls) -> set[str]:
-        return {f.name for f in fields(cls)}
 
     def for_manifest(self, rule_parameters: dict) -> dict:
         """manifest.json's "parameters": these settings and every rule's parameters as run (Registry.all_parameters)."""
