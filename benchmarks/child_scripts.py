@@ -43,14 +43,15 @@ cli._summary = summary
 sys.argv[0] = "fundwatch"
 cli.main()
 """
-# --profile: the stages of a county run called directly (fundwatch.run.run_county, no Prefect), with
+# --profile: the county flow (flows.county.county_run, on a temporary Prefect server started first), with
 # every DuckDB statement and every named SQL step (fundwatch.db.run_sql) timed through a thin proxy.
 PROFILE_STAGES = """
 import collections, json, sys, time
 from pathlib import Path
 import flows.county, checks.validation, fundwatch.report, fundwatch.workbook  # what a run imports, before patching
 import fundwatch.db as db
-from fundwatch import run
+from flows.county import county_run
+from flows.server import start_if_needed, using
 
 county, out, target = sys.argv[1:4]
 steps = collections.defaultdict(lambda: [0, 0.0])
@@ -105,9 +106,10 @@ for module in list(sys.modules.values()):
     if getattr(module, "run_sql", None) is original_run_sql:
         module.run_sql = run_sql
 
-started = time.perf_counter()
-paths, _ = run.prepare(Path(county), Path(out))
-result = run.run_county(paths, run.RunOptions())
+server = start_if_needed()
+with using(server):  # the server's start-up is not the run's
+    started = time.perf_counter()
+    result = county_run(county, out)
 top = lambda table, n: [{"what": k, "calls": c, "seconds": round(t, 3)}
                         for k, (c, t) in sorted(table.items(), key=lambda kv: -kv[1][1])[:n]]
 with open(target, "w", encoding="utf-8") as f:

@@ -55,8 +55,8 @@ def quality(seeds: list[int], persons: int, counties: int, work: Path) -> dict:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.city import city_run
-    from fundwatch import run
-    from fundwatch.run import RunOptions
+    from flows.county import county_run
+    from flows.settings import RunOptions
     from fundwatch.synth import synth
 
     out: dict = {}
@@ -67,11 +67,10 @@ def quality(seeds: list[int], persons: int, counties: int, work: Path) -> dict:
             truth = read_csv(root / "in" / "ground_truth.csv")
             county_found = defaultdict(set)
             for county in sorted(p.name for p in (root / "in").iterdir() if p.name.isdigit()):
-                paths, _ = run.prepare(root / "in" / county, root / "out-county" / county)
-                run.run_county(paths, RunOptions(validate=False))
+                county_run(str(root / "in" / county), str(root / "out-county" / county), RunOptions(validate=False))
                 for c in read_csv(root / "out-county" / county / "clues.csv"):
                     county_found[c["规则编号"]].add((county, subject_of(c)))
-            city_run(str(root / "in"), str(root / "out-city"), run_validation=False, partitions=4)
+            city_run(str(root / "in"), str(root / "out-city"), RunOptions(validate=False, partitions=4))
             city_found = defaultdict(set)
             for c in read_csv(root / "out-city" / "city" / "clues.csv"):
                 city_found[c["规则编号"]].add((c["行政区划代码"], subject_of(c)))
@@ -94,7 +93,7 @@ def quality(seeds: list[int], persons: int, counties: int, work: Path) -> dict:
 def linkage_alone(database: Path) -> dict:
     """The linkage stage on a copy of a kept run.duckdb, in this process: seconds and peak RSS."""
     from fundwatch.db import connect
-    from fundwatch.linkage import link_purposes
+    from models.linkage import link_purposes
 
     started = time.perf_counter()
     with connect(database) as con:
@@ -113,7 +112,7 @@ def blocking_analysis(con) -> dict:
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from fundwatch.linkage import models
+    from models.linkage import models
 
     result = {}
     for name in ("deaths", "recipients"):

@@ -32,7 +32,7 @@ def measure(seed: int, persons: int, counties: int, work: Path) -> dict:
 
     from fundwatch.db import connect, run_sql
     from fundwatch.ingest import discover
-    from fundwatch.linkage import match_tipoffs
+    from models.linkage import match_tipoffs
     from fundwatch.load import load_inputs
     from fundwatch.paths import sql_file
     from fundwatch.synth import synth

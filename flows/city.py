@@ -1,4 +1,6 @@
-"""The city run (市县联动): counties in parallel, then the cross-county rules partition by partition."""
+"""The city run (市县联动): every county's run mapped over the counties (each stage a task run), then the
+cross-county rules partition by partition, then the city database: the city-wide rules, the city
+list, the history, tip-offs, management findings and the county ranking, and the city's outputs."""
 
 from __future__ import annotations
 
@@ -8,43 +10,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
+from checks.registry import Registry, load_registry
+from checks.rule_runner import city_wide_rules
+from flows import tasks
 from flows.artifacts import publish_artifacts
+from flows.county import run_county, verify_tipoffs
+from flows.settings import RunOptions
+from flows.tasks import Database
 from fundwatch import city, interrupt, run
 from fundwatch.city import CityPlan
-from fundwatch.db import EngineSettings
-from fundwatch.run import ExchangeTarget, RunOptions
-
-
-@task(name="county", task_run_name="county-{county}", cache_policy=NO_CACHE)
-def county(plan: CityPlan, options: RunOptions, county: str, force: bool = False) -> dict:
-    """One county's full run, written to OUT/<county>/, its data left in the exchange."""
-    exchange = ExchangeTarget(str(plan.exchange_dir), county, plan.ordinal(county), plan.partitions)
-    paths, _ = run.prepare(plan.county_dir(county), plan.county_out(county), force)
-    result = run.run_county(paths, replace(options, exchange=exchange, history=None))
-    get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
-    return result
-
-
-@task(name="cross-county", task_run_name="{rule_key}-partition-{bucket}", cache_policy=NO_CACHE)
-def cross_county(plan: CityPlan, options: RunOptions, rule_key: str, bucket: int) -> int:
-    """One cross-county rule on one partition of the city's payments."""
-    return city.run_partition(plan.exchange_dir, options.registry(), rule_key, bucket)
-
-
-@task(name="assemble-city", cache_policy=NO_CACHE)
-def assemble_city(plan: CityPlan, options: RunOptions) -> dict:
-    """Every county's clues plus the cross-county ones, and the county ranking."""
-    return city.assemble_city(plan, options.registry(), options.history)
-
-
-@task(name="emit-city", cache_policy=NO_CACHE)
-def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> str:
-    """Write the city outputs to OUT/city/."""
-    return str(city.emit_city(plan, options, manifest))
-
+from fundwatch.ingest import RunInputs, discover
+from fundwatch.provenance import now_iso
 
 # Counties run in threads of this process by default: as many at once as there are cores (each county
 # run is itself parallel inside DuckDB), which keeps memory to a few counties' worth.
@@ -52,44 +31,35 @@ LOCAL_RUNNER = ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
 
 
 @flow(name="city-run", task_runner=LOCAL_RUNNER)
-def city_run(
-    input_dir: str,
-    out_dir: str,
-    seed: int = 0,
-    run_validation: bool = True,
-    keep_database: bool = True,
-    mask: bool = False,
-    memory_limit: str | None = None,
-    threads: int | None = None,
-    temp_directory: str | None = None,
-    rule_parameters: dict | None = None,
-    partitions: int = 8,
-    history: str | None = None,
-    force: bool = False,
-) -> dict:
+def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
+             inputs: RunInputs | None = None) -> dict:
     """Run every county of a city folder in parallel, then the cross-county rules, into out_dir."""
-    started_at, started = run.now_iso(), time.perf_counter()
-    options = RunOptions(seed, run_validation, keep_database, mask,
-                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
-                         history=history)
-    plan = city.plan_city(Path(input_dir), Path(out_dir), partitions, force)
+    started_at, started = now_iso(), time.perf_counter()
+    registry = load_registry(overrides=settings.rule_parameters)
+    plan = city.plan_city(inputs or discover(Path(input_dir)), Path(out_dir), settings.partitions, settings.force)
     interrupt.on_interrupt(plan, lambda: city.discard(plan))
     seconds: dict[str, float] = {}
     try:
-        futures = [county.submit(plan, options, code, force) for code in plan.counties]
+        futures = [county.submit(plan, settings, registry, code) for code in plan.counties]
         county_results = [f.result() for f in futures]
         seconds["counties"] = round(time.perf_counter() - started, 3)
-        city_rules = []
-        for rule in options.registry().for_scope("city"):
-            rule_started = time.perf_counter()
-            partition_futures = [cross_county.submit(plan, options, rule.key, b) for b in range(plan.partitions)]
-            clues = sum(f.result() for f in partition_futures)
-            city_rules.append({"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "",
-                               "clues": clues, "seconds": round(time.perf_counter() - rule_started, 3)})
+        city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
         seconds["cross_county"] = round(time.perf_counter() - started - seconds["counties"], 3)
-        assembled = assemble_city(plan, options)
-        manifest = city.city_manifest(plan, options, county_results, city_rules, assembled, started_at, seconds)
-        city_out = emit_city(plan, options, manifest)
+        db, city_wide = Database(plan.database), city_wide_rules(registry)
+        tipoffs_given = tasks.city_database(plan, db)
+        tasks.linkage(db, city_wide)  # identity resolution across the counties (一人多号 is often two counties)
+        tasks.city_wide_rules(db, registry)
+        cross_county_clues = tasks.assemble_city(plan, db, city_wide)
+        history = tasks.history(db, settings.history, city.city_scope(plan)) if settings.history else None
+        verify_tipoffs(db, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
+        management = tasks.management(db, registry)
+        totals = tasks.rank_counties(db)
+        assembled = {**totals, "cross_county_clues": cross_county_clues, "history": history,
+                     "ranking": totals["per_county"], "management": management}
+        parameters = settings.for_manifest(registry.all_parameters())
+        manifest = city.city_manifest(plan, parameters, county_results, city_rules, assembled, started_at, seconds)
+        rule_ids = list(dict.fromkeys(r.id for r in registry.rules))
+        city_out = tasks.emit_city(plan, manifest, settings, rule_ids)
     except BaseException:
         city.discard(plan)
         raise
@@ -100,6 +70,28 @@ def city_run(
     kept = [k for r in county_results for k in r.get("kept", [])] + ([str(plan.kept)] if plan.kept else [])
     return {"out_dir": city_out, "counties": county_results, "rules": manifest["rules"], "clues": assembled,
             "inputs": manifest["inputs"], "stage_seconds": seconds, "validation": {}, "kept": kept}
+
+
+@task(name="county", task_run_name="county-{county}", cache_policy=NO_CACHE)
+def county(plan: CityPlan, settings: RunOptions, registry: Registry, county: str) -> dict:
+    """One county's full run, its stages task runs of their own, written to OUT/<county>/; its data left
+    in the exchange. The history is kept for the city list."""
+    inputs = discover(plan.county_dir(county))
+    paths = run.prepare(plan.county_dir(county), plan.county_out(county), settings.force)
+    result = run_county(paths, inputs, replace(settings, history=None), registry, exchange=plan.exchange(county),
+                        validate_beside=False)
+    get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
+    return result
+
+
+def cross_county_rule(plan: CityPlan, registry: Registry, rule_key: str) -> dict:
+    """One cross-county rule (P03, A01) on every partition, the partitions in parallel."""
+    started = time.perf_counter()
+    rule = registry.rule(rule_key)
+    partitions = [tasks.cross_county.submit(plan, registry, rule_key, b) for b in range(plan.partitions)]
+    clues = sum(f.result() for f in partitions)
+    return {"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
+            "seconds": round(time.perf_counter() - started, 3)}
 
 
 DASK_EXTRA = ("prefect_dask", "dask", "distributed")

@@ -11,31 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from flows.console import (EXIT_ENVIRONMENT, EXIT_FAILURE, EXIT_INTERRUPTED, console, err_console,
+                           fail as _fail, ranking as _ranking, summary as _summary, verification as _verification)
+from flows.preflight import manifest_identity as _manifest_identity
 from fundwatch import __version__, interrupt
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="fundwatch: finds improper social-security benefit payments and writes clue lists (问题线索清单).")
-
-
-def _console(stderr: bool = False) -> Console:
-    """A console as wide as the terminal, or 200 columns when output goes to a file or a pipe (rich's 80 cut tables)."""
-    stream = sys.stderr if stderr else sys.stdout
-    terminal = hasattr(stream, "isatty") and stream.isatty()
-    return Console(stderr=stderr, width=None if terminal or os.environ.get("COLUMNS") else 200)
-
-
-console = _console()
-err_console = _console(stderr=True)
-
-# Exit codes (README, "Exit codes").
-EXIT_FAILURE = 1  # unexpected: one line, the traceback in OUT.error.log
-EXIT_BAD_INPUT = 2  # arguments, input files, an output folder that must not be replaced
-EXIT_ENVIRONMENT = 3  # the machine: Prefect's server cannot start, a folder cannot be written
-EXIT_INTERRUPTED = interrupt.EXIT_CODE  # 130: SIGINT or SIGTERM
 
 
 def _version(value: bool) -> None:
@@ -102,11 +87,6 @@ def _quiet_prefect_console() -> None:
                 handler.setLevel(logging.CRITICAL)
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def _internal_failure(error: BaseException, out: Path) -> None:
     first = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
     if isinstance(error, OSError) and error.errno is not None:  # disk full, permissions: the machine, not a bug
@@ -120,64 +100,18 @@ def _internal_failure(error: BaseException, out: Path) -> None:
     _fail(f"{first} (details in {log})", EXIT_FAILURE)
 
 
-def _summary(result: dict) -> None:
-    rules = Table(title="问题线索 clues per rule", show_lines=False)
-    for column in ("rule", "status", "clues", "amount (元)", "note"):
-        rules.add_column(column, justify="right" if column in ("clues", "amount (元)") else "left")
-    per_rule = result["clues"]["per_rule"]
-    for outcome in result["rules"]:
-        rule_id, key = outcome["rule_id"], outcome.get("rule_key", outcome["rule_id"])
-        ran = outcome["status"] == "run"
-        amount = per_rule.get(rule_id, {}).get("amount", "0.00") if key == rule_id else "(计入上行)"
-        note = outcome.get("reason", "")
-        if outcome.get("held_back"):
-            note = f"{note} held back {outcome['held_back']} (verified 不属实)".strip()
-        rules.add_row(key, outcome["status"], str(outcome["clues"]) if ran else "-", amount if ran else "-",
-                      escape(note))
-    console.print(rules)
-    inputs = Table(title="inputs: rows read = loaded + quarantined")
-    for column in ("file", "table", "read", "loaded", "quarantined"):
-        inputs.add_column(column, justify="left" if column in ("file", "table") else "right")
-    for f in result["inputs"]:
-        inputs.add_row(escape(f["path"]), f["table"], str(f["rows_read"]), str(f["rows_loaded"]),
-                       str(f["rows_quarantined"]))
-    console.print(inputs)
-    for warning in result.get("load_warnings", []):
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
-    validation = result.get("validation", {})
-    failed = sum(t.get("failed", 0) for t in validation.get("tables", {}).values())
-    if "tables" in validation:
-        console.print(f"data quality: {failed} failed expectations (see manifest.json and data_docs/)")
-    console.print(f"问题金额 improper {result['clues']['improper_amount']} 元 · 涉及金额 exposure "
-                  f"{result['clues']['exposure_amount']} 元 (each payment counted once)")
-    _management_line(result.get("management") or result["clues"].get("management"))
-    console.print(f"[bold green]{result['clues']['clues']} clues[/] written to {escape(str(result['out_dir']))}")
-    for kept in result.get("kept", []):
-        console.print(f"the filled-in files of the folder replaced are kept in {escape(kept)}")
-
-
-def _management_line(management: dict | None) -> None:
-    """management.csv: written with how many findings, and each part not analysed and why."""
-    if not management:
-        return
-    if management.get("written"):
-        console.print(f"management.csv 管理问题: {management['findings']} findings")
-    else:
-        console.print("management.csv not written")
-    for part in management.get("parts", []):
-        if part.get("status") == "skipped":
-            console.print(f"  {escape(part['title'])} not analysed: {escape(part['reason'])}")
-
-
 def _is_city(input_dir: Path) -> bool:
     return input_dir.is_dir() and any(p.is_dir() and p.name.isdigit() and len(p.name) == 6 for p in input_dir.iterdir())
 
 
-def _run_with_progress(input_dir: Path, out: Path, server, dask_address: str | None = None, partitions: int = 8,
-                       **flow_options) -> dict:
+def _run_with_progress(input_dir: Path, out: Path, server, settings=None, inputs=None,
+                       dask_address: str | None = None) -> dict:
+    """The county or city flow on `input_dir` (a city: 6-digit county folders), with a status line of its stages."""
     from flows.server import using
+    from flows.settings import RunOptions
     from fundwatch import progress
 
+    settings = settings or RunOptions()
     with console.status("starting Prefect's temporary server…" if server else "starting Prefect flow…") as status:
         def show(stage: str, message: str) -> None:
             status.update(f"[bold]{escape(stage)}[/]: {escape(message)}")
@@ -192,46 +126,17 @@ def _run_with_progress(input_dir: Path, out: Path, server, dask_address: str | N
 
                 flow = city_run
                 if dask_address:
-                    from prefect_dask import DaskTaskRunner
+                    from flows.city import dask_task_runner
 
-                    flow = city_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+                    flow = city_run.with_options(task_runner=dask_task_runner(dask_address))
                 with using(server):
-                    return flow(str(input_dir), str(out), partitions=partitions, **flow_options)
+                    return flow(str(input_dir), str(out), settings, inputs)
             from flows.county import county_run
 
             with using(server):
-                return county_run(str(input_dir), str(out), **flow_options)
+                return county_run(str(input_dir), str(out), settings, inputs)
         finally:
             progress.unsubscribe(show)
-
-
-def _ranking(result: dict) -> None:
-    ranking = result["clues"].get("ranking")
-    if not ranking:
-        return
-    table = Table(title="测评排名 county comparison (per 10,000 recipients)")
-    for column in ("rank", "county", "recipients", "payments", "clues", "问题金额 improper", "涉及金额 exposure",
-                   "clues/10k", "improper/10k"):
-        table.add_column(column, justify="left" if column == "county" else "right")
-    for r in ranking:
-        table.add_row(str(r["rank"]), escape(r["county"]), str(r["recipients"]), str(r["payments"]), str(r["clues"]),
-                      r["improper_amount"], r["exposure_amount"], f"{r['clues_per_10k'] or 0:.2f}",
-                      r["amount_per_10k"] or "0.00")
-    console.print(table)
-
-
-def _verification(result: dict) -> None:
-    """One line each for the tip-offs (信访) and, with a history, 抽查复核 and overdue clues."""
-    tipoffs = result.get("tipoffs") or (result.get("clues") or {}).get("tipoffs") or {}
-    if tipoffs.get("given"):
-        by_match, by_suggestion = tipoffs["by_match"], tipoffs["by_suggestion"]
-        console.print(f"信访 tip-offs: {tipoffs['tipoffs']} (by number {by_match['身份证号']}, by identity "
-                      f"{by_match['身份信息']}, unmatched {by_match['未匹配']}); 数据印证 {by_suggestion['数据印证']} "
-                      "→ tipoffs.csv")
-    history = result.get("history") or (result.get("clues") or {}).get("history") or {}
-    if "recheck" in history:
-        console.print(f"history: 抽查复核 {history['recheck']} of {history['untrue_verdicts']} clues verified 不属实 "
-                      f"→ recheck.csv; 逾期未销号 {history['overdue']} → overdue.csv; 已销号 {history['signed_off']}")
 
 
 @app.command()
@@ -264,7 +169,15 @@ def run(
         if dask_address and not os.environ.get("PREFECT_API_URL"):
             _fail("--dask-address needs a Prefect server the Dask workers can reach: start one "
                   "(prefect server start) and set PREFECT_API_URL")
-        published.update({target: _manifest_identity(target) for target in _preflight(input_dir, out, force)})
+        from flows import preflight
+        from flows.settings import RunOptions
+        from fundwatch.db import EngineSettings
+
+        settings = RunOptions(seed=seed, validate=validate, keep_database=keep_database, mask=mask,
+                              engine=EngineSettings(memory_limit, threads, temp_directory),
+                              history=str(history) if history else None, partitions=partitions, force=force)
+        inputs, targets = preflight.check(input_dir, out, force)
+        published.update({target: _manifest_identity(target) for target in targets})
         server = _start_prefect_server()
         if validate:
             _preload_heavy_libraries()
@@ -272,11 +185,7 @@ def run(
         from fundwatch.ingest import InputError
 
         try:
-            result = _run_with_progress(input_dir, out, server, seed=seed, run_validation=validate,
-                                        keep_database=keep_database, memory_limit=memory_limit, threads=threads,
-                                        temp_directory=temp_directory, mask=mask, dask_address=dask_address,
-                                        partitions=partitions, history=str(history) if history else None,
-                                        force=force)
+            result = _run_with_progress(input_dir, out, server, settings, inputs, dask_address)
         except Exception as error:  # noqa: BLE001 - one line for the user, the traceback to a log file
             if interrupt.requested():  # what the interrupt broke (a DuckDB statement, a connection)
                 raise interrupt.Interrupted(interrupt.signal_name()) from error
@@ -294,51 +203,6 @@ def run(
     _summary(result)
     _ranking(result)
     _verification(result)
-
-
-def _preflight(input_dir: Path, out: Path, force: bool) -> list[Path]:
-    """What can be checked before Prefect starts, in well under a second: the inputs and --out.
-
-    Returns the output folders the run will replace (a county's, or a city's county folders and
-    city/). Fails (exit 2) on what the run would refuse later; exit 3 if --out's parent cannot be written.
-    """
-    from fundwatch.emit import check_replaceable, refuse_or_keep_changed
-    from fundwatch.ingest import InputError, discover
-
-    try:
-        inputs = discover(input_dir)
-        resolved = out.resolve()
-        targets = [resolved] if inputs.kind == "county" else \
-            [resolved / code for code in inputs.counties] + [resolved / "city"]
-        for target in targets:
-            check_replaceable(target)
-            if not force:
-                refuse_or_keep_changed(target, force=False)
-    except InputError as error:
-        _fail(str(error))
-    _check_writable(resolved.parent if inputs.kind == "county" else resolved)
-    return targets
-
-
-def _check_writable(folder: Path) -> None:
-    """Create `folder` if needed and a file in it; one line (exit 3) if the machine does not let us."""
-    import tempfile
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        _fail(f"cannot write in {folder}: {error.strerror or error}; choose another --out or fix its permissions",
-              EXIT_ENVIRONMENT)
-
-
-def _manifest_identity(folder: Path) -> tuple | None:
-    try:
-        st = (folder / "manifest.json").stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
 
 
 def _interrupted_message(published: dict[Path, tuple | None]) -> str:

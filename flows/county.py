@@ -1,62 +1,163 @@
-"""The county run (县级巡察数据分析): load, validate, every rule, score, emit; a Prefect task each."""
+"""The county run (县级巡察数据分析): load, validate, link, every rule, score, assemble, the history,
+tip-offs and management findings, emit; a Prefect task each, in this order."""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow
 
+from checks.registry import Registry, load_registry
 from flows import tasks
 from flows.artifacts import publish_artifacts
-from fundwatch import run
-from fundwatch.db import EngineSettings
-from fundwatch.run import RunOptions
+from flows.settings import RunOptions
+from flows.tasks import Database
+from fundwatch import interrupt, run
+from fundwatch.city import ExchangeTarget
+from fundwatch.ingest import RunInputs, discover
+from fundwatch.provenance import now_iso, versions
+from fundwatch.run import RunPaths
 
-STAGE_TASKS = {
-    "load": tasks.load,
-    "validate": tasks.validate,
-    "linkage": tasks.linkage,
-    "rules": tasks.apply_rule,
-    "score": tasks.score,
-    "assemble": tasks.assemble,
-    "history": tasks.history,
-    "tipoffs": tasks.tipoffs,
-    "management": tasks.management,
-    "exchange": tasks.exchange,
-    "emit": tasks.emit,
-}
-
-
-def as_task(stage: str, function, *args):
-    return STAGE_TASKS[stage](*args)
-
-
-def as_submitted_task(stage: str, function, *args):
-    """A task run in the flow's task runner's thread pool, beside the stages that follow."""
-    return STAGE_TASKS[stage].submit(*args)
+VALIDATION_STOP_SECONDS = 2.0
 
 
 @flow(name="county-run")
-def county_run(
-    input_dir: str,
-    out_dir: str,
-    seed: int = 0,
-    run_validation: bool = True,
-    keep_database: bool = True,
-    memory_limit: str | None = None,
-    threads: int | None = None,
-    temp_directory: str | None = None,
-    rule_parameters: dict | None = None,
-    mask: bool = False,
-    history: str | None = None,
-    force: bool = False,
-) -> dict:
-    """Find improper payments in one county's exports and write its clue list to out_dir."""
-    options = RunOptions(seed, run_validation, keep_database, mask,
-                         EngineSettings(memory_limit, threads, temp_directory), rule_parameters or {},
-                         history=history)
-    paths, _ = run.prepare(Path(input_dir), Path(out_dir), force)
-    result = run.run_county(paths, options, call=as_task, start=as_submitted_task)
+def county_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
+               inputs: RunInputs | None = None) -> dict:
+    """Find improper payments in one county's exports and write its clue list to out_dir.
+
+    `inputs` are the files found in input_dir (fundwatch.ingest.discover), when the caller has
+    looked already (the CLI, before Prefect starts); otherwise the flow looks.
+    """
+    registry = load_registry(overrides=settings.rule_parameters)
+    inputs = inputs or discover(Path(input_dir))
+    paths = run.prepare(Path(input_dir), Path(out_dir), settings.force)
+    result = run_county(paths, inputs, settings, registry)
     publish_artifacts(result["county"] or Path(out_dir).name, result["clues"]["per_rule"],
                       result["clues"]["per_county"], result["out_dir"])
     return result
+
+
+def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registry: Registry,
+               exchange: ExchangeTarget | None = None, validate_beside: bool = True) -> dict:
+    """Every stage of a county run on a prepared staging folder (run.prepare), each a task.
+
+    Validation only reads the loaded tables and reports, so with `validate_beside` it is submitted
+    to the flow's task runner and runs beside the linkage, rules, scoring and assembly; emit waits
+    for it. (A county of a city run already runs in the city's task runner: there it runs in turn.)
+    In a city run the county's data is left for the cross-county rules (`exchange`). Whatever
+    stops the run (a failure, an interrupt), the staging folder is removed and the lock given back.
+    """
+    started_at = now_iso()
+    db, clock, rules = Database(paths.database, settings.engine), StageClock(), registry.for_scope("county")
+    validating = None
+    try:
+        with clock("load"):
+            loaded = tasks.load(paths, inputs, settings.engine)
+        validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
+                      else Finished(tasks.validate(paths, settings.validate)))
+        with clock("linkage"):
+            linkage = tasks.linkage(db, rules)
+        with clock("rules"):
+            outcomes = [tasks.rule(db, registry, r.key) for r in rules if not r.needs_scores]
+        with clock("score"):
+            scoring = tasks.score(db, settings.seed)
+        with clock("rules"):
+            outcomes += [tasks.rule(db, registry, r.key) for r in rules if r.needs_scores]  # M01 reads the others
+        county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
+        with clock("assemble"):
+            clues = tasks.assemble(db, registry, county)
+        history = None
+        if settings.history:
+            with clock("history"):
+                history = tasks.history(db, settings.history, f"county:{county}")
+        with clock("tipoffs"):
+            tipoffs = verify_tipoffs(db)
+        with clock("management"):
+            management = tasks.management(db, registry)
+        if exchange is not None:
+            with clock("exchange"):
+                tasks.exchange(db, exchange)
+        validation, validating = clock.wait("validate", validating), None
+        manifest = {
+            "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
+            "inputs": loaded["inputs"], "ignored_files": loaded["ignored_files"],
+            "load_warnings": loaded["load_warnings"], "table_rows": loaded["table_rows"],
+            "validation": validation, "rules": outcomes, "scoring": scoring, "linkage": linkage, "clues": clues,
+            "history": history, "tipoffs": tipoffs, "management": management,
+            "parameters": settings.for_manifest(registry.all_parameters()), "versions": versions(),
+            "stage_seconds": clock.seconds, "started_at": started_at,
+        }
+        with clock("emit"):
+            emitted = tasks.emit(paths, manifest, settings)
+    except BaseException:
+        if validating is not None:  # let it finish before its database and Data Docs are removed
+            try:
+                # on an interrupt it stops at its next step; the CLI removes what it writes after this
+                validating.result(timeout=VALIDATION_STOP_SECONDS if interrupt.requested() else None)
+            except BaseException:  # noqa: BLE001, S110 - the first failure is the one reported
+                pass
+        run.discard(paths)
+        raise
+    return {"out_dir": str(paths.out_dir), "county": county, "rules": emitted["rules"], "inputs": loaded["inputs"],
+            "load_warnings": loaded["load_warnings"],
+            "clues": emitted["clues"], "stage_seconds": clock.seconds, "validation": validation, "history": history,
+            "kept": [str(paths.kept)] if paths.kept else [], "management": management, "tipoffs": tipoffs}
+
+
+def verify_tipoffs(db: Database, given: bool | None = None) -> dict:
+    """Tip-offs (信访): their input, matched to recipients (identity resolution), then checked against the
+    final clue list. `given`: whether the inputs have tip-offs, if already known (a city run)."""
+    given = tasks.tipoff_input(db, given)
+    if given:
+        tasks.match_tipoffs(db)
+    return tasks.verify_tipoffs(db, given)
+
+
+class StageClock:
+    """Seconds per stage (summed over a stage's tasks), for the manifest; a failure while an interrupt is
+    under way (DuckDB's "Query interrupted", a closed connection) is raised as the interrupt it is."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, stage: str) -> _Timed:
+        return _Timed(self, stage)
+
+    def wait(self, stage: str, running) -> dict:
+        """The result of a stage begun earlier (validation): its own seconds, and how long it was waited for."""
+        waited = time.perf_counter()
+        result = running.result()
+        self.seconds[stage] = result.get("seconds", 0.0)
+        self.seconds[f"{stage}_wait"] = round(time.perf_counter() - waited, 3)
+        return result
+
+
+@dataclass
+class _Timed:
+    clock: StageClock
+    stage: str
+    started: float = 0.0
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if error is None:
+            seconds = self.clock.seconds
+            seconds[self.stage] = round(seconds.get(self.stage, 0.0) + time.perf_counter() - self.started, 3)
+        elif isinstance(error, Exception) and interrupt.requested():
+            raise interrupt.Interrupted(interrupt.signal_name()) from error
+        return False
+
+
+@dataclass
+class Finished:
+    """A stage's result that is already there, shaped like a submitted task's future."""
+
+    value: dict
+
+    def result(self, timeout: float | None = None) -> dict:
+        return self.value

@@ -22,7 +22,8 @@ class ScheduledRun:
     options: dict = field(default_factory=dict)
 
     def parameters(self) -> dict:
-        return {"input_dir": str(self.input), "out_dir": str(self.output), **self.options}
+        """The flow's parameters: the folders, and the options as the run's settings (flows.settings.RunOptions)."""
+        return {"input_dir": str(self.input), "out_dir": str(self.output), "settings": self.options}
 
 
 class ScheduleError(ValueError):
@@ -43,6 +44,7 @@ def load_schedules(path: Path) -> list[ScheduledRun]:
             raise ScheduleError(f"{path}: run {number} lacks {', '.join(missing)}")
         if entry["kind"] not in KINDS:
             raise ScheduleError(f"{path}: run {entry['name']!r} has kind {entry['kind']!r}; use county or city")
+        _check_options(path, entry["name"], entry["kind"], entry.get("options", {}))
         runs.append(ScheduledRun(
             name=entry["name"], kind=entry["kind"],
             input=(path.parent / entry["input"]).resolve(), output=(path.parent / entry["output"]).resolve(),
@@ -54,12 +56,33 @@ def load_schedules(path: Path) -> list[ScheduledRun]:
     return runs
 
 
-def to_deployment(scheduled: ScheduledRun):
+def _check_options(path: Path, name, kind: str, options: dict) -> None:
+    """[runs.options] must be settings of a run (flows.settings.RunOptions: its fields, with their types),
+    checked as the flow will check them when the deployment runs."""
+    import logging
+
+    from prefect.exceptions import ParameterTypeError
+
+    quiet = logging.getLogger("prefect.flows")
+    level, quiet.level = quiet.level, logging.CRITICAL  # the error is ours to report, in one line
+    try:
+        _flow(kind).validate_parameters({"input_dir": "", "out_dir": "", "settings": options})
+    except ParameterTypeError as error:
+        problems = [line.strip(" -") for line in str(error).splitlines()[1:] if line.strip()]
+        raise ScheduleError(f"{path}: run {name!r}: {'; '.join(problems)}") from None
+    finally:
+        quiet.level = level
+
+
+def _flow(kind: str):
     from flows.city import city_run
     from flows.county import county_run
 
-    flow = county_run if scheduled.kind == "county" else city_run
-    return flow.to_deployment(
+    return county_run if kind == "county" else city_run
+
+
+def to_deployment(scheduled: ScheduledRun):
+    return _flow(scheduled.kind).to_deployment(
         name=scheduled.name,
         schedules=[Cron(scheduled.cron, timezone=scheduled.timezone)],
         parameters=scheduled.parameters(),

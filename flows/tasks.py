@@ -1,23 +1,47 @@
-"""Prefect tasks: one per stage of a run, each a thin wrapper over fundwatch.run.
+"""Prefect tasks: each a thin call to one library function, on a run's database or folders.
 
 Tasks take and return paths, names and small summaries, never tables of data. Their logs carry
-counts only: no ID numbers, names or accounts.
+counts only: no ID numbers, names or accounts. The order they run in is the flows'
+(flows/county.py, flows/city.py).
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from fundwatch import progress, run
-from fundwatch.run import RunOptions, RunPaths
+from checks import rule_runner
+from checks.registry import Registry, Rule
+from flows.settings import RunOptions
+from fundwatch import city, progress, run, tipoffs as tipoff_checks
+from fundwatch.city import CityPlan, ExchangeTarget
+from fundwatch.db import EngineSettings, connect
+from fundwatch.ingest import RunInputs
+from fundwatch.run import RunPaths
+from fundwatch.summary import clue_summary
+from models import linkage as identity, scoring
+
+
+@dataclass(frozen=True)
+class Database:
+    """A run's DuckDB file and the settings to open it with: what every stage on the database takes."""
+
+    path: Path
+    engine: EngineSettings = field(default_factory=EngineSettings)
+
+    def connect(self):
+        return connect(self.path, self.engine)
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load(paths: RunPaths, options: RunOptions) -> dict:
+def load(paths: RunPaths, inputs: RunInputs, engine: EngineSettings) -> dict:
     """Read every input file into the run's DuckDB database; quarantine unreadable rows."""
     progress.report("load", "读取并校验输入文件")
-    summary = run.load_stage(paths, options)
+    summary = run.load_county(paths, inputs, engine)
     read = sum(f["rows_read"] for f in summary["inputs"])
     quarantined = sum(f["rows_quarantined"] for f in summary["inputs"])
     get_run_logger().info("loaded %d files: %d rows read, %d quarantined", len(summary["inputs"]), read, quarantined)
@@ -25,62 +49,94 @@ def load(paths: RunPaths, options: RunOptions) -> dict:
 
 
 @task(name="validate", cache_policy=NO_CACHE)
-def validate(paths: RunPaths, options: RunOptions) -> dict:
-    """Run the Great Expectations suites on the loaded tables and write Data Docs."""
+def validate(paths: RunPaths, enabled: bool = True) -> dict:
+    """Run the Great Expectations suites on the loaded tables and write Data Docs (unless turned off)."""
+    if not enabled:
+        return {"skipped": "validation turned off (--no-validate)"}
+    from checks.validation import validate_database
+
     progress.report("validate", "Great Expectations 数据质量校验")
-    summary = run.validate_stage(paths, options)
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    summary = validate_database(paths.database, paths.docs_dir, shared=True)
+    if summary.get("docs"):
+        summary["docs"] = Path(summary["docs"]).relative_to(paths.staging_dir).as_posix()
     failed = sum(t.get("failed", 0) for t in summary.get("tables", {}).values())
     get_run_logger().info("validation: %d failed expectations", failed)
     return summary
 
 
+@task(name="linkage", cache_policy=NO_CACHE)
+def linkage(db: Database, rules: list[Rule]) -> list[dict]:
+    """Identity resolution (splink) for the rules that read it: identity_links."""
+    progress.report("linkage", "身份识别（疑似同一人）")
+    with db.connect() as con:
+        summary = identity.link_for_rules(con, rules)
+    get_run_logger().info("identity resolution: %s", ", ".join(f"{s['purpose']} {s['links']} links" for s in summary))
+    return summary
+
+
 @task(name="rule", task_run_name="rule-{rule_key}", cache_policy=NO_CACHE)
-def apply_rule(paths: RunPaths, options: RunOptions, rule_key: str) -> dict:
+def rule(db: Database, registry: Registry, rule_key: str) -> dict:
     """Run one rule's SQL into hits_<rule>."""
     progress.report("rules", f"规则 {rule_key}")
-    outcome = run.rule_stage(paths, options, rule_key)
+    with db.connect() as con:
+        outcome = rule_runner.apply_rule(con, registry, rule_key)
     get_run_logger().info("rule %s %s: %d clues %s", rule_key, outcome["status"], outcome["clues"],
                           outcome["reason"])
     return outcome
 
 
-@task(name="linkage", cache_policy=NO_CACHE)
-def linkage(paths: RunPaths, options: RunOptions) -> list[dict]:
-    """Identity resolution (splink) for the rules that read it: identity_links."""
-    progress.report("linkage", "身份识别（疑似同一人）")
-    summary = run.linkage_stage(paths, options)
-    get_run_logger().info("identity resolution: %s", ", ".join(f"{s['purpose']} {s['links']} links" for s in summary))
-    return summary
-
-
 @task(name="score", cache_policy=NO_CACHE)
-def score(paths: RunPaths, options: RunOptions) -> dict:
+def score(db: Database, seed: int) -> dict:
     """Score every recipient with the isolation forest."""
     progress.report("score", "孤立森林异常评分")
-    summary = run.score_stage(paths, options)
+    with db.connect() as con:
+        summary = scoring.score_recipients(con, seed=seed)
     get_run_logger().info("scored %d recipients", summary["recipients_scored"])
     return summary
 
 
 @task(name="assemble", cache_policy=NO_CACHE)
-def assemble(paths: RunPaths, options: RunOptions, county: str) -> dict:
+def assemble(db: Database, registry: Registry, county: str) -> dict:
     """Turn every rule's hits into the clue list and its evidence."""
     progress.report("assemble", "汇总问题线索")
-    return run.assemble_stage(paths, options, county)
+    with db.connect() as con:
+        rule_runner.assemble_clues(con, registry, county)
+        return clue_summary(con)
 
 
 @task(name="history", cache_policy=NO_CACHE)
-def history(paths: RunPaths, options: RunOptions, scope: str) -> dict:
+def history(db: Database, history_file: str, scope: str) -> dict:
     """Compare the clues with the previous run and carry the teams' findings forward."""
+    from fundwatch.history import apply_history
+
     progress.report("history", "比对历史核查结果")
-    return run.history_stage(paths, options, scope)
+    with db.connect() as con:
+        return apply_history(con, Path(history_file), scope)
+
+
+@task(name="tipoff-input", cache_policy=NO_CACHE)
+def tipoff_input(db: Database, given: bool | None = None) -> bool:
+    """The tip-offs (信访) to match, when the inputs have them."""
+    progress.report("tipoffs", "信访举报线索核查")
+    with db.connect() as con:
+        return tipoff_checks.prepare_tipoffs(con, given)
+
+
+@task(name="tipoff-matching", cache_policy=NO_CACHE)
+def match_tipoffs(db: Database) -> int:
+    """Match the tip-offs to recipients by identity resolution (splink): tipoff_matches."""
+    with db.connect() as con:
+        return len(identity.match_tipoffs(con, "tipoff_input"))
 
 
 @task(name="tipoffs", cache_policy=NO_CACHE)
-def tipoffs(paths: RunPaths, options: RunOptions) -> dict:
-    """Match the tip-offs (信访) to recipients and check what the data shows about the people they name."""
-    progress.report("tipoffs", "信访举报线索核查")
-    summary = run.tipoff_stage(paths, options)
+def verify_tipoffs(db: Database, given: bool) -> dict:
+    """Check what the data shows about the people the tip-offs name; raise the clues about them."""
+    with db.connect() as con:
+        summary = tipoff_checks.verify_tipoffs(con, given)
     if summary.get("given"):
         get_run_logger().info("tip-offs: %d, matched by number %d, by identity %d, unmatched %d; %d clues about the people named",
                               summary["tipoffs"], summary["by_match"]["身份证号"], summary["by_match"]["身份信息"],
@@ -89,20 +145,69 @@ def tipoffs(paths: RunPaths, options: RunOptions) -> dict:
 
 
 @task(name="management", cache_policy=NO_CACHE)
-def management(paths: RunPaths, options: RunOptions) -> dict:
+def management(db: Database, registry: Registry) -> dict:
     """Judge the agency's handling from the final clues: 处置时效, desks, staff (management.csv)."""
+    from fundwatch.management import build_management, rules_available
+
     progress.report("management", "管理问题汇总")
-    return run.management_stage(paths, options)
+    with db.connect() as con:
+        return build_management(con, rules_available(con, registry))
 
 
 @task(name="exchange", cache_policy=NO_CACHE)
-def exchange(paths: RunPaths, options: RunOptions) -> dict:
+def exchange(db: Database, target: ExchangeTarget) -> dict:
     """Leave the county's payments and results, partitioned, for the cross-county rules."""
-    return run.exchange_stage(paths, options)
+    with db.connect() as con:
+        return city.export_county(con, target)
 
 
 @task(name="emit", cache_policy=NO_CACHE)
-def emit(paths: RunPaths, options: RunOptions, manifest: dict) -> dict:
+def emit(paths: RunPaths, manifest: dict, settings: RunOptions) -> dict:
     """Write the output files aside and move the finished folder into place."""
     progress.report("emit", "写出问题线索清单")
-    return run.emit_stage(paths, options, manifest)
+    return run.emit_county(paths, manifest, engine=settings.engine, mask=settings.mask,
+                           keep_database=settings.keep_database, history=settings.history)
+
+
+# ---------------------------------------------------------------------------- the city
+
+
+@task(name="cross-county", task_run_name="{rule_key}-partition-{bucket}", cache_policy=NO_CACHE)
+def cross_county(plan: CityPlan, registry: Registry, rule_key: str, bucket: int) -> int:
+    """One cross-county rule on one partition of the city's payments."""
+    return rule_runner.run_partition(plan.exchange_dir, registry, rule_key, bucket)
+
+
+@task(name="city-database", cache_policy=NO_CACHE)
+def city_database(plan: CityPlan, db: Database) -> bool:
+    """The city database from the counties' exchange; whether the inputs had tip-offs."""
+    with db.connect() as con:
+        return city.build_city_database(con, plan.exchange_dir)
+
+
+@task(name="city-wide-rules", cache_policy=NO_CACHE)
+def city_wide_rules(db: Database, registry: Registry) -> list[str]:
+    """The rules that compare a person's payments (P02, E05), on the whole city."""
+    with db.connect() as con:
+        return [r.key for r in rule_runner.run_city_wide_rules(con, registry)]
+
+
+@task(name="assemble-city", cache_policy=NO_CACHE)
+def assemble_city(plan: CityPlan, db: Database, city_wide: list[Rule]) -> int:
+    """Every county's clues plus the cross-county and city-wide ones."""
+    with db.connect() as con:
+        return city.assemble_city_clues(con, plan.exchange_dir, city_wide)
+
+
+@task(name="rank-counties", cache_policy=NO_CACHE)
+def rank_counties(db: Database) -> dict:
+    """The county ranking (测评排名) and the city's totals."""
+    with db.connect() as con:
+        return city.rank_counties(con)
+
+
+@task(name="emit-city", cache_policy=NO_CACHE)
+def emit_city(plan: CityPlan, manifest: dict, settings: RunOptions, rule_ids: list[str]) -> str:
+    """Write the city outputs to OUT/city/."""
+    return str(city.emit_city(plan, manifest, rule_ids=rule_ids, mask=settings.mask,
+                              keep_database=settings.keep_database, history=settings.history))

@@ -1,7 +1,7 @@
 """The city run (市县联动): every county as a county run, then the cross-county rules and the city list.
 
-Counties never share a process's memory: each county run writes its normalised payments to an
-exchange folder as Parquet, cut into partitions by a hash of id_number and of bank_account, plus
+The order is the city flow's (flows/city.py); these are its library functions. Counties never share
+a process's memory: each county run writes its normalised payments to an exchange folder as Parquet, cut into partitions by a hash of id_number and of bank_account, plus
 its clues, hits, scores, quarantine and recipients. A cross-county rule then runs on one partition
 at a time (all counties' rows for those people or accounts), and the city database assembles the
 city outputs from the exchange. Source paths and row keys are made city-wide on export: paths
@@ -17,15 +17,15 @@ from pathlib import Path
 
 import duckdb
 
-from checks.registry import Registry
 from fundwatch.db import connect, run_sql, sql_literal
-from fundwatch.emit import publish, write_csvs, write_manifest, write_masked_clues_csv
-from fundwatch.ingest import discover
+from fundwatch.emit import BOM, publish, write_csvs, write_management_csv, write_manifest, write_masked_clues_csv
+from fundwatch.identity_links import summaries
+from fundwatch.ingest import RunInputs
 from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
-from fundwatch.rules import ASSEMBLY_TABLES, run_rule, write_catalogue
-from fundwatch.summary import clue_summary, final_rule_counts
-from fundwatch.run import RunOptions, now_iso, options_for_manifest, versions
+from fundwatch.provenance import now_iso, versions
+from fundwatch.rules import ASSEMBLY_TABLES
+from fundwatch.summary import clue_summary, final_rule_counts, run_summary
 
 ROW_KEY_COUNTY_FACTOR = 10**14
 REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment", "staff")
@@ -58,11 +58,25 @@ class CityPlan:
     def ordinal(self, county: str) -> int:
         return self.counties.index(county) + 1
 
+    def exchange(self, county: str) -> ExchangeTarget:
+        return ExchangeTarget(self.exchange_dir, county, self.ordinal(county), self.partitions)
 
-def plan_city(input_dir: Path, out_dir: Path, partitions: int, force: bool = False) -> CityPlan:
+
+@dataclass(frozen=True)
+class ExchangeTarget:
+    """Where a county run inside a city run leaves its data for the cross-county rules."""
+
+    directory: Path
+    county: str
+    ordinal: int
+    partitions: int
+
+
+def plan_city(inputs: RunInputs, out_dir: Path, partitions: int, force: bool = False) -> CityPlan:
+    """The city run's folders, from the inputs found (fundwatch.ingest.discover on the city folder)."""
     from fundwatch.emit import check_replaceable, refuse_or_keep_changed
 
-    inputs = discover(Path(input_dir))
+    input_dir = inputs.root
     if inputs.kind != "city":
         raise ValueError(f"{input_dir} holds no 6-digit county folders: run it as a county")
     out_dir = Path(out_dir).resolve()
@@ -76,16 +90,16 @@ def plan_city(input_dir: Path, out_dir: Path, partitions: int, force: bool = Fal
     return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), partitions, kept)
 
 
-
 def city_path_sql(column: str, county: str) -> str:
     """A county-relative source path made relative to the city folder ('../reference/x' -> 'reference/x')."""
     return (f"case when {column} like '../%' then substr({column}, 4) "
             f"else '{county}/' || {column} end")
 
 
-def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: str, ordinal: int,
-                  partitions: int) -> None:
+def export_county(con: duckdb.DuckDBPyConnection, exchange: ExchangeTarget) -> dict:
     """Write one county's payments (partitioned twice) and its results to the exchange folder."""
+    exchange_dir, county, ordinal, partitions = Path(exchange.directory), exchange.county, exchange.ordinal, \
+        exchange.partitions
     key = f"row_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR}"
     payments = (f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
                 "from payments")
@@ -122,31 +136,12 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange_dir: Path, county: st
         from fundwatch.tipoffs import export_tipoffs
 
         export_tipoffs(con, reference, city_path_sql("source_file", county))
+    return {"exchange": str(exchange_dir)}
 
 
 def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
     pattern = "*" if bucket is None else f"bucket={bucket}"
     return sorted(glob.glob(str(exchange_dir / f"by_{column}" / "*" / pattern / "*.parquet")))
-
-
-def run_partition(exchange_dir: Path, registry: Registry, rule_key: str, bucket: int) -> int:
-    """Run one city rule on one partition; its hits go to exchange/hits/<rule>/bucket=<n>.parquet."""
-    rule = registry.rule(rule_key)
-    files = partition_files(exchange_dir, rule.partition, bucket)
-    if not files:
-        return 0
-    target = exchange_dir / "hits" / rule.key
-    target.mkdir(parents=True, exist_ok=True)
-    with connect(":memory:") as con:
-        file_list = "[" + ", ".join(sql_literal(Path(f)) for f in files) + "]"
-        con.execute(f"create view payments as select * from read_parquet({file_list}, hive_partitioning = false)")
-        create_paid_payments(con)
-        statement, parameters = rule.statement(registry.parameters)
-        run_sql(con, f"rule {rule.key} partition {bucket}", statement, parameters)
-        run_sql(con, f"writing {rule.key} hits",
-                f"copy (select '{rule.key}' as rule_key, '{rule.id}' as rule_id, * from {rule.hits_table}) "
-                f"to {sql_literal(target / f'bucket={bucket}.parquet')} (format parquet)")
-        return con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
 
 
 def _county_parquet(exchange_dir: Path, name: str) -> list[str]:
@@ -160,97 +155,79 @@ def _union_view(con, name: str, files: list[str], empty_like: str) -> None:
         con.execute(f"create or replace table {name} as {empty_like}")
 
 
-def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list:
-    """The county rules that compare a person's payments, run on the whole city's payments (CLUES.md:
-    city runs see the city). Their clues replace the counties' clues of the same rules in the city list."""
-    rules = [r for r in registry.for_scope("county") if r.city_wide]
-    from fundwatch.linkage import link_for_rules
-
-    link_for_rules(con, rules)  # identity resolution across the counties (一人多号 is often two counties)
-    for rule in rules:
-        outcome = run_rule(con, registry, rule)
-        if outcome.status == "skipped":
-            run_sql(con, f"rule {rule.key}", f"create or replace table {rule.hits_table} as select null::varchar as "
-                    "subject_key, null::bigint as payment_key, null::boolean as improper, null::varchar as evidence "
-                    "where false")
-    return rules
-
-
 def city_scope(plan: CityPlan) -> str:
     return "city:" + ";".join(plan.counties)
 
 
-def assemble_city(plan: CityPlan, registry: Registry, history: str | None = None) -> dict:
-    """The city database: county results plus the cross-county clues, and the county ranking."""
-    exchange = plan.exchange_dir
-    with connect(plan.database) as con:
-        run_sql(con, "schema", sql_file("schema.sql"))
-        write_catalogue(con, registry)
-        payment_files = partition_files(exchange, "id_number")
-        if payment_files:
-            con.execute("insert into payments by name select * "
-                        "from read_parquet(?, hive_partitioning = false)", [payment_files])
-        con.execute("insert into recipients by name select * from read_parquet(?)",
-                    [_county_parquet(exchange, "recipients")])
-        con.execute("insert into operations by name select * from read_parquet(?)",
-                    [_county_parquet(exchange, "operations")])
-        # a reference file is loaded by every county: its rows are listed once
-        con.execute("insert into quarantine by name select distinct * from read_parquet(?)",
-                    [_county_parquet(exchange, "quarantine")])
-        for table in REFERENCE_TABLES:
-            con.execute(f"insert into {table} by name select * from read_parquet(?)",
-                        [str(exchange / "reference" / f"{table}.parquet")])
-        from fundwatch.tipoffs import import_tipoffs, verify_tipoffs
+def build_city_database(con: duckdb.DuckDBPyConnection, exchange_dir: Path) -> bool:
+    """The city database from the exchange: every county's payments, recipients, operations and
+    quarantine, the reference lists, the tip-offs. Returns whether the inputs had tip-offs."""
+    run_sql(con, "schema", sql_file("schema.sql"))
+    payment_files = partition_files(exchange_dir, "id_number")
+    if payment_files:
+        con.execute("insert into payments by name select * "
+                    "from read_parquet(?, hive_partitioning = false)", [payment_files])
+    con.execute("insert into recipients by name select * from read_parquet(?)",
+                [_county_parquet(exchange_dir, "recipients")])
+    con.execute("insert into operations by name select * from read_parquet(?)",
+                [_county_parquet(exchange_dir, "operations")])
+    # a reference file is loaded by every county: its rows are listed once
+    con.execute("insert into quarantine by name select distinct * from read_parquet(?)",
+                [_county_parquet(exchange_dir, "quarantine")])
+    for table in REFERENCE_TABLES:
+        con.execute(f"insert into {table} by name select * from read_parquet(?)",
+                    [str(exchange_dir / "reference" / f"{table}.parquet")])
+    from fundwatch.tipoffs import import_tipoffs
 
-        tipoffs_given = import_tipoffs(con, exchange / "reference")
-        create_paid_payments(con)
-        city_wide = run_city_wide_rules(con, registry)
-        _union_view(con, "scores", _county_parquet(exchange, "scores"),
-                    "select null::varchar as id_number, null::varchar as person_id, null::varchar as region_code, "
-                    "null::double as score, null::varchar as top_features where false")
-        city_hits = sorted(glob.glob(str(exchange / "hits" / "*" / "*.parquet")))
-        hits_columns = ("select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
-                        "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
-        _union_view(con, "city_hits", city_hits, hits_columns)
-        for rule in city_wide:
-            con.execute(f"insert into city_hits select '{rule.key}', '{rule.id}', subject_key, payment_key, improper, "
-                        f"evidence from {rule.hits_table}")
-        replaced = [r.id for r in city_wide]
-        _union_view(con, "county_hits", _county_parquet(exchange, "clue_hits"), hits_columns)
-        con.execute("delete from county_hits where list_contains(?, rule_id)", [replaced])
-        con.execute("create or replace view clue_hits as select * from city_hits")
-        for table in ASSEMBLY_TABLES:
-            body = sql_file(f"clues/{table}.sql")
-            run_sql(con, f"building city {table}", f"create or replace table {table} as\n{body}",
-                    {"county": ""} if "$county" in body else None)
-        con.execute("drop table clue_evidence_rows")
-        city_clues = con.execute("select count(*) from clues").fetchone()[0]
-        con.execute("insert into clues by name select * from read_parquet(?) where not list_contains(?, rule_id)",
-                    [_county_parquet(exchange, "clues"), replaced])
-        con.execute("insert into clue_evidence by name select e.* from read_parquet(?) as e "
-                    "where not list_contains(?, split_part(e.clue_id, '-', 1))",
-                    [_county_parquet(exchange, "clue_evidence"), replaced])
-        con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
-        history_summary = None
-        if history:
-            from fundwatch.history import apply_history
+    tipoffs_given = import_tipoffs(con, exchange_dir / "reference")
+    create_paid_payments(con)
+    return tipoffs_given
 
-            history_summary = apply_history(con, Path(history), city_scope(plan))
-        verify_tipoffs(con, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
-        from fundwatch.management import build_management, rules_available
 
-        management = build_management(con, rules_available(con, registry))
-        run_sql(con, "county ranking", "create or replace table county_ranking as\n"
-                + sql_file("clues/county_ranking.sql"))
-        from fundwatch.history import rank_counties_on_verified_results
+HITS_COLUMNS = ("select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
+                "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
 
-        rank_counties_on_verified_results(con)
-        summary = clue_summary(con)
-        from fundwatch.linkage import summaries
 
-        linkage = summaries(con)
-    return {**summary, "cross_county_clues": city_clues, "linkage": linkage, "history": history_summary,
-            "ranking": summary["per_county"], "management": management}
+def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, city_wide: list) -> int:
+    """The city list: the cross-county rules' hits (exchange/hits/) and the city-wide rules' (their
+    hits_<rule> tables, run on the city database) assembled into clues, then every county's clues of
+    the other rules. `city_wide` are those rules (key, id, hits_table). Returns the clues assembled here."""
+    _union_view(con, "scores", _county_parquet(exchange_dir, "scores"),
+                "select null::varchar as id_number, null::varchar as person_id, null::varchar as region_code, "
+                "null::double as score, null::varchar as top_features where false")
+    city_hits = sorted(glob.glob(str(exchange_dir / "hits" / "*" / "*.parquet")))
+    _union_view(con, "city_hits", city_hits, HITS_COLUMNS)
+    for rule in city_wide:
+        con.execute(f"insert into city_hits select '{rule.key}', '{rule.id}', subject_key, payment_key, improper, "
+                    f"evidence from {rule.hits_table}")
+    replaced = [r.id for r in city_wide]
+    _union_view(con, "county_hits", _county_parquet(exchange_dir, "clue_hits"), HITS_COLUMNS)
+    con.execute("delete from county_hits where list_contains(?, rule_id)", [replaced])
+    con.execute("create or replace view clue_hits as select * from city_hits")
+    for table in ASSEMBLY_TABLES:
+        body = sql_file(f"clues/{table}.sql")
+        run_sql(con, f"building city {table}", f"create or replace table {table} as\n{body}",
+                {"county": ""} if "$county" in body else None)
+    con.execute("drop table clue_evidence_rows")
+    city_clues = con.execute("select count(*) from clues").fetchone()[0]
+    con.execute("insert into clues by name select * from read_parquet(?) where not list_contains(?, rule_id)",
+                [_county_parquet(exchange_dir, "clues"), replaced])
+    con.execute("insert into clue_evidence by name select e.* from read_parquet(?) as e "
+                "where not list_contains(?, split_part(e.clue_id, '-', 1))",
+                [_county_parquet(exchange_dir, "clue_evidence"), replaced])
+    con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
+    return city_clues
+
+
+def rank_counties(con: duckdb.DuckDBPyConnection) -> dict:
+    """county_ranking (测评排名), on verified results once the history holds verdicts; returns the city's
+    totals (fundwatch.summary) and the identity-resolution summaries."""
+    run_sql(con, "county ranking", "create or replace table county_ranking as\n"
+            + sql_file("clues/county_ranking.sql"))
+    from fundwatch.history import rank_counties_on_verified_results
+
+    rank_counties_on_verified_results(con)
+    return {**clue_summary(con), "linkage": summaries(con)}
 
 
 RANKING_HEADERS = [
@@ -265,8 +242,6 @@ MONEY_COLUMNS = ("improper_amount", "exposure_amount", "amount_per_10k", "late_s
 
 
 def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: list[str]) -> None:
-    from fundwatch.emit import BOM
-
     columns = [f"printf('%.2f', {c}) as \"{h}\"" if c in MONEY_COLUMNS else f'{c} as "{h}"' for c, h in RANKING_HEADERS]
     columns += [f'coalesce(rule_clues[\'{r}\'], 0) as "{r}"' for r in rule_ids]
     from fundwatch.history import ranking_columns
@@ -280,39 +255,37 @@ def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: li
     plain.unlink()
 
 
-def emit_city(plan: CityPlan, options: RunOptions, manifest: dict) -> Path:
+def emit_city(plan: CityPlan, manifest: dict, *, rule_ids: list[str], mask: bool, keep_database: bool,
+              history: str | None) -> Path:
+    """Write the city outputs (county_ranking.csv with a column per rule of `rule_ids`) and publish OUT/city/."""
+    from fundwatch.matches import write_identity_outputs
     from fundwatch.report import write_report
+    from fundwatch.run import verification_manifest, write_verification_outputs
     from fundwatch.workbook import write_workbook
 
     out = plan.staging_dir
     shutil.rmtree(plan.exchange_dir, ignore_errors=True)
-    rule_ids = list(dict.fromkeys(r.id for r in options.registry().rules))
     with connect(plan.database) as con:
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
         counts = write_csvs(con, out)
-        from fundwatch.matches import write_identity_outputs
-
-        counts.update(write_identity_outputs(con, out, options.mask))
-        from fundwatch.run import verification_manifest, write_verification_outputs
-
-        counts.update(write_verification_outputs(con, out, options.mask))
+        counts.update(write_identity_outputs(con, out, mask))
+        counts.update(write_verification_outputs(con, out, mask))
         if (manifest.get("management") or {}).get("written"):
-            from fundwatch.emit import write_management_csv
-
             counts["management.csv"] = write_management_csv(con, out)
         write_ranking_csv(con, out / "county_ranking.csv", rule_ids)
         manifest = {**manifest, **verification_manifest(con), "outputs": counts, "finished_at": now_iso()}
-        write_workbook(con, out / "clues.xlsx", manifest)
-        write_report(con, out / "report.html", manifest)
-        if options.mask:
+        summary = run_summary(con, manifest)  # what the workbooks and the report show, counted once
+        write_workbook(con, out / "clues.xlsx", manifest, summary=summary)
+        write_report(con, out / "report.html", manifest, summary=summary)
+        if mask:
             counts["clues_masked.csv"] = write_masked_clues_csv(con, out / "clues_masked.csv")
-            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True)
-        if options.history:
+            write_workbook(con, out / "clues_masked.xlsx", manifest, mask=True, summary=summary)
+        if history:
             from fundwatch.history import record_run
 
-            record_run(con, Path(options.history), city_scope(plan), manifest["started_at"], plan.out_dir / CITY_FOLDER)
+            record_run(con, Path(history), city_scope(plan), manifest["started_at"], plan.out_dir / CITY_FOLDER)
     write_manifest(manifest, out)
-    if not options.keep_database:
+    if not keep_database:
         plan.database.unlink()
     publish(out, plan.out_dir / CITY_FOLDER)
     return plan.out_dir / CITY_FOLDER
@@ -343,8 +316,9 @@ def county_rule_summary(county_results: list[dict]) -> list[dict]:
     return rules
 
 
-def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict], city_rules: list[dict],
+def city_manifest(plan: CityPlan, parameters: dict, county_results: list[dict], city_rules: list[dict],
                   assembled: dict, started_at: str, seconds: dict) -> dict:
+    """The city's manifest.json; `parameters` are the run's settings as recorded (flows.settings)."""
     inputs = []
     for result in county_results:
         for f in result["inputs"]:
@@ -364,7 +338,7 @@ def city_manifest(plan: CityPlan, options: RunOptions, county_results: list[dict
         "county_ranking": assembled["ranking"],
         "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],
                                    "stage_seconds": r["stage_seconds"]} for r in county_results},
-        "parameters": {**options_for_manifest(options), "partitions": plan.partitions},
+        "parameters": {**parameters, "partitions": plan.partitions},
         "versions": versions(),
         "stage_seconds": seconds,
         "started_at": started_at,

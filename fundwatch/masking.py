@@ -10,7 +10,7 @@ import re
 
 import duckdb
 
-from fundwatch.emit import CLUE_COLUMNS, SEVERITY_ORDER
+from fundwatch.clue_columns import CLUE_COLUMNS, SEVERITY_ORDER
 
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 _LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{12,}(?![0-9A-Za-z])")

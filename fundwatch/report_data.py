@@ -64,7 +64,7 @@ def _scalar(con, sql: str, default=0):
 
 def _feature_labels(names: list[str]) -> list[str]:
     try:
-        from models.features import FEATURES
+        from fundwatch.features import FEATURES
     except ImportError:
         return names
     labels = {f.name: f.label for f in FEATURES}

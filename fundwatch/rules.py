@@ -1,16 +1,21 @@
-"""Running the rules of the registry against a run's database and assembling their clues."""
+"""What a rule needs from a run's database: whether its tables and columns hold data, why it is
+skipped when they do not, and what part of it could not be checked.
+
+The rules themselves (checks/rules.toml, checks.registry) are run by checks.rule_runner; this
+module knows a rule only by what it requires, so the library (the identity-resolution stage, the
+management findings) can ask the same question without the registry.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import duckdb
 
-from checks.registry import Registry, Rule
-from fundwatch.db import columns_with_values, run_sql, table_exists
+from fundwatch.db import columns_with_values, table_exists
 from fundwatch.ingest import table_specs
-from fundwatch.paths import sql_file
 
 TABLE_TITLES = {
     "deaths": "死亡人员信息",
@@ -25,21 +30,53 @@ TABLE_TITLES = {
 }
 
 
-ASSEMBLY_TABLES = ("clue_evidence_rows", "clues", "clue_evidence")
+ASSEMBLY_TABLES = ("clue_evidence_rows", "clues", "clue_evidence")  # sql/clues/, built in this order
+
+# rule_catalogue: the run's rules as checks.rule_runner.write_catalogue records them (position: catalogue order)
+CATALOGUE_COLUMNS = (("rule_key", "varchar"), ("rule_id", "varchar"), ("title", "varchar"), ("severity", "varchar"),
+                     ("subject", "varchar"), ("scope", "varchar"), ("policy", "varchar"), ("suggestion", "varchar"),
+                     ("amount_kind", "varchar"), ("checks", "varchar"), ("amount_basis", "varchar"),
+                     ("parameters", "varchar"), ("position", "integer"))
 
 
-@dataclass
-class RuleOutcome:
-    rule_id: str
-    status: str  # "run" or "skipped"
-    reason: str = ""
-    clues: int = 0
-    seconds: float = 0.0
-    key: str = ""
+@dataclass(frozen=True)
+class CatalogueRule:
+    """A rule as the run's database records it (rule_catalogue): its words rendered for the run's parameters."""
 
-    def as_manifest(self) -> dict:
-        return {"rule_id": self.rule_id, "rule_key": self.key or self.rule_id, "status": self.status,
-                "reason": self.reason, "clues": self.clues, "seconds": round(self.seconds, 3)}
+    key: str
+    id: str
+    title: str
+    severity: str
+    subject: str
+    scope: str
+    policy: str
+    suggestion: str
+    amount_kind: str
+    checks: str = ""
+    amount_basis: str = ""
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    rules: tuple[CatalogueRule, ...]
+
+
+def read_catalogue(con: duckdb.DuckDBPyConnection) -> Catalogue:
+    """The run's rule catalogue from its database, in catalogue order (empty before the rules ran)."""
+    if not table_exists(con, "rule_catalogue"):
+        return Catalogue(())
+    names = [c for c, _ in CATALOGUE_COLUMNS if c != "position"]
+    rows = con.execute(f"select {', '.join(names)} from rule_catalogue order by position").fetchall()
+    return Catalogue(tuple(CatalogueRule(*row[:-1], parameters=json.loads(row[-1] or "{}")) for row in rows))
+
+
+class Requirements(Protocol):
+    """What skip_reason and partial_notes read of a rule (checks.registry.Rule has it)."""
+
+    requires: tuple[str, ...]
+    requires_columns: tuple[str, ...]
+    partial_requires: dict
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -54,7 +91,7 @@ def _available(con: duckdb.DuckDBPyConnection, requirement: str) -> bool:
     return not column or column in columns_with_values(con, table)
 
 
-def skip_reason(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
+def skip_reason(con: duckdb.DuckDBPyConnection, rule: Requirements) -> str:
     """Why a rule cannot run on this database, or "" when it can."""
     for table in rule.requires:
         if not _available(con, table):
@@ -66,7 +103,7 @@ def skip_reason(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
     return ""
 
 
-def partial_notes(con: duckdb.DuckDBPyConnection, rule: Rule) -> str:
+def partial_notes(con: duckdb.DuckDBPyConnection, rule: Requirements) -> str:
     """What part of a rule could not be checked on this database: missing optional inputs, and files of a
     table that lack a column the rule needs (their rows are not checked by it)."""
     notes = [note for requirement, note in rule.partial_requires.items() if not _available(con, requirement)]
@@ -92,58 +129,3 @@ def files_lacking_column(con: duckdb.DuckDBPyConnection, table: str, column: str
         "select distinct source_file from input_columns where table_name = $table "
         "except select source_file from input_columns where table_name = $table and column_name = $column "
         "order by 1", {"table": table, "column": column}).fetchall()]
-
-
-def run_rule(con: duckdb.DuckDBPyConnection, registry: Registry, rule: Rule) -> RuleOutcome:
-    reason = skip_reason(con, rule)
-    if reason:
-        run_sql(con, f"rule {rule.id}", f"drop table if exists {rule.hits_table}")
-        return RuleOutcome(rule.id, "skipped", reason, key=rule.key)
-    started = time.perf_counter()
-    if rule.linkage:
-        from fundwatch.linkage import link_purposes, linked_purposes
-
-        if rule.linkage not in linked_purposes(con):  # the linkage stage normally did it already
-            link_purposes(con, [rule.linkage])
-    statement, parameters = rule.statement(registry.parameters)
-    run_sql(con, f"rule {rule.id}", statement, parameters)
-    clues = con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
-    return RuleOutcome(rule.id, "run", partial_notes(con, rule), clues, time.perf_counter() - started, rule.key)
-
-
-def refresh_hits_view(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
-    """clue_hits: every rule's hits so far, with rule_id; M01 reads it to leave explained people out."""
-    parts = [
-        f"select '{r.key}' as rule_key, '{r.id}' as rule_id, subject_key, payment_key, improper, evidence "
-        f"from {r.hits_table}"
-        for r in registry.rules
-        if table_exists(con, r.hits_table)
-    ]
-    if not parts:
-        parts = ["select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
-                 "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false"]
-    run_sql(con, "clue_hits view", "create or replace view clue_hits as " + " union all ".join(parts))
-
-
-def write_catalogue(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
-    con.execute("create or replace table rule_catalogue (rule_key varchar, rule_id varchar, title varchar, "
-                "severity varchar, subject varchar, scope varchar, policy varchar, suggestion varchar, "
-                "amount_kind varchar)")
-    con.executemany(
-        "insert into rule_catalogue values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[r.key, r.id, r.title, r.severity, r.subject, r.scope, r.policy, r.suggestion, r.amount_kind]
-         for r in registry.rules],
-    )
-
-
-def assemble_clues(con: duckdb.DuckDBPyConnection, registry: Registry, county: str) -> int:
-    """Build the clues and clue_evidence tables from every rule's hits."""
-    refresh_hits_view(con, registry)
-    write_catalogue(con, registry)
-    parameters = {"county": county}
-    for table in ASSEMBLY_TABLES:
-        body = sql_file(f"clues/{table}.sql")
-        used = {k: v for k, v in parameters.items() if f"${k}" in body}
-        run_sql(con, f"building {table}", f"create or replace table {table} as\n{body}", used)
-    con.execute("drop table clue_evidence_rows")
-    return con.execute("select count(*) from clues").fetchone()[0]

@@ -199,12 +199,12 @@ class RunSummary:
         return sum(failed for _, _, _, failed in self.validation_tables)
 
 
-def run_registry(manifest: dict):
-    """The run's rule catalogue (sql/rules/*.toml) with the parameters the run used (manifest), so each
-    rule's words state the run's thresholds."""
-    from checks.registry import load_registry
+def run_registry(con: duckdb.DuckDBPyConnection):
+    """The run's rule catalogue (sql/rules/*.toml) as its database records it (rule_catalogue), rendered
+    with the parameters the run used, so each rule's words state the run's thresholds."""
+    from fundwatch.rules import read_catalogue
 
-    return load_registry(overrides=(manifest.get("parameters") or {}).get("rules") or {})
+    return read_catalogue(con)
 
 
 def run_summary(con: duckdb.DuckDBPyConnection, manifest: dict, registry=None) -> RunSummary:
@@ -214,7 +214,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, manifest: dict, registry=None) -
     def title_of(table) -> str:
         return TABLE_TITLES.get(table, table or "")
 
-    registry = registry or run_registry(manifest)
+    registry = registry or run_registry(con)
     declared = {}
     for r in registry.rules:  # a rule with a county and a city entry (A01): one row, the county entry's words
         if r.id not in declared or declared[r.id].scope == "city":

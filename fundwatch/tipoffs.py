@@ -2,7 +2,7 @@
 tipoffs.csv (信访核查表, CLUES.md).
 
 A run whose inputs hold reference/tipoffs.csv (INPUT.md) matches every tip-off with the identity
-resolution of D02 (``fundwatch.linkage.match_tipoffs``: the name or its pinyin, and the full number,
+resolution of D02 (``models.linkage.match_tipoffs``: the name or its pinyin, and the full number,
 or every digit a partial number shows and the county), resolves it to one person or says why it
 cannot (sql/tipoffs/tipoff_persons.sql), lists the clues about that person, raises the person's
 clues one 风险等级 with the 信访编号 in 疑点描述 (sql/tipoffs/raise_clues.sql), and describes what
@@ -45,23 +45,28 @@ def tipoffs_given(con: duckdb.DuckDBPyConnection) -> bool:
         "select exists (select 1 from input_columns where table_name = 'tipoffs')").fetchone()[0]
 
 
-def verify_tipoffs(con: duckdb.DuckDBPyConnection, given: bool | None = None) -> dict:
-    """Match the tip-offs, raise the clues about the people they name, build tipoff_report.
-
-    Runs after the clue list is final (assembly, and the history's held-back clues removed). Returns
-    the manifest summary; {"given": False} when the inputs have no tip-off file.
-    """
+def prepare_tipoffs(con: duckdb.DuckDBPyConnection, given: bool | None = None) -> bool:
+    """Clear an earlier verification's tables and, when the inputs have a tip-off file, build
+    tipoff_input, which models.linkage.match_tipoffs matches to recipients. Returns whether they have one."""
     if given is None:
         given = tipoffs_given(con)
     for table in ("tipoff_report", "tipoff_clues", "tipoff_persons"):
         con.execute(f"drop table if exists {table}")
+    if given:
+        run_sql(con, "tip-off input", "create or replace table tipoff_input as\n" + sql_file("tipoffs/tipoff_input.sql"))
+    return given
+
+
+def verify_tipoffs(con: duckdb.DuckDBPyConnection, given: bool) -> dict:
+    """Resolve each matched tip-off to one person, raise the clues about the people they name, build tipoff_report.
+
+    Runs after the clue list is final (assembly, and the history's held-back clues removed) and after
+    prepare_tipoffs and match_tipoffs (tipoff_matches). Returns the manifest summary; {"given": False}
+    when the inputs have no tip-off file.
+    """
     if not given:
         return {"given": False}
-    from fundwatch.linkage import match_tipoffs
-
     settings = config()["tipoffs"]
-    run_sql(con, "tip-off input", "create or replace table tipoff_input as\n" + sql_file("tipoffs/tipoff_input.sql"))
-    match_tipoffs(con, "tipoff_input")
     run_sql(con, "tip-off persons", "create or replace table tipoff_persons as\n"
             + sql_file("tipoffs/tipoff_persons.sql"),
             {"min_digits_beyond_address": int(settings["min_digits_beyond_address"])})

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.features import FEATURES, FeatureMatrix
+from fundwatch.features import FEATURES
+from models.features import FeatureMatrix
 
 MIN_RECIPIENTS = 2
 NEUTRAL_SCORE = 0.5  # the score of a point as easy to isolate as an average one

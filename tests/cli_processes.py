@@ -31,7 +31,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")   # what flows.cli sets for a run without -v
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-import flows.cli, flows.county, fundwatch.run, fundwatch.emit, fundwatch.load, fundwatch.db
+import flows.cli, flows.county, checks.rule_runner, fundwatch.run, fundwatch.emit, fundwatch.load, fundwatch.db
 
 def wait_here(marker, release):
     with open(marker, "w") as fh:
@@ -60,7 +60,7 @@ POINTS = {
     # load: every file read and typed, DuckDB connection open, before reconciliation
     "load": lambda m, r: around(fundwatch.load, "reconcile", m, r),
     # rules: before the second county rule, the database between two writes
-    "rules": lambda m, r: around(fundwatch.run, "rule_stage", m, r, nth=2),
+    "rules": lambda m, r: around(checks.rule_runner, "apply_rule", m, r, nth=2),
     # emit: every output file written in the staging folder, before publish
     "emit": lambda m, r: around(fundwatch.run, "publish", m, r),
     # publish: new and old folders swapped, the old one not yet removed
@@ -83,7 +83,7 @@ POINTS["publish-fallback"] = fallback_publish
 
 def in_query(marker, release):
     """Before the second rule, run a DuckDB statement that takes minutes (an interrupt must stop it)."""
-    original = fundwatch.run.rule_stage
+    original = checks.rule_runner.apply_rule
     calls = [0]
     def wrapper(*args, **kwargs):
         calls[0] += 1
@@ -93,7 +93,7 @@ def in_query(marker, release):
                     fh.write(str(os.getpid()))
                 con.execute("select count(*) from range(1000000000000) t(x) where x % 7 = 3").fetchall()
         return original(*args, **kwargs)
-    fundwatch.run.rule_stage = wrapper
+    checks.rule_runner.apply_rule = wrapper
 
 POINTS["in-query"] = in_query
 

@@ -48,9 +48,10 @@ def synthetic_city(prefect_harness, tmp_path_factory):
     """One city run on the synthetic ground truth, shared by every test that reads a whole city's outputs
     (run once: the most expensive path of the suite). Returns (root, result): root/in and root/out."""
     from flows.city import city_run
+    from flows.settings import RunOptions
     from fundwatch.synth import synth
 
     root = tmp_path_factory.mktemp("synthetic-city")
     synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    result = city_run(str(root / "in"), str(root / "out"), run_validation=False, partitions=4)
+    result = city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
     return root, result

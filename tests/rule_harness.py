@@ -1,15 +1,17 @@
-"""Running real rules on hand-made exports: load through the real loader, run, assemble, read clues."""
+"""Running real rules on hand-made exports: load through the real loader, link, run, assemble, read clues
+(the county flow's stages, on one connection)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from checks.registry import load_registry
+from checks.rule_runner import assemble_clues, run_rule, write_catalogue
 from fundwatch.db import connect
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
-from fundwatch.rules import assemble_clues, run_rule, write_catalogue
-from fundwatch.scoring import score_recipients
+from models.linkage import link_for_rules
+from models.scoring import score_recipients
 from tests.builders import COUNTY, write_county
 
 
@@ -21,6 +23,7 @@ def clues_for(tmp_path: Path, payments: list[dict], recipients: list[dict], rule
     with connect(tmp_path / "run.duckdb") as con:
         load_inputs(con, discover(county), tmp_path)
         write_catalogue(con, registry)
+        link_for_rules(con, [registry.rule(r) for r in rules])  # D02, P04: identity_links before the rules
         outcomes = {r: run_rule(con, registry, registry.rule(r)) for r in rules}
         score_recipients(con, seed=0)
         assemble_clues(con, registry, COUNTY)

@@ -6,10 +6,10 @@ import re
 import pytest
 
 from flows.city import city_run
-from fundwatch import run
-from fundwatch.run import RunOptions
+from flows.settings import RunOptions
 from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
 from tests.contract import assert_outputs_pass_contract, read_csv
+from tests.runs import run_flow
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 OUTPUT_FILES = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv")
@@ -73,8 +73,7 @@ def test_city_list_holds_every_county_clue_plus_cross_county_ones(city):
 
 def test_county_outputs_equal_a_separate_county_run(city, tmp_path):
     root, _ = city
-    paths, _ = run.prepare(root / "in" / "330105", tmp_path / "alone")
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(root / "in" / "330105", tmp_path / "alone", RunOptions(validate=False))
     for name in OUTPUT_FILES:
         assert (tmp_path / "alone" / name).read_bytes() == (root / "out" / "330105" / name).read_bytes(), name
 
@@ -133,7 +132,7 @@ def small_city(prefect_harness, tmp_path_factory):
     write_csv(root / "330105" / "payments.csv", PAYMENT_HEADERS, county_b)
     write_csv(root / "330105" / "recipients.csv", RECIPIENT_HEADERS,
               [p.recipient(region_code="330105") for p in (b1, Person(20))])
-    city_run(str(root), str(tmp_path / "out"), run_validation=False, partitions=2)
+    city_run(str(root), str(tmp_path / "out"), RunOptions(validate=False, partitions=2))
     return tmp_path
 
 
@@ -151,7 +150,7 @@ def test_dask_run_equals_local_run(small_city):
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         flow = city_run.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
-        flow(str(small_city / "in"), str(small_city / "dask"), run_validation=False, partitions=2)
+        flow(str(small_city / "in"), str(small_city / "dask"), RunOptions(validate=False, partitions=2))
     for folder in ("city", "330102", "330105"):
         for name in OUTPUT_FILES:
             local = (small_city / "out" / folder / name).read_bytes()

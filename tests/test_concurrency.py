@@ -15,9 +15,9 @@ import time
 import pytest
 
 from fundwatch import locking, run
-from fundwatch.run import RunOptions
 from tests.cli_processes import ROOT, shared_zygote
 from tests.contract import assert_outputs_pass_contract
+from tests.runs import run_flow, run_prepared
 from tests.test_crash_safety import partials, small_county, snapshot
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -31,11 +31,10 @@ def cli(prefect_harness, tmp_path_factory):
 def test_second_run_on_the_same_output_folder_is_refused(cli, tmp_path):
     county = small_county(tmp_path)
     out = tmp_path / "out"
-    paths, _ = run.prepare(county, out)
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(county, out)
     before = snapshot(out)
 
-    paths, _ = run.prepare(county, out)  # this process starts a run on `out` and holds its lock
+    paths = run.prepare(county, out)  # this process starts a run on `out` and holds its lock
     second = cli.run(["run", county, "--out", out, "--no-validate"], cwd=tmp_path)  # a real `fundwatch run`
     assert second.wait() == 2
     assert second.err().strip() == (f"error: output folder {out} is in use by another fundwatch run "
@@ -43,7 +42,7 @@ def test_second_run_on_the_same_output_folder_is_refused(cli, tmp_path):
     # the refused run touched nothing: no staging folder of its own, the old output as it was
     assert partials(out) == [paths.staging_dir] and snapshot(out) == before
 
-    run.run_county(paths, RunOptions(validate=False))  # the first run goes on undisturbed
+    run_prepared(paths)  # the first run goes on undisturbed
     assert_outputs_pass_contract(out)
     assert snapshot(out) != before and partials(out) == [] and not locking.lock_path(out).exists()
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from fundwatch import emit, locking, run
-from fundwatch.run import RunOptions
 from tests.builders import Person, write_county
 from tests.cli_processes import shared_zygote
 from tests.contract import assert_outputs_pass_contract
+from tests.runs import run_flow, run_prepared
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -53,8 +53,7 @@ def assert_lock_is_free(out: Path) -> None:
 def test_killed_runs_leave_no_complete_looking_output_and_the_next_run_succeeds(cli, tmp_path):
     county = small_county(tmp_path)
     out = tmp_path / "out"
-    paths, _ = run.prepare(county, out)
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(county, out)
     first = snapshot(out)
     assert "manifest.json" in first
 
@@ -80,9 +79,9 @@ def test_killed_runs_leave_no_complete_looking_output_and_the_next_run_succeeds(
     assert_outputs_pass_contract(out)
 
     # The next run clears what the dead one left and completes.
-    paths, _ = run.prepare(county, out)
+    paths = run.prepare(county, out)
     assert snapshot(out) == second and partials(out) == [paths.staging_dir]
-    run.run_county(paths, RunOptions(validate=False))
+    run_prepared(paths)
     assert_outputs_pass_contract(out)
     assert partials(out) == [] and not locking.lock_path(out).exists()
     assert b"D01" in (out / "clues.csv").read_bytes()
@@ -135,9 +134,9 @@ def test_a_failed_run_gives_back_the_lock_and_leaves_nothing(tmp_path):
     county = small_county(tmp_path)
     (county / "recipients.csv").write_text("姓名\n张三\n", encoding="utf-8")
     out = tmp_path / "out"
-    paths, _ = run.prepare(county, out)
+    paths = run.prepare(county, out)
     with pytest.raises(Exception, match="recipients.csv"):
-        run.run_county(paths, RunOptions(validate=False))
+        run_prepared(paths)
     assert not out.exists() and partials(out) == [] and not locking.lock_path(out).exists()
     assert_lock_is_free(out)
 

@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from flows.settings import RunOptions
 from fundwatch import run
 from fundwatch.db import EngineSettings, connect
 from fundwatch.emit import write_csvs
-from fundwatch.run import RunOptions
 from fundwatch.synth import shuffle_exports, synth
+from tests.runs import run_flow
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")  # the county flow runs on it
 
 COMPARED = ("clues.csv", "clue_evidence.csv", "scores.csv", "quarantine.csv")
 LOADED = ("payments", "recipients", "deaths", "prisoners", "public_employees", "employment", "quarantine")
@@ -44,19 +47,17 @@ def shuffle(database: Path, tables: tuple[str, ...], seed: float) -> None:
 @pytest.fixture(scope="module")
 def two_runs(county, tmp_path_factory, monkeypatch_module):
     root = tmp_path_factory.mktemp("runs")
-    paths, _ = run.prepare(county, root / "first")
-    run.run_county(paths, RunOptions(validate=False, engine=EngineSettings(threads=1)))
+    run_flow(county, root / "first", RunOptions(validate=False, engine=EngineSettings(threads=1)))
 
-    original = run.load_stage
+    original = run.load_county
 
-    def load_then_shuffle(paths, options):
-        summary = original(paths, options)
+    def load_then_shuffle(paths, inputs, engine):
+        summary = original(paths, inputs, engine)
         shuffle(paths.database, LOADED, 0.25)
         return summary
 
-    monkeypatch_module.setattr(run, "load_stage", load_then_shuffle)
-    paths, _ = run.prepare(county, root / "second")
-    run.run_county(paths, RunOptions(validate=False, engine=EngineSettings(threads=4)))
+    monkeypatch_module.setattr(run, "load_county", load_then_shuffle)
+    run_flow(county, root / "second", RunOptions(validate=False, engine=EngineSettings(threads=4)))
     monkeypatch_module.undo()
     return root / "first", root / "second"
 
@@ -98,7 +99,6 @@ def test_row_order_of_the_exports_does_not_change_the_clues(county, two_runs, tm
     first, _ = two_runs
     shuffled = shuffle_exports(county.parent, tmp_path / "in", seed=1)
     assert any(path.startswith("reference/") for path in shuffled)
-    paths, _ = run.prepare(tmp_path / "in" / county.name, tmp_path / "out")
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(tmp_path / "in" / county.name, tmp_path / "out", RunOptions(validate=False))
     for name in ("clues.csv", "scores.csv"):
         assert (tmp_path / "out" / name).read_bytes() == (first / name).read_bytes(), name

@@ -8,10 +8,11 @@ import time
 import pytest
 
 from flows.county import county_run
+from flows.settings import RunOptions
 from fundwatch.ingest import InputError
 from tests.builders import Person
-from tests.contract import assert_outputs_pass_contract, read_csv
 from tests.builders import write_county
+from tests.contract import assert_outputs_pass_contract, read_csv
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -29,7 +30,7 @@ def small_county(tmp_path):
 def test_county_flow_writes_every_output(tmp_path):
     county, people = small_county(tmp_path)
     out = tmp_path / "out"
-    result = county_run(str(county), str(out), run_validation=False)
+    result = county_run(str(county), str(out), RunOptions(validate=False))
     assert_outputs_pass_contract(out)
     clues = read_csv(out / "clues.csv")
     assert {(c["规则编号"], c["公民身份号码"]) for c in clues if c["规则编号"] != "M01"} == {
@@ -52,7 +53,7 @@ def test_failed_run_leaves_no_output(tmp_path):
     county, _ = small_county(tmp_path)
     (county / "recipients.csv").write_text("姓名\n张三\n", encoding="utf-8")
     with pytest.raises(InputError, match="recipients.csv: not a recipients"):
-        county_run(str(county), str(tmp_path / "out"), run_validation=False)
+        county_run(str(county), str(tmp_path / "out"), RunOptions(validate=False))
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.partial-*"))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch.run import RunOptions
+from checks.registry import load_registry
 from tests.contract import assert_outputs_pass_contract, read_csv
 
 COUNTY_RULES = ("D01", "D02", "P01", "P02", "P04", "E01", "E02", "E03", "E04", "E05", "E06", "A01", "A02", "A03",
@@ -267,7 +267,7 @@ def test_tipoffs_csv_says_the_right_thing(city_outputs):
 
 def test_clues_about_people_named_in_tipoffs_say_so_and_are_raised(city_outputs):
     inputs, outputs, city_out = city_outputs
-    base = {r.id: r.severity for r in RunOptions().registry().rules}
+    base = {r.id: r.severity for r in load_registry().rules}
     for out in (city_out, *outputs.values()):
         named = {c for r in read_csv(out / "tipoffs.csv") for c in r["相关线索编号"].split(";") if c}
         for clue in read_csv(out / "clues.csv"):

@@ -10,11 +10,13 @@ import duckdb
 import openpyxl
 import pytest
 
-from fundwatch import run
+from flows.settings import RunOptions
 from fundwatch.history import import_feedback
-from fundwatch.run import RunOptions
-from tests.contract import read_csv
 from tests.builders import Person, write_county
+from tests.contract import read_csv
+from tests.runs import run_flow
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")  # the county flow runs on it
 
 DEAD, DOUBLE, SELF = Person(1), Person(2), Person(3)
 OTHERS = [Person(i) for i in range(10, 35)]
@@ -35,8 +37,7 @@ def county_data(last: str, double_again: bool = False, self_approval: bool = Tru
 def run_once(root: Path, name: str, history: Path, **kwargs) -> Path:
     payments, recipients, deaths = county_data(**kwargs)
     county = write_county(root / name, payments, recipients, deaths=deaths)
-    paths, _ = run.prepare(county, root / f"out-{name}")
-    run.run_county(paths, RunOptions(validate=False, history=str(history)))
+    run_flow(county, root / f"out-{name}", RunOptions(validate=False, history=str(history)))
     return root / f"out-{name}"
 
 
@@ -212,8 +213,7 @@ def test_a_run_made_without_history_is_registered_from_its_folder(tmp_path):
     history = tmp_path / "later.duckdb"
     payments, recipients, deaths = county_data(last="202305")
     county = write_county(tmp_path / "in", payments, recipients, deaths=deaths)
-    paths, _ = run.prepare(county, tmp_path / "out")
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(county, tmp_path / "out", RunOptions(validate=False))
     d01 = clue_of(tmp_path / "out", "D01")["线索编号"]
     elsewhere = tmp_path / "returned.csv"
     elsewhere.write_text(f"线索编号,核查状态\n{d01},核查中\n", encoding="utf-8-sig")

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from checks.registry import load_registry
+from checks.rule_runner import run_rule
 from fundwatch.db import connect
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
-from fundwatch.rules import run_rule
 from tests import id_oracle
 from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, write_csv
 

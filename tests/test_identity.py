@@ -9,8 +9,8 @@ import pytest
 from fundwatch.db import connect
 from fundwatch.idnumber import make_id
 from fundwatch.ingest import discover
-from fundwatch.linkage import match_tipoffs
 from fundwatch.load import load_inputs
+from models.linkage import match_tipoffs
 from tests.builders import Person, write_county
 
 TRUE_ID = make_id("330102", dt.date(1950, 6, 15), 12, True)  # 330102195006150251

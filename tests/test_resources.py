@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from fundwatch import run
+from flows.settings import RunOptions
 from fundwatch.db import EngineSettings, connect
-from fundwatch.run import RunOptions
+from tests.runs import run_flow
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")  # the county flow runs on it
 
 PAYMENTS = 1_000_000
 MONTHS = 36
@@ -98,9 +100,8 @@ def test_run_under_a_small_memory_limit_completes_by_spilling(tmp_path):
     watcher = SpillWatcher(spill)
     watcher.start()
     try:
-        paths, _ = run.prepare(county, tmp_path / "out")
         engine = EngineSettings(memory_limit="200MB", threads=2, temp_directory=str(spill))
-        result = run.run_county(paths, RunOptions(validate=False, engine=engine))
+        result = run_flow(county, tmp_path / "out", RunOptions(validate=False, engine=engine))
     finally:
         watcher.stop()
     assert {f["path"]: f["rows_loaded"] for f in result["inputs"]} == {"payments.csv": PEOPLE * MONTHS,

@@ -273,10 +273,10 @@ def test_a03_skipped_without_operator_columns(tmp_path):
 def test_a_rule_says_which_files_lack_a_column_it_needs(tmp_path):
     """A03 needs 审核人: a second payments file without that column is named, its rows unchecked."""
     from checks.registry import load_registry
+    from checks.rule_runner import run_rule
     from fundwatch.db import connect
     from fundwatch.ingest import discover
     from fundwatch.load import load_inputs
-    from fundwatch.rules import run_rule
     from tests.builders import PAYMENT_HEADERS, write_county, write_csv
 
     p, q = Person(1), Person(2)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from checks.registry import load_registry
+from checks.rule_runner import assemble_clues, run_rule, write_catalogue
 from fundwatch.db import connect
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
-from fundwatch.rules import assemble_clues, run_rule, write_catalogue
-from fundwatch.scoring import score_recipients
+from models.scoring import score_recipients
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, REFERENCE_HEADERS, Person, write_csv
 
 HEADERS = {**PAYMENT_HEADERS, "pay_status": "发放状态"}

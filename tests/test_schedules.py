@@ -20,7 +20,7 @@ def test_example_file_names_county_and_city_runs():
     assert {r.kind for r in runs} == {"county", "city"}
     assert all(r.input.is_absolute() and r.timezone == "Asia/Shanghai" for r in runs)
     city = next(r for r in runs if r.kind == "city")
-    assert city.parameters()["partitions"] == 8
+    assert city.parameters()["settings"]["partitions"] == 8
 
 
 def test_bad_schedules_file_is_one_clear_error(tmp_path):
@@ -30,6 +30,21 @@ def test_bad_schedules_file_is_one_clear_error(tmp_path):
         load_schedules(bad)
 
 
+def test_options_are_the_settings_of_a_run(tmp_path):
+    entry = '[[runs]]\nname = "x"\nkind = "county"\ninput = "a"\noutput = "b"\ncron = "0 2 * * *"\n'
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(entry + "[runs.options]\nrun_validation = false\n")
+    with pytest.raises(ScheduleError, match="run 'x': settings.run_validation: Unexpected keyword argument"):
+        load_schedules(unknown)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(entry + '[runs.options]\nseed = "one"\n')
+    with pytest.raises(ScheduleError, match="run 'x': settings.seed: "):
+        load_schedules(wrong)
+    fine = tmp_path / "fine.toml"
+    fine.write_text(entry + "[runs.options]\nvalidate = false\n[runs.options.engine]\nthreads = 2\n")
+    assert load_schedules(fine)[0].parameters()["settings"] == {"validate": False, "engine": {"threads": 2}}
+
+
 @pytest.mark.usefixtures("prefect_harness")
 def test_triggered_deployment_produces_outputs(tmp_path):
     people = [Person(i) for i in range(1, 30)]
@@ -37,7 +52,7 @@ def test_triggered_deployment_produces_outputs(tmp_path):
                           [p.recipient() for p in people])
     scheduled = next(r for r in load_schedules(EXAMPLE) if r.kind == "county")
     scheduled = replace(scheduled, input=county, output=tmp_path / "out",
-                        options={"run_validation": False})
+                        options={"validate": False})
     deployment = to_deployment(scheduled)
 
     async def trigger_and_execute():

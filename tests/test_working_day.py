@@ -176,7 +176,7 @@ def test_console_tables_are_not_cut_to_80_columns_when_printed_to_a_file():
     ranking = [{"rank": 1, "county": "330102", "recipients": 123456, "payments": 2345678, "clues": 321,
                 "improper_amount": "1234567.89", "exposure_amount": "2345678.90", "clues_per_10k": 26.0,
                 "amount_per_10k": "100000.00"}]
-    code = f"import flows.cli as cli; cli._ranking({{'clues': {{'ranking': {ranking!r}}}}})"
+    code = f"import flows.console as console; console.ranking({{'clues': {{'ranking': {ranking!r}}}}})"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr

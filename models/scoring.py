@@ -6,7 +6,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from models.features import FEATURES, build_features
+from fundwatch.features import FEATURES
+from models.features import build_features
 from models.forest import explain_all, fit_and_score
 
 
