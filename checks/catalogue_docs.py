@@ -13,7 +13,7 @@ from checks.registry import Registry, load_registry
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
 SCOPES = {"county": "县区", "city": "市级（跨县区）"}
-AMOUNT_KINDS = {"improper": "问题金额", "exposure": "涉及金额（待核实）"}
+AMOUNT_KIND_NAMES = {"improper": "问题金额", "exposure": "涉及金额（待核实）"}
 
 
 def _cell(text: object) -> str:
@@ -33,7 +33,7 @@ def rules_markdown(registry: Registry) -> str:
     for rule in registry.rules:
         lines.append(f"| {rule.order} | {rule.id} | {_cell(rule.title)} | {rule.severity} | {rule.subject} | "
                      f"{SCOPES.get(rule.scope, rule.scope)}{'，市级全市再算' if rule.city_wide else ''} | "
-                     f"{AMOUNT_KINDS[rule.amount_kind]} | `sql/rules/{rule.sql}` |")
+                     f"{AMOUNT_KIND_NAMES[rule.amount_kind]} | `sql/rules/{rule.sql}` |")
     for rule in registry.rules:
         lines += ["", f"## {rule.key} {rule.title}", "",
                   f"- 检查内容: {rule.checks}",
