@@ -17,6 +17,7 @@ from fundwatch.db import connect
 SHARED_CITY_MODULES = ("test_city", "test_ground_truth")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks into the node ids
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (`-n 2 --dist loadgroup`) a module's tests stay on one worker, so module
     fixtures are built once; the modules reading the one synthetic city run share a worker too."""
@@ -55,3 +56,13 @@ def synthetic_city(prefect_harness, tmp_path_factory):
     synth(root / "in", counties=3, persons=3000, months=24, seed=7)
     result = city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
     return root, result
+
+
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    """Stop when xdist's grouping did not take: every module's fixtures would be built on both workers
+    (pytest 9.2 broke it silently, pytest-dev/pytest-xdist#1386: pyproject.toml keeps pytest below 9.2)."""
+    if node.config.getvalue("dist") == "loadgroup" and ids and "@" not in ids[0]:
+        pytest.exit("pytest-xdist --dist loadgroup did not group the tests (pytest-dev/pytest-xdist#1386): "
+                    "install the locked versions (make test)", returncode=4)
