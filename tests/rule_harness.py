@@ -8,6 +8,7 @@ from pathlib import Path
 from checks.registry import load_registry
 from checks.rule_runner import assemble_clues, run_rule, write_catalogue
 from fundwatch.db import connect
+from fundwatch.idnumber import from_legacy15
 from fundwatch.ingest import discover
 from fundwatch.load import load_inputs
 from models.linkage import link_for_rules
@@ -36,3 +37,34 @@ def clues_for(tmp_path: Path, payments: list[dict], recipients: list[dict], rule
     if skipped:
         clues[("skipped", "")] = skipped
     return clues
+
+
+def clues_for_cases(tmp_path: Path, cases: dict[str, tuple], rules: tuple[str, ...]) -> dict[str, dict]:
+    """{case name: {(rule_id, subject_key): clue}}: every case's exports in one county, loaded and run once.
+
+    A case is (payments, recipients, references, expected). The cases' people must be distinct (their
+    ID numbers and bank accounts are each one case's): a clue belongs to the case whose ID number,
+    account or operator is its subject. Subjects two cases share are refused rather than guessed.
+    """
+    owners: dict[str, set[str]] = {}
+    payments, recipients, references = [], [], {}
+    for name, (case_payments, case_recipients, case_references, _) in cases.items():
+        payments += case_payments
+        recipients += case_recipients
+        for table, rows in case_references.items():
+            references.setdefault(table, []).extend(rows)
+        for row in case_payments + case_recipients:
+            for field in ("id_number", "bank_account", "operator_id"):
+                if row.get(field):
+                    owners.setdefault(row[field], set()).add(name)
+            if len(row.get("id_number") or "") == 15:  # the loader keys a legacy number by its 18-digit form
+                owners.setdefault(from_legacy15(row["id_number"]), set()).add(name)
+    clues = clues_for(tmp_path, payments, recipients, rules, **references)
+    by_case: dict[str, dict] = {name: {} for name in cases}
+    for (rule_id, subject), clue in clues.items():
+        if rule_id not in rules:
+            continue
+        owner = owners.get(subject, set())
+        assert len(owner) == 1, f"{rule_id} clue on {subject} belongs to {sorted(owner) or 'no case'}"
+        by_case[owner.pop()][(rule_id, subject)] = clue
+    return by_case

@@ -8,7 +8,7 @@ import pytest
 
 from fundwatch.idnumber import make_id, to_legacy15
 from tests.builders import Person
-from tests.rule_harness import clues_for
+from tests.rule_harness import clues_for, clues_for_cases
 
 RULES = ("P02", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
 
@@ -244,10 +244,16 @@ def case_a03_both_empty_is_not_a_clue():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
+@pytest.fixture(scope="module")
+def case_clues(tmp_path_factory) -> dict[str, dict]:
+    """Every case in one county: loaded once, each rule run once (the cases' people are distinct)."""
+    return clues_for_cases(tmp_path_factory.mktemp("cases"), {name: make() for name, make in CASES.items()}, RULES)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_rule_case(tmp_path, name):
-    payments, recipients, references, expected = CASES[name]()
-    clues = clues_for(tmp_path, payments, recipients, RULES, **references)
+def test_rule_case(case_clues, name):
+    *_, expected = CASES[name]()
+    clues = case_clues[name]
     got = {key: (str(c["payment_count"]), c["amount"]) for key, c in clues.items() if key[0] in RULES}
     assert got == expected
 

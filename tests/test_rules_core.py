@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from tests.builders import Person
-from tests.rule_harness import clues_for
+from tests.rule_harness import clues_for, clues_for_cases
 
 RULES = ("D01", "P01", "E01")
 
@@ -133,10 +133,16 @@ def case_e01_other_retirement_type_not_checked():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
+@pytest.fixture(scope="module")
+def case_clues(tmp_path_factory) -> dict[str, dict]:
+    """Every case in one county: loaded once, each rule run once (the cases' people are distinct)."""
+    return clues_for_cases(tmp_path_factory.mktemp("cases"), {name: make() for name, make in CASES.items()}, RULES)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_rule_case(tmp_path, name):
-    payments, recipients, references, expected = CASES[name]()
-    clues = clues_for(tmp_path, payments, recipients, RULES, **references)
+def test_rule_case(case_clues, name):
+    *_, expected = CASES[name]()
+    clues = case_clues[name]
     got = {key: (str(c["payment_count"]), c["amount"], c["period_start"], c["period_end"])
            for key, c in clues.items() if key[0] in RULES}
     assert got == expected
