@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -248,6 +249,13 @@ class Zygote:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def prefect_home_from(template: Path, home: Path) -> Path:
+    """A Prefect home (PREFECT_HOME) whose database is a copy of the migrated template."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, home / "prefect.db")
+    return home
 
 
 def start_zygote(log_dir: Path, prefect_home: Path | None = None) -> Zygote:

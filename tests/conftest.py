@@ -8,6 +8,15 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
 
+import fcntl
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from unittest import mock
+
 import duckdb
 import pytest
 
@@ -27,12 +36,47 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group))
 
 
-@pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect server for every flow test of the session."""
-    from prefect.testing.utilities import prefect_test_harness
+MIGRATE_PREFECT_DATABASE = """
+import asyncio
+from prefect.server.database import provide_database_interface
+asyncio.run(provide_database_interface().create_db())
+"""
 
-    with prefect_test_harness(server_startup_timeout=120):
+
+@pytest.fixture(scope="session")
+def migrated_prefect_database(tmp_path_factory) -> Path:
+    """A Prefect database migrated to this Prefect's schema, made once for the session (all xdist workers).
+
+    A server started on a copy skips the migrations: about half of its start (~10 s of ~20 s on two
+    cores). One test still starts fundwatch's temporary server on a new, empty home (a machine's first run).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    template = shared / "prefect-migrated.db"
+    with open(shared / "prefect-migrated.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            work = shared / "prefect-migrating.db"
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+            env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{work}"
+            env["PREFECT_HOME"] = str(shared / "prefect-migrating-home")
+            subprocess.run([sys.executable, "-c", MIGRATE_PREFECT_DATABASE], env=env, check=True, timeout=600)
+            work.rename(template)
+    return template
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(migrated_prefect_database):
+    """One temporary Prefect server for every flow test of the session (Prefect's test harness, its
+    database a copy of the migrated one: the harness takes the folder for it from mkdtemp)."""
+    import prefect.testing.utilities as harness
+
+    folder = tempfile.mkdtemp(prefix="prefect-harness-")
+    shutil.copyfile(migrated_prefect_database, Path(folder) / "prefect-test.db")
+    with ExitStack() as stack:
+        with mock.patch.object(harness, "mkdtemp", lambda: folder):
+            stack.enter_context(harness.prefect_test_harness(server_startup_timeout=120))
         yield
 
 

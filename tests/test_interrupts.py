@@ -20,7 +20,7 @@ import pytest
 
 from fundwatch import locking
 from tests.builders import Person, write_county
-from tests.cli_processes import shared_zygote, start_zygote
+from tests.cli_processes import prefect_home_from, shared_zygote, start_zygote
 from tests.test_temporary_server import servers_of
 
 WAYS = [("SIGINT", "group"), ("SIGINT", "process"), ("SIGTERM", "process"), ("SIGTERM", "group")]
@@ -40,9 +40,9 @@ def with_server(prefect_harness, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def temporary(tmp_path_factory):
+def temporary(tmp_path_factory, migrated_prefect_database):
     """Children with no PREFECT_API_URL: each starts Prefect's temporary server (database in `home`)."""
-    home = tmp_path_factory.mktemp("prefect-home")
+    home = prefect_home_from(migrated_prefect_database, tmp_path_factory.mktemp("prefect-home"))
     zygote = start_zygote(tmp_path_factory.mktemp("cli-temporary"), prefect_home=home)
     zygote.home = home
     yield zygote

@@ -16,6 +16,7 @@ import pytest
 
 from flows import server
 from tests.builders import Person, write_county
+from tests.cli_processes import prefect_home_from
 from tests.contract import assert_outputs_pass_contract
 
 FUNDWATCH = Path(sys.executable).with_name("fundwatch")
@@ -79,12 +80,12 @@ if b"prefect.server.api.server:create_app" in open("/proc/self/cmdline", "rb").r
 
 
 @pytest.fixture
-def slow_machine(tmp_path):
+def slow_machine(tmp_path, migrated_prefect_database):
     """A server process that takes DELAY seconds more to start (sitecustomize sleeps in it), as on a busy machine."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SLOW_START, encoding="utf-8")
-    home = tmp_path / "prefect"
+    home = prefect_home_from(migrated_prefect_database, tmp_path / "prefect")
     return {"PYTHONPATH": f"{site}{os.pathsep}{Path(server.__file__).resolve().parents[1]}", "PREFECT_HOME": str(home),
             "PREFECT_PROFILES_PATH": str(home / "profiles.toml")}
 
