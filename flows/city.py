@@ -12,6 +12,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from checks.registry import Registry, load_registry
 from checks.rule_runner import city_wide_rules
@@ -40,26 +41,26 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
     interrupt.on_interrupt(plan, lambda: city.discard(plan))
     seconds: dict[str, float] = {}
     try:
-        futures = [county.submit(plan, settings, registry, code) for code in plan.counties]
+        futures = [county.submit(plan, settings, quote(registry), code) for code in plan.counties]
         county_results = [f.result() for f in futures]
         seconds["counties"] = round(time.perf_counter() - started, 3)
         city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
         seconds["cross_county"] = round(time.perf_counter() - started - seconds["counties"], 3)
         db, city_wide = Database(plan.database), city_wide_rules(registry)
         tipoffs_given = tasks.city_database(plan, db)
-        tasks.linkage(db, city_wide)  # identity resolution across the counties (一人多号 is often two counties)
-        tasks.city_wide_rules(db, registry)
-        cross_county_clues = tasks.assemble_city(plan, db, city_wide)
+        tasks.linkage(db, quote(city_wide))  # identity resolution across the counties (一人多号 is often two counties)
+        tasks.city_wide_rules(db, quote(registry))
+        cross_county_clues = tasks.assemble_city(plan, db, quote(city_wide))
         history = tasks.history(db, settings.history, city.city_scope(plan)) if settings.history else None
         verify_tipoffs(db, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
-        management = tasks.management(db, registry)
+        management = tasks.management(db, quote(registry))
         totals = tasks.rank_counties(db)
         assembled = {**totals, "cross_county_clues": cross_county_clues, "history": history,
                      "ranking": totals["per_county"], "management": management}
         parameters = settings.for_manifest(registry.all_parameters())
         manifest = city.city_manifest(plan, parameters, county_results, city_rules, assembled, started_at, seconds)
         rule_ids = list(dict.fromkeys(r.id for r in registry.rules))
-        city_out = tasks.emit_city(plan, manifest, settings, rule_ids)
+        city_out = tasks.emit_city(plan, quote(manifest), settings, rule_ids)
     except BaseException:
         city.discard(plan)
         raise
@@ -88,7 +89,7 @@ def cross_county_rule(plan: CityPlan, registry: Registry, rule_key: str) -> dict
     """One cross-county rule (P03, A01) on every partition, the partitions in parallel."""
     started = time.perf_counter()
     rule = registry.rule(rule_key)
-    partitions = [tasks.cross_county.submit(plan, registry, rule_key, b) for b in range(plan.partitions)]
+    partitions = [tasks.cross_county.submit(plan, quote(registry), rule_key, b) for b in range(plan.partitions)]
     clues = sum(f.result() for f in partitions)
     return {"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
             "seconds": round(time.perf_counter() - started, 3)}

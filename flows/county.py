@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow
+from prefect.utilities.annotations import quote
 
 from checks.registry import Registry, load_registry
 from flows import tasks
@@ -47,6 +48,8 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     Validation only reads the loaded tables and reports, so with `validate_beside` it is submitted
     to the flow's task runner and runs beside the linkage, rules, scoring and assembly; emit waits
     for it. (A county of a city run already runs in the city's task runner: there it runs in turn.)
+    The registry and the manifest go to the tasks quoted: Prefect would otherwise walk every field of
+    them looking for futures at each task call (about 1 s of a small run).
     In a city run the county's data is left for the cross-county rules (`exchange`). Whatever
     stops the run (a failure, an interrupt), the staging folder is removed and the lock given back.
     """
@@ -59,16 +62,16 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
         validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
                       else Finished(tasks.validate(paths, settings.validate)))
         with clock("linkage"):
-            linkage = tasks.linkage(db, rules)
+            linkage = tasks.linkage(db, quote(rules))
         with clock("rules"):
-            outcomes = [tasks.rule(db, registry, r.key) for r in rules if not r.needs_scores]
+            outcomes = [tasks.rule(db, quote(registry), r.key) for r in rules if not r.needs_scores]
         with clock("score"):
             scoring = tasks.score(db, settings.seed)
         with clock("rules"):
-            outcomes += [tasks.rule(db, registry, r.key) for r in rules if r.needs_scores]  # M01 reads the others
+            outcomes += [tasks.rule(db, quote(registry), r.key) for r in rules if r.needs_scores]  # M01 reads the others
         county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
         with clock("assemble"):
-            clues = tasks.assemble(db, registry, county)
+            clues = tasks.assemble(db, quote(registry), county)
         history = None
         if settings.history:
             with clock("history"):
@@ -76,7 +79,7 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
         with clock("tipoffs"):
             tipoffs = verify_tipoffs(db)
         with clock("management"):
-            management = tasks.management(db, registry)
+            management = tasks.management(db, quote(registry))
         if exchange is not None:
             with clock("exchange"):
                 tasks.exchange(db, exchange)
@@ -91,7 +94,7 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
             "stage_seconds": clock.seconds, "started_at": started_at,
         }
         with clock("emit"):
-            emitted = tasks.emit(paths, manifest, settings)
+            emitted = tasks.emit(paths, quote(manifest), settings)
     except BaseException:
         if validating is not None:  # let it finish before its database and Data Docs are removed
             try:
