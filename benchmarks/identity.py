@@ -92,13 +92,14 @@ def quality(seeds: list[int], persons: int, counties: int, work: Path) -> dict:
 
 def linkage_alone(database: Path) -> dict:
     """The linkage stage on a copy of a kept run.duckdb, in this process: seconds and peak RSS."""
+    from checks.registry import load_registry
     from fundwatch.db import connect
-    from models.linkage import link_purposes
+    from models.linkage import link_for_rules
 
     started = time.perf_counter()
     with connect(database) as con:
         imported = time.perf_counter()
-        summaries = link_purposes(con, ["deaths", "recipients"])
+        summaries = link_for_rules(con, [r for r in load_registry().for_scope("county") if r.linkage])
         pairs = blocking_analysis(con)
     return {"seconds": round(time.perf_counter() - started, 2), "connect_seconds": round(imported - started, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

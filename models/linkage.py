@@ -104,8 +104,10 @@ def character_forms(characters: tuple[str, ...]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None = None) -> LinkageOutcome:
-    """Build the purpose's inputs, estimate u, score the blocked pairs; append the review pairs to identity_links."""
+def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None = None,
+         chart_probability: float | None = None) -> LinkageOutcome:
+    """Build the purpose's inputs, estimate u, score the blocked pairs; append the review pairs to identity_links,
+    with splink's waterfall chart for those at or above `chart_probability` (None: no charts)."""
     started = time.perf_counter()
     config = models()
     purpose = config.purpose(purpose_name)
@@ -128,7 +130,7 @@ def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None 
         outcome.pairs_by_blocking_rule = [{"blocking_rule": r, "pairs": 0} for r in purpose.blocking_rules]
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
-    run_splink(con, purpose, config, outcome, left, right, seed)
+    run_splink(con, purpose, config, outcome, left, right, seed, chart_probability)
     outcome.links = con.execute("select count(*) from identity_links where purpose = ?", [purpose.name]).fetchall()[0][0]
     outcome.seconds = round(time.perf_counter() - started, 3)
     return outcome
@@ -137,21 +139,29 @@ def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None 
 # -- stages ----------------------------------------------------------------------------------------
 
 
-def link_purposes(con: duckdb.DuckDBPyConnection, purposes: list[str], *, seed: int | None = None) -> list[dict]:
-    """Every purpose named, in order; identity_links and linkage_summary exist afterwards, maybe empty."""
+def link_purposes(con: duckdb.DuckDBPyConnection, purposes: dict[str, float | None], *,
+                  seed: int | None = None) -> list[dict]:
+    """Every purpose named ({purpose: the probability from which its pairs get a waterfall chart}), in order;
+    identity_links and linkage_summary exist afterwards, maybe empty."""
     prepare(con)
     execute(con, [("linkage summary", SUMMARY_DDL)])
     results = []
-    for name in dict.fromkeys(purposes):
-        summary = link(con, name, seed=seed).as_manifest()
+    for name, chart_probability in purposes.items():
+        summary = link(con, name, seed=seed, chart_probability=chart_probability).as_manifest()
         con.execute("insert or replace into linkage_summary values (?, ?)", [name, json.dumps(summary, ensure_ascii=False)])
         results.append(summary)
     return results
 
 
 def link_for_rules(con: duckdb.DuckDBPyConnection, rules: list) -> list[dict]:
-    """The linkage stage: every purpose a runnable rule reads (D02: deaths, P04: recipients)."""
-    purposes = [r.linkage for r in rules if r.linkage and not skip_reason(con, r)]
+    """The linkage stage: every purpose a runnable rule reads (D02: deaths, P04: recipients). A pair gets a
+    waterfall chart when it is as probable as the lowest threshold of the rules reading its purpose
+    (a rule's `min_probability`): the pairs that can become a clue."""
+    purposes: dict[str, float | None] = {}
+    for r in rules:
+        if r.linkage and not skip_reason(con, r):
+            threshold = r.parameters.get("min_probability", models().review_probability)
+            purposes[r.linkage] = min(purposes.get(r.linkage, threshold), threshold)
     execute(con, [("identity_links", IDENTITY_LINKS_DDL), ("linkage summary", SUMMARY_DDL)])
     return link_purposes(con, purposes) if purposes else []
 
