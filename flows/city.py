@@ -41,7 +41,9 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
     interrupt.on_interrupt(plan, lambda: city.discard(plan))
     seconds: dict[str, float] = {}
     try:
-        futures = [county.submit(plan, settings, quote(registry), code) for code in plan.counties]
+        # submitted tasks take the registry as it is: a task runner may send them to Dask, which reads a
+        # quoted value (a tuple) as a task of its own
+        futures = [county.submit(plan, settings, registry, code) for code in plan.counties]
         county_results = [f.result() for f in futures]
         seconds["counties"] = round(time.perf_counter() - started, 3)
         city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
@@ -89,7 +91,7 @@ def cross_county_rule(plan: CityPlan, registry: Registry, rule_key: str) -> dict
     """One cross-county rule (P03, A01) on every partition, the partitions in parallel."""
     started = time.perf_counter()
     rule = registry.rule(rule_key)
-    partitions = [tasks.cross_county.submit(plan, quote(registry), rule_key, b) for b in range(plan.partitions)]
+    partitions = [tasks.cross_county.submit(plan, registry, rule_key, b) for b in range(plan.partitions)]
     clues = sum(f.result() for f in partitions)
     return {"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
             "seconds": round(time.perf_counter() - started, 3)}
