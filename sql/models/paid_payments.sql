@@ -8,6 +8,11 @@
 --   received_ids    distinct payment_ids received (positive, 成功) in the group
 --   first_received  the group's first received payment (by pay date, then payment_id), and its amount
 
+-- The group facts are window aggregates over each row's group, not a GROUP BY joined back to the rows: at 10M
+-- rows the join and the two arg_min took 66.6 s, the windows 47.6 s, same table (except all, both ways).
+-- first: the group's first received payment by (pay_date, payment_id, row_key); row_key is unique, so the
+-- amount carried in the struct never decides the order.
+
 with rows_with_flags as (
     select *,
            pay_status = '成功' as counted,
@@ -15,21 +20,20 @@ with rows_with_flags as (
     from payments
 ),
 
-groups as (
-    select id_number, scheme, benefit_type, period,
-           coalesce(sum(amount) filter (counted), 0) as group_net,
-           count(distinct payment_id) filter (received) as received_ids,
-           arg_min(row_key, (pay_date, payment_id, row_key)) filter (received) as first_received_key,
-           arg_min(amount, (pay_date, payment_id, row_key)) filter (received) as first_received_amount
+with_group_facts as (
+    select * exclude (received),
+           coalesce(sum(amount) filter (counted) over payment_group, 0) as group_net,
+           count(distinct payment_id) filter (received) over payment_group as received_ids,
+           min({'pay_date': pay_date, 'payment_id': payment_id, 'row_key': row_key, 'amount': amount})
+               filter (received) over payment_group as first
     from rows_with_flags
-    group by id_number, scheme, benefit_type, period
+    window payment_group as (partition by id_number, scheme, benefit_type, period)
 )
 
-select r.* exclude (received),
-       g.group_net,
-       g.group_net > 0 as group_paid,
-       g.received_ids,
-       g.first_received_amount,
-       coalesce(r.row_key = g.first_received_key, false) as first_received
-from rows_with_flags as r
-join groups as g using (id_number, scheme, benefit_type, period)
+select * exclude (group_net, received_ids, first),
+       group_net,
+       group_net > 0 as group_paid,
+       received_ids,
+       first.amount as first_received_amount,
+       coalesce(row_key = first.row_key, false) as first_received
+from with_group_facts
