@@ -43,7 +43,7 @@ def execute(con: duckdb.DuckDBPyConnection, statements: list[tuple[str, str]]) -
         run_sql(con, step, sql).fetchall()  # consumed: splink's executor refuses a connection with a pending result
 
 
-def links_insert_sql(purpose: Purpose, predictions: str, review_probability: float, has_waterfall: bool,
+def links_insert_sql(purpose: Purpose, predictions: str, review_probability: float,
                      target: str = "identity_links") -> str:
     """identity_links rows of one purpose from splink's predictions table."""
     levels = ", ".join(f"'{c.name}'" for c in purpose.comparisons)
@@ -58,9 +58,9 @@ select '{purpose.name}' as purpose,
        {agreeing_fields_sql(purpose)} as agreeing_fields,
        fw_id_difference_kind(p.id_number_l, p.id_number_r) as id_difference_kind,
        fw_id_difference_text(p.id_number_l, p.id_number_r) as id_difference,
-       {"w.waterfall" if has_waterfall else "null"} as waterfall
+       w.waterfall
 from {predictions} as p
-{"left join linkage_waterfalls as w on w.unique_id_l = p.unique_id_l and w.unique_id_r = p.unique_id_r" if has_waterfall else ""}
+left join linkage_waterfalls as w on w.unique_id_l = p.unique_id_l and w.unique_id_r = p.unique_id_r
 where p.match_probability >= {float(review_probability)!r}
   and p.unique_id_l <> p.unique_id_r
 order by p.unique_id_l, p.unique_id_r
@@ -100,9 +100,9 @@ def run_splink(con, purpose: Purpose, config: IdentityModels, outcome: LinkageOu
         outcome.pairs_by_blocking_rule = [{"blocking_rule": rule, "pairs": int(counts.get(i, 0))}
                                           for i, rule in enumerate(purpose.blocking_rules)]
         outcome.pairs_compared = sum(r["pairs"] for r in outcome.pairs_by_blocking_rule)
-        has_waterfall = write_waterfalls(con, linker, table, chart_probability)
+        write_waterfalls(con, linker, table, chart_probability)
         execute(con, [(f"{purpose.name} links", links_insert_sql(purpose, table, config.review_probability,
-                                                                  has_waterfall, target=f"{home}.main.identity_links"))])
+                                                                  target=f"{home}.main.identity_links"))])
     finally:
         db_api.delete_tables_created_by_splink_from_db()
         execute(con, [("linkage workspace", f"use {home}"), ("linkage workspace", "reset search_path"),
@@ -183,7 +183,7 @@ def configured_parameters(purpose: Purpose) -> list[dict]:
             for c in purpose.comparisons for lv in c.levels if not lv.null]
 
 
-def write_waterfalls(con, linker, predictions: str, chart_probability: float | None) -> bool:
+def write_waterfalls(con, linker, predictions: str, chart_probability: float | None) -> None:
     """linkage_waterfalls: splink's waterfall chart, with match weights only (no values), of each pair at or
     above `chart_probability` (the lowest threshold at which a pair can become a clue; None: no charts).
 
@@ -191,13 +191,13 @@ def write_waterfalls(con, linker, predictions: str, chart_probability: float | N
     49 s of linkage (6,621 review pairs, 14 of them able to become a clue)."""
     con.execute("create or replace table linkage_waterfalls (unique_id_l varchar, unique_id_r varchar, waterfall varchar)")
     if chart_probability is None:
-        return True
+        return
     rows = con.execute(f"select * from {predictions} where match_probability >= ? and unique_id_l <> unique_id_r "
                        "order by unique_id_l, unique_id_r", [chart_probability])
     names = [d[0] for d in rows.description]
     records = [dict(zip(names, r)) for r in rows.fetchall()]
     if not records:
-        return True
+        return
     out = []
     for record in records:
         chart = linker.visualisations.waterfall_chart([_jsonable(record)], filter_nulls=True, remove_sensitive_data=True)
@@ -208,7 +208,6 @@ def write_waterfalls(con, linker, predictions: str, chart_probability: float | N
     charts = pa.table({"unique_id_l": [o[0] for o in out], "unique_id_r": [o[1] for o in out],  # noqa: F841
                        "waterfall": [o[2] for o in out]})
     con.execute("insert into linkage_waterfalls select * from charts")
-    return True
 
 
 def _jsonable(record: dict) -> dict:

@@ -102,8 +102,6 @@ def synthetic_city(prefect_harness, tmp_path_factory):
     return root, result
 
 
-
-
 def pytest_xdist_node_collection_finished(node, ids):
     """Stop when xdist's grouping did not take: every module's fixtures would be built on both workers
     (pytest 9.2 broke it silently, pytest-dev/pytest-xdist#1386: pyproject.toml keeps pytest below 9.2)."""
