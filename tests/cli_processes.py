@@ -1,7 +1,7 @@
 """Real `fundwatch` CLI processes for tests, started in a fraction of a second.
 
-Importing the CLI's libraries (Prefect, scikit-learn, Great Expectations, DuckDB) costs 6-12 s of
-CPU per process, which would make every process test slow. A *zygote* process imports them once
+Importing the CLI's libraries (Prefect, scikit-learn, Great Expectations, splink, DuckDB, plotly) costs
+10-15 s of CPU per process, which would make every process test slow. A *zygote* process imports them once
 (with the environment the CLI sets for a non-verbose run, and PREFECT_API_URL of the session's
 test server) and then forks one child per command: each child is a separate OS process that runs
 `flows.cli.app` -- the `fundwatch` console entry point -- with its own arguments, working folder,
@@ -33,6 +33,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")   # what flows.cli sets for a run without -v
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 import flows.cli, flows.county, checks.rule_runner, fundwatch.run, fundwatch.emit, fundwatch.load, fundwatch.db
+# What a run imports on its way (the CLI defers them so that an argument mistake is reported at once):
+# imported here, a child runs without 5-8 s of imports of its own.
+import flows.server, models.forest, models.scoring, models.linkage, models.splink_run, fundwatch.report, fundwatch.workbook
+import fundwatch.history.feedback, fundwatch.management, checks.validation, great_expectations, sklearn.ensemble, splink
 
 def wait_here(marker, release):
     with open(marker, "w") as fh:
