@@ -48,15 +48,16 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
         seconds["counties"] = round(time.perf_counter() - started, 3)
         city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
         seconds["cross_county"] = round(time.perf_counter() - started - seconds["counties"], 3)
-        db, city_wide = Database(plan.database), city_wide_rules(registry)
-        tipoffs_given = tasks.city_database(plan, db)
-        tasks.linkage(db, quote(city_wide))  # identity resolution across the counties (一人多号 is often two counties)
-        tasks.city_wide_rules(db, quote(registry))
-        cross_county_clues = tasks.assemble_city(plan, db, quote(city_wide))
-        history = tasks.history(db, settings.history, city.city_scope(plan)) if settings.history else None
-        verify_tipoffs(db, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
-        management = tasks.management(db, quote(registry))
-        totals = tasks.rank_counties(db)
+        db, city_wide = Database(plan.database, settings.engine), city_wide_rules(registry)
+        with db.kept_open():
+            tipoffs_given = tasks.city_database(plan, db)
+            tasks.linkage(db, quote(city_wide))  # identity resolution across the counties (一人多号 is often two counties)
+            tasks.city_wide_rules(db, quote(registry))
+            cross_county_clues = tasks.assemble_city(plan, db, quote(city_wide))
+            history = tasks.history(db, settings.history, city.city_scope(plan)) if settings.history else None
+            verify_tipoffs(db, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
+            management = tasks.management(db, quote(registry))
+            totals = tasks.rank_counties(db)
         assembled = {**totals, "cross_county_clues": cross_county_clues, "history": history,
                      "ranking": totals["per_county"], "management": management}
         parameters = settings.for_manifest(registry.all_parameters())

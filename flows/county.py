@@ -50,6 +50,7 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     for it. (A county of a city run already runs in the city's task runner: there it runs in turn.)
     The registry and the manifest go to the tasks quoted: Prefect would otherwise walk every field of
     them looking for futures at each task call (about 1 s of a small run).
+    The database is held open from the load to the last stage before emit (Database.kept_open).
     In a city run the county's data is left for the cross-county rules (`exchange`). Whatever
     stops the run (a failure, an interrupt), the staging folder is removed and the lock given back.
     """
@@ -57,32 +58,33 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     db, clock, rules = Database(paths.database, settings.engine), StageClock(), registry.for_scope("county")
     validating = None
     try:
-        with clock("load"):
-            loaded = tasks.load(paths, inputs, settings.engine)
-        validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
-                      else Finished(tasks.validate(paths, settings.validate)))
-        with clock("linkage"):
-            linkage = tasks.linkage(db, quote(rules))
-        with clock("rules"):
-            outcomes = [tasks.rule(db, quote(registry), r.key) for r in rules if not r.needs_scores]
-        with clock("score"):
-            scoring = tasks.score(db, settings.seed)
-        with clock("rules"):
-            outcomes += [tasks.rule(db, quote(registry), r.key) for r in rules if r.needs_scores]  # M01 reads the others
-        county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
-        with clock("assemble"):
-            clues = tasks.assemble(db, quote(registry), county)
-        history = None
-        if settings.history:
-            with clock("history"):
-                history = tasks.history(db, settings.history, f"county:{county}")
-        with clock("tipoffs"):
-            tipoffs = verify_tipoffs(db)
-        with clock("management"):
-            management = tasks.management(db, quote(registry))
-        if exchange is not None:
-            with clock("exchange"):
-                tasks.exchange(db, exchange)
+        with db.kept_open():
+            with clock("load"):
+                loaded = tasks.load(paths, inputs, settings.engine)
+            validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
+                          else Finished(tasks.validate(paths, settings.validate)))
+            with clock("linkage"):
+                linkage = tasks.linkage(db, quote(rules))
+            with clock("rules"):
+                outcomes = [tasks.rule(db, quote(registry), r.key) for r in rules if not r.needs_scores]
+            with clock("score"):
+                scoring = tasks.score(db, settings.seed)
+            with clock("rules"):
+                outcomes += [tasks.rule(db, quote(registry), r.key) for r in rules if r.needs_scores]  # M01 reads the others
+            county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
+            with clock("assemble"):
+                clues = tasks.assemble(db, quote(registry), county)
+            history = None
+            if settings.history:
+                with clock("history"):
+                    history = tasks.history(db, settings.history, f"county:{county}")
+            with clock("tipoffs"):
+                tipoffs = verify_tipoffs(db)
+            with clock("management"):
+                management = tasks.management(db, quote(registry))
+            if exchange is not None:
+                with clock("exchange"):
+                    tasks.exchange(db, exchange)
         validation, validating = clock.wait("validate", validating), None
         manifest = {
             "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},

@@ -8,6 +8,7 @@ counts only: no ID numbers, names or accounts. The order they run in is the flow
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,15 @@ class Database:
 
     def connect(self):
         return connect(self.path, self.engine)
+
+    @contextmanager
+    def kept_open(self):
+        """The database held open across a run's stages. DuckDB shares one instance per file within a
+        process, so each task's connect then joins it (~2 ms) instead of reading the catalog again (~40
+        ms), and the file is checkpointed when this closes rather than after every stage. Close it
+        before the outputs are published: the database file must be complete when it is moved."""
+        with self.connect():
+            yield
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -210,4 +220,5 @@ def rank_counties(db: Database) -> dict:
 def emit_city(plan: CityPlan, manifest: dict, settings: RunOptions, rule_ids: list[str]) -> str:
     """Write the city outputs to OUT/city/."""
     return str(city.emit_city(plan, manifest, rule_ids=rule_ids, mask=settings.mask,
-                              keep_database=settings.keep_database, history=settings.history))
+                              keep_database=settings.keep_database, history=settings.history,
+                              engine=settings.engine))

@@ -105,7 +105,10 @@ def connect(db_path: Path | str, settings: EngineSettings | None = None) -> duck
     con.execute(f"set memory_limit = '{settings.memory_limit or default_memory_limit()}'")
     if settings.threads:
         con.execute(f"set threads = {int(settings.threads)}")
-    if settings.temp_directory:
+    # a connection may join a database instance another one holds open (flows.tasks.Database.kept_open),
+    # where DuckDB refuses to switch a spill folder it has used, even to the same one
+    if settings.temp_directory and \
+            con.execute("select current_setting('temp_directory')").fetchone()[0] != settings.temp_directory:
         con.execute("set temp_directory = ?", [settings.temp_directory])
     _define_macros(con)
     return con
