@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from fundwatch.db import connect, run_sql, sql_literal
+from fundwatch.db import EngineSettings, connect, run_sql, sql_literal
 from fundwatch.emit import BOM, publish, write_csvs, write_management_csv, write_manifest, write_masked_clues_csv
 from fundwatch.identity_links import summaries
 from fundwatch.ingest import RunInputs
@@ -256,7 +256,7 @@ def write_ranking_csv(con: duckdb.DuckDBPyConnection, target: Path, rule_ids: li
 
 
 def emit_city(plan: CityPlan, manifest: dict, *, rule_ids: list[str], mask: bool, keep_database: bool,
-              history: str | None) -> Path:
+              history: str | None, engine: EngineSettings | None = None) -> Path:
     """Write the city outputs (county_ranking.csv with a column per rule of `rule_ids`) and publish OUT/city/."""
     from fundwatch.matches import write_identity_outputs
     from fundwatch.report import write_report
@@ -265,7 +265,7 @@ def emit_city(plan: CityPlan, manifest: dict, *, rule_ids: list[str], mask: bool
 
     out = plan.staging_dir
     shutil.rmtree(plan.exchange_dir, ignore_errors=True)
-    with connect(plan.database) as con:
+    with connect(plan.database, engine) as con:
         con.execute("create or replace view clue_hits as select * from city_hits union all select * from county_hits")
         counts = write_csvs(con, out)
         counts.update(write_identity_outputs(con, out, mask))
