@@ -23,16 +23,19 @@ import pytest
 from fundwatch.db import connect
 
 
-SHARED_CITY_MODULES = ("test_city", "test_ground_truth")
+# Modules reading one shared run go to one worker, so that the run is made once: the synthetic city
+# run (conftest's synthetic_city) and the pipeline run of test_workbook.pipeline_run.
+SHARED_RUN_GROUPS = {"test_city": "synthetic-city", "test_ground_truth": "synthetic-city",
+                     "test_workbook": "pipeline-run", "test_report": "pipeline-run"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks into the node ids
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (`-n 2 --dist loadgroup`) a module's tests stay on one worker, so module
-    fixtures are built once; the modules reading the one synthetic city run share a worker too."""
+    fixtures are built once; the modules reading one shared run share a worker too."""
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1]
-        group = "synthetic-city" if module in SHARED_CITY_MODULES else module
+        group = SHARED_RUN_GROUPS.get(module, module)
         item.add_marker(pytest.mark.xdist_group(group))
 
 
