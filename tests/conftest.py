@@ -8,7 +8,6 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
 
-import fcntl
 import shutil
 import subprocess
 import sys
@@ -39,16 +38,56 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group))
 
 
+# Migrates a new Prefect database once into <shared>/prefect-migrated.db, under a file lock: whoever
+# comes second (a worker, or the background start below) waits, then finds it there.
 MIGRATE_PREFECT_DATABASE = """
-import asyncio
-from prefect.server.database import provide_database_interface
-asyncio.run(provide_database_interface().create_db())
+import fcntl, sys
+from pathlib import Path
+shared = Path(sys.argv[1])
+template = shared / "prefect-migrated.db"
+with open(shared / "prefect-migrated.lock", "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if not template.exists():
+        import asyncio
+        from prefect.server.database import provide_database_interface
+        asyncio.run(provide_database_interface().create_db())
+        (shared / "prefect-migrating.db").rename(template)
 """
+
+
+def migrate_prefect_database(shared: Path, wait: bool = True) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{shared / 'prefect-migrating.db'}"
+    env["PREFECT_HOME"] = str(shared / "prefect-migrating-home")
+    process = subprocess.Popen([sys.executable, "-c", MIGRATE_PREFECT_DATABASE, str(shared)], env=env)
+    if wait and process.wait(timeout=600) != 0:
+        raise RuntimeError(f"migrating a Prefect database in {shared} failed (exit {process.returncode})")
+    return process
+
+
+def pytest_sessionstart(session):
+    """Begin the Prefect migration (~20 s of one core) at once, in the background: the tests that need no
+    Prefect run meanwhile, where a worker would otherwise wait for it when it first needs a server."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if os.environ.get("PYTEST_XDIST_WORKER") or factory is None:
+        return
+    session.config.stash[BACKGROUND_MIGRATION] = migrate_prefect_database(factory.getbasetemp(), wait=False)
+
+
+def pytest_sessionfinish(session):
+    background = session.config.stash.get(BACKGROUND_MIGRATION, None)
+    if background is not None and background.poll() is None:
+        background.kill()
+        background.wait()
+
+
+BACKGROUND_MIGRATION = pytest.StashKey[subprocess.Popen]()
 
 
 @pytest.fixture(scope="session")
 def migrated_prefect_database(tmp_path_factory) -> Path:
-    """A Prefect database migrated to this Prefect's schema, made once for the session (all xdist workers).
+    """A Prefect database migrated to this Prefect's schema, made once for the session (all xdist workers),
+    begun in the background when the session starts.
 
     A server started on a copy skips the migrations: about half of its start (~10 s of ~20 s on two
     cores). One test still starts fundwatch's temporary server on a new, empty home (a machine's first run).
@@ -56,17 +95,8 @@ def migrated_prefect_database(tmp_path_factory) -> Path:
     shared = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
-    template = shared / "prefect-migrated.db"
-    with open(shared / "prefect-migrated.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not template.exists():
-            work = shared / "prefect-migrating.db"
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-            env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{work}"
-            env["PREFECT_HOME"] = str(shared / "prefect-migrating-home")
-            subprocess.run([sys.executable, "-c", MIGRATE_PREFECT_DATABASE], env=env, check=True, timeout=600)
-            work.rename(template)
-    return template
+    migrate_prefect_database(shared)
+    return shared / "prefect-migrated.db"
 
 
 @pytest.fixture(scope="session")
