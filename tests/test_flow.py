@@ -5,6 +5,7 @@ import os
 import stat
 import time
 
+import duckdb
 import pytest
 
 from flows.county import county_run
@@ -47,6 +48,12 @@ def test_county_flow_writes_every_output(tmp_path):
     assert stat.S_IMODE(os.stat(out / "clues.csv").st_mode) == 0o600
     assert result["clues"]["clues"] == len(clues)
     assert not list(tmp_path.glob(".out.partial-*"))
+    # the database held open across the stages was closed (checkpointed) before publishing: the file is
+    # complete on its own (存档备查), with no write-ahead log beside it
+    assert not (out / "run.duckdb.wal").exists()
+    with duckdb.connect(str(out / "run.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from clues").fetchone()[0] == len(clues)
+        assert con.execute("select count(*) from payments").fetchone()[0] == 235
 
 
 def test_failed_run_leaves_no_output(tmp_path):
