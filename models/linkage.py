@@ -105,9 +105,13 @@ def character_forms(characters: tuple[str, ...]) -> list[tuple[str, str, str]]:
 
 
 def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None = None,
-         chart_probability: float | None = None) -> LinkageOutcome:
+         chart_probability: float | None = None, built: dict[str, str] | None = None) -> LinkageOutcome:
     """Build the purpose's inputs, estimate u, score the blocked pairs; append the review pairs to identity_links,
-    with splink's waterfall chart for those at or above `chart_probability` (None: no charts)."""
+    with splink's waterfall chart for those at or above `chart_probability` (None: no charts).
+
+    `built`: the input tables built earlier in the same stage, by SQL file; a purpose whose input is
+    built from a file already there reads that table (deaths and recipients both read the recipients),
+    and the tables it builds are added."""
     started = time.perf_counter()
     config = models()
     purpose = config.purpose(purpose_name)
@@ -115,12 +119,15 @@ def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None 
         prepare(con)
     execute(con, [("identity_links", IDENTITY_LINKS_DDL),
                   (f"clearing {purpose.name} links", f"delete from identity_links where purpose = '{purpose.name}'")])
-    statements = input_statements(purpose, "left")
-    if purpose.link_type != "dedupe_only":
-        statements += input_statements(purpose, "right")
-    execute(con, statements)
-    left = input_table(purpose, "left")
-    right = input_table(purpose, "right")
+    built = {} if built is None else built
+    sides = ["left"] if purpose.link_type == "dedupe_only" else ["left", "right"]
+    for side in sides:
+        source = purpose.left if side == "left" else purpose.right
+        if source not in built:
+            execute(con, input_statements(purpose, side))
+            built[source] = input_table(purpose, side)
+    left = built[purpose.left]
+    right = left if purpose.link_type == "dedupe_only" else built[purpose.right]
     n_left = con.execute(f"select count(*) from {left}").fetchall()[0][0]
     n_right = n_left if purpose.link_type == "dedupe_only" else con.execute(f"select count(*) from {right}").fetchall()[0][0]
     outcome = LinkageOutcome(purpose.name, n_left, n_right, review_probability=config.review_probability,
@@ -145,9 +152,9 @@ def link_purposes(con: duckdb.DuckDBPyConnection, purposes: dict[str, float | No
     identity_links and linkage_summary exist afterwards, maybe empty."""
     prepare(con)
     execute(con, [("linkage summary", SUMMARY_DDL)])
-    results = []
+    results, built = [], {}
     for name, chart_probability in purposes.items():
-        summary = link(con, name, seed=seed, chart_probability=chart_probability).as_manifest()
+        summary = link(con, name, seed=seed, chart_probability=chart_probability, built=built).as_manifest()
         con.execute("insert or replace into linkage_summary values (?, ?)", [name, json.dumps(summary, ensure_ascii=False)])
         results.append(summary)
     return results
