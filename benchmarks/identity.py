@@ -114,17 +114,16 @@ def blocking_analysis(con) -> dict:
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from models.linkage import execute, input_statements, input_table, models
+    from models.linkage import build_inputs, models
 
-    result = {}
+    result, built = {}, {}
     for name in ("deaths", "recipients"):
         purpose = models().purpose(name)
-        sides = ["left"] if purpose.link_type == "dedupe_only" else ["left", "right"]
         db_api = DuckDBAPI(connection=con)
-        inputs = []
-        for side in sides:  # each purpose's own input tables (the run shares one between purposes)
-            execute(con, input_statements(purpose, side))
-            inputs.append(db_api.register(input_table(purpose, side)))
+        left, right = build_inputs(con, purpose, built)  # the inputs again, each SQL file once, as in the run
+        inputs = [db_api.register(left)]
+        if purpose.link_type != "dedupe_only":
+            inputs.append(db_api.register(right))
         records = count_comparisons_from_blocking_rules(
             inputs if len(inputs) > 1 else inputs[0], blocking_rules=list(purpose.blocking_rules),
             link_type=purpose.link_type, record_sample_proportion=1.0)

@@ -60,6 +60,19 @@ def input_statements(purpose: Purpose, side: str) -> list[tuple[str, str]]:
     return [(f"linkage input {table}", f"create or replace table {table} as\n{body}")]
 
 
+def build_inputs(con: duckdb.DuckDBPyConnection, purpose: Purpose, built: dict[str, str]) -> tuple[str, str]:
+    """The purpose's (left, right) input tables (the same for a dedupe). `built` maps each input SQL file
+    already built to its table: a file is built once, and what this builds is added."""
+    sides = ["left"] if purpose.link_type == "dedupe_only" else ["left", "right"]
+    for side in sides:
+        source = purpose.left if side == "left" else purpose.right
+        if source not in built:
+            execute(con, input_statements(purpose, side))
+            built[source] = input_table(purpose, side)
+    left = built[purpose.left]
+    return left, left if purpose.link_type == "dedupe_only" else built[purpose.right]
+
+
 def input_table(purpose: Purpose, side: str) -> str:
     if purpose.link_type == "dedupe_only" or side == "left":
         return f"link_{purpose.name}_left"
@@ -119,15 +132,7 @@ def link(con: duckdb.DuckDBPyConnection, purpose_name: str, *, seed: int | None 
         prepare(con)
     execute(con, [("identity_links", IDENTITY_LINKS_DDL),
                   (f"clearing {purpose.name} links", f"delete from identity_links where purpose = '{purpose.name}'")])
-    built = {} if built is None else built
-    sides = ["left"] if purpose.link_type == "dedupe_only" else ["left", "right"]
-    for side in sides:
-        source = purpose.left if side == "left" else purpose.right
-        if source not in built:
-            execute(con, input_statements(purpose, side))
-            built[source] = input_table(purpose, side)
-    left = built[purpose.left]
-    right = left if purpose.link_type == "dedupe_only" else built[purpose.right]
+    left, right = build_inputs(con, purpose, {} if built is None else built)
     n_left = con.execute(f"select count(*) from {left}").fetchall()[0][0]
     n_right = n_left if purpose.link_type == "dedupe_only" else con.execute(f"select count(*) from {right}").fetchall()[0][0]
     outcome = LinkageOutcome(purpose.name, n_left, n_right, review_probability=config.review_probability,
