@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from checks.registry import load_registry
 from checks.rule_runner import assemble_clues, run_rule, write_catalogue
@@ -68,3 +71,14 @@ def clues_for_cases(tmp_path: Path, cases: dict[str, tuple], rules: tuple[str, .
         assert len(owner) == 1, f"{rule_id} clue on {subject} belongs to {sorted(owner) or 'no case'}"
         by_case[owner.pop()][(rule_id, subject)] = clue
     return by_case
+
+
+def cases_in_one_county(cases: dict[str, Callable[[], tuple]], rules: tuple[str, ...]):
+    """A module's `case_clues` fixture: {case name: its clues}, every case (made by `cases[name]()`) in one
+    county, loaded once and each rule run once (clues_for_cases)."""
+
+    @pytest.fixture(scope="module")
+    def case_clues(tmp_path_factory) -> dict[str, dict]:
+        return clues_for_cases(tmp_path_factory.mktemp("cases"), {name: make() for name, make in cases.items()}, rules)
+
+    return case_clues

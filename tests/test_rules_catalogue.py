@@ -8,7 +8,7 @@ import pytest
 
 from fundwatch.idnumber import make_id, to_legacy15
 from tests.builders import Person
-from tests.rule_harness import clues_for, clues_for_cases
+from tests.rule_harness import cases_in_one_county, clues_for
 
 RULES = ("P02", "E02", "E03", "E04", "E05", "A01", "A02", "A03")
 
@@ -244,10 +244,7 @@ def case_a03_both_empty_is_not_a_clue():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-@pytest.fixture(scope="module")
-def case_clues(tmp_path_factory) -> dict[str, dict]:
-    """Every case in one county: loaded once, each rule run once (the cases' people are distinct)."""
-    return clues_for_cases(tmp_path_factory.mktemp("cases"), {name: make() for name, make in CASES.items()}, RULES)
+case_clues = cases_in_one_county(CASES, RULES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from tests.builders import Person
-from tests.rule_harness import clues_for, clues_for_cases
+from tests.rule_harness import cases_in_one_county, clues_for
 
 RULES = ("D01", "P01", "E01")
 
@@ -133,10 +133,7 @@ def case_e01_other_retirement_type_not_checked():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-@pytest.fixture(scope="module")
-def case_clues(tmp_path_factory) -> dict[str, dict]:
-    """Every case in one county: loaded once, each rule run once (the cases' people are distinct)."""
-    return clues_for_cases(tmp_path_factory.mktemp("cases"), {name: make() for name, make in CASES.items()}, RULES)
+case_clues = cases_in_one_county(CASES, RULES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
