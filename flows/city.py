@@ -24,6 +24,7 @@ from flows.tasks import Database
 from fundwatch import city, interrupt, run
 from fundwatch.city import CityPlan
 from fundwatch.ingest import RunInputs, discover
+from fundwatch.reference import SharedReference
 from fundwatch.provenance import now_iso
 
 # Counties run in threads of this process by default: as many at once as there are cores (each county
@@ -43,11 +44,13 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
     try:
         # submitted tasks take the registry as it is: a task runner may send them to Dask, which reads a
         # quoted value (a tuple) as a task of its own
-        futures = [county.submit(plan, settings, registry, code) for code in plan.counties]
+        reference = tasks.load_reference(plan, settings.engine)
+        seconds["reference"] = round(time.perf_counter() - started, 3)
+        futures = [county.submit(plan, settings, registry, code, reference) for code in plan.counties]
         county_results = [f.result() for f in futures]
-        seconds["counties"] = round(time.perf_counter() - started, 3)
+        seconds["counties"] = round(time.perf_counter() - started - seconds["reference"], 3)
         city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
-        seconds["cross_county"] = round(time.perf_counter() - started - seconds["counties"], 3)
+        seconds["cross_county"] = round(time.perf_counter() - started - sum(seconds.values()), 3)
         db, city_wide = Database(plan.database, settings.engine), city_wide_rules(registry)
         with db.kept_open():
             tipoffs_given = tasks.city_database(plan, db)
@@ -77,13 +80,15 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
 
 
 @task(name="county", task_run_name="county-{county}", cache_policy=NO_CACHE)
-def county(plan: CityPlan, settings: RunOptions, registry: Registry, county: str) -> dict:
+def county(plan: CityPlan, settings: RunOptions, registry: Registry, county: str,
+           reference: SharedReference | None = None) -> dict:
     """One county's full run, its stages task runs of their own, written to OUT/<county>/; its data left
-    in the exchange. The history is kept for the city list."""
+    in the exchange, its reference lists copied from the city's one load of them. The history is kept
+    for the city list."""
     inputs = discover(plan.county_dir(county))
     paths = run.prepare(plan.county_dir(county), plan.county_out(county), settings.force)
     result = run_county(paths, inputs, replace(settings, history=None), registry, exchange=plan.exchange(county),
-                        validate_beside=False)
+                        validate_beside=False, reference=reference)
     get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
     return result
 

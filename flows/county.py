@@ -19,6 +19,7 @@ from fundwatch import interrupt, run
 from fundwatch.city import ExchangeTarget
 from fundwatch.ingest import RunInputs, discover
 from fundwatch.provenance import now_iso, versions
+from fundwatch.reference import SharedReference
 from fundwatch.run import RunPaths
 
 VALIDATION_STOP_SECONDS = 2.0
@@ -42,7 +43,8 @@ def county_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions()
 
 
 def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registry: Registry,
-               exchange: ExchangeTarget | None = None, validate_beside: bool = True) -> dict:
+               exchange: ExchangeTarget | None = None, validate_beside: bool = True,
+               reference: SharedReference | None = None) -> dict:
     """Every stage of a county run on a prepared staging folder (run.prepare), each a task.
 
     Validation only reads the loaded tables and reports, so with `validate_beside` it is submitted
@@ -51,7 +53,8 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     The registry and the manifest go to the tasks quoted: Prefect would otherwise walk every field of
     them looking for futures at each task call (about 1 s of a small run).
     The database is held open from the load to the last stage before emit (Database.kept_open).
-    In a city run the county's data is left for the cross-county rules (`exchange`). Whatever
+    In a city run the county's data is left for the cross-county rules (`exchange`) and its reference
+    lists are copied from the city's one load of them (`reference`). Whatever
     stops the run (a failure, an interrupt), the staging folder is removed and the lock given back.
     """
     started_at = now_iso()
@@ -60,7 +63,7 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     try:
         with db.kept_open():
             with clock("load"):
-                loaded = tasks.load(paths, inputs, settings.engine)
+                loaded = tasks.load(paths, inputs, settings.engine, reference)
             validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
                           else Finished(tasks.validate(paths, settings.validate)))
             with clock("linkage"):

@@ -21,7 +21,8 @@ from flows.settings import RunOptions
 from fundwatch import city, progress, run, tipoffs as tipoff_checks
 from fundwatch.city import CityPlan, ExchangeTarget
 from fundwatch.db import EngineSettings, connect
-from fundwatch.ingest import RunInputs
+from fundwatch.ingest import RunInputs, discover
+from fundwatch.reference import SharedReference
 from fundwatch.run import RunPaths
 from fundwatch.summary import clue_summary
 from models import linkage as identity, scoring
@@ -48,10 +49,11 @@ class Database:
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load(paths: RunPaths, inputs: RunInputs, engine: EngineSettings) -> dict:
-    """Read every input file into the run's DuckDB database; quarantine unreadable rows."""
+def load(paths: RunPaths, inputs: RunInputs, engine: EngineSettings, reference: SharedReference | None = None) -> dict:
+    """Read every input file into the run's DuckDB database; quarantine unreadable rows. In a city run
+    the reference lists are copied from the city's one load of them."""
     progress.report("load", "读取并校验输入文件")
-    summary = run.load_county(paths, inputs, engine)
+    summary = run.load_county(paths, inputs, engine, reference)
     read = sum(f["rows_read"] for f in summary["inputs"])
     quarantined = sum(f["rows_quarantined"] for f in summary["inputs"])
     get_run_logger().info("loaded %d files: %d rows read, %d quarantined", len(summary["inputs"]), read, quarantined)
@@ -180,6 +182,17 @@ def emit(paths: RunPaths, manifest: dict, settings: RunOptions) -> dict:
 
 
 # ---------------------------------------------------------------------------- the city
+
+
+@task(name="load-reference", cache_policy=NO_CACHE)
+def load_reference(plan: CityPlan, engine: EngineSettings) -> SharedReference | None:
+    """Read the reference lists once for every county of the city (the files a county folder sees)."""
+    progress.report("load", "读取参考名单（全市一次）")
+    reference = run.load_reference(plan.reference_database, discover(plan.county_dir(plan.counties[0])),
+                                   plan.exchange_dir / "_reference_work", engine)
+    get_run_logger().info("reference lists: %d files, loaded once for %d counties",
+                          len(reference.files) if reference else 0, len(plan.counties))
+    return reference
 
 
 @task(name="cross-county", task_run_name="{rule_key}-partition-{bucket}", cache_policy=NO_CACHE)

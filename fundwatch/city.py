@@ -49,6 +49,10 @@ class CityPlan:
     def database(self) -> Path:
         return self.staging_dir / "run.duckdb"
 
+    @property
+    def reference_database(self) -> Path:
+        return self.exchange_dir / "reference.duckdb"
+
     def county_dir(self, county: str) -> Path:
         return self.input_dir / county
 

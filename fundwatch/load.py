@@ -16,6 +16,7 @@ import duckdb
 from fundwatch.db import run_sql, run_sql_file, sql_literal
 from fundwatch.divisions import load_division_codes
 from fundwatch.ingest import (
+    ROW_KEY_FILE_FACTOR,
     InputError,
     InputFile,
     RunInputs,
@@ -28,6 +29,7 @@ from fundwatch.ingest import (
     type_specs,
 )
 from fundwatch.paths import sql_dir
+from fundwatch.reference import SharedReference, copy_reference, take_shared_files
 from fundwatch.sidecars import schema_sql
 
 MISSING_REASON = "必填项为空"
@@ -38,7 +40,6 @@ NUL_REASON = "含有NUL字符"
 QUARANTINE_VALUE_CHARS = 200
 # Tables a county cannot be checked without: a county whose files of them hold no row stops the run.
 COUNTY_TABLES_WITH_ROWS = ("payments", "recipients")
-ROW_KEY_FILE_FACTOR = 10_000_000_000
 
 
 
@@ -263,21 +264,26 @@ def create_benefit_categories(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("insert into benefit_categories values (?, ?)", rows)
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Path) -> list[dict]:
-    """Read, type and quarantine every input file; returns the per-file reconciliation."""
+def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Path,
+                reference: SharedReference | None = None) -> list[dict]:
+    """Read, type and quarantine every input file; returns the per-file reconciliation. With
+    `reference` (a city run), the reference lists are copied from its one load, not read again."""
     specs, types = table_specs(), type_specs()
     create_schema(con)
     create_benefit_categories(con)
     load_division_codes(con)
     absent = absent_values(con, types)
     attach_staging(con)
-    for f in inputs.files:
+    if reference is not None:
+        take_shared_files(inputs, reference)
+    to_read = [f for f in inputs.files if reference is None or not reference.covers(f)]
+    for f in to_read:
         read_raw(con, f, specs[f.table], work_dir)
         for line, column, value, reason in f.early_quarantine:
             con.execute("insert into quarantine values (?, ?, ?, ?, ?, ?)", [f.rel, line, f.table, column, value, reason])
     require_rows(inputs, specs)
     for table, spec in specs.items():
-        files = [f for f in inputs.files if f.table == table]
+        files = [f for f in to_read if f.table == table]
         if not files:
             continue
         run_sql(con, f"typing {table}", build_typing_sql(spec, types, files, absent))
@@ -285,6 +291,8 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
         run_sql(con, f"loading {table}", build_insert_sql(spec, _target_columns(con, table)))
         run_sql(con, f"quarantining {table}", build_quarantine_sql(spec))
         con.execute(f"drop table raw.stg_{table}; drop table raw.dup_{table}")
+    if reference is not None:
+        copy_reference(con, reference, inputs)
     record_input_columns(con, inputs, specs)
     reconciliation = reconcile(con, inputs)
     con.execute("detach raw")

@@ -8,7 +8,7 @@ settings and return small summaries; each opens the run's DuckDB file, does its 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fundwatch import interrupt
@@ -18,6 +18,7 @@ from fundwatch.emit import (claim_output, publish, release_output, write_csvs, w
 from fundwatch.ingest import RunInputs
 from fundwatch.load import load_inputs, load_warnings
 from fundwatch.provenance import now_iso
+from fundwatch.reference import SharedReference, reference_files
 from fundwatch.summary import clue_summary, final_rule_counts, run_summary
 
 DATABASE_NAME = "run.duckdb"
@@ -66,10 +67,12 @@ def prepare(input_dir: Path, out_dir: Path, force: bool = False) -> RunPaths:
     return paths
 
 
-def load_county(paths: RunPaths, inputs: RunInputs, engine: EngineSettings) -> dict:
-    """Every input file into the run's database (fundwatch.load); the reconciliation and table counts."""
+def load_county(paths: RunPaths, inputs: RunInputs, engine: EngineSettings,
+                reference: SharedReference | None = None) -> dict:
+    """Every input file into the run's database (fundwatch.load); the reconciliation and table counts.
+    In a city run the reference lists come from the city's one load of them (`reference`)."""
     with connect(paths.database, engine) as con:
-        reconciliation = load_inputs(con, inputs, paths.work_dir)
+        reconciliation = load_inputs(con, inputs, paths.work_dir, reference)
         tables = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in LOADED_TABLES}
         # a county folder not named by its code: the county is the region code most payments carry
         counties = sorted(code or con.execute("select mode(region_code) from payments").fetchone()[0] or ""
@@ -78,6 +81,20 @@ def load_county(paths: RunPaths, inputs: RunInputs, engine: EngineSettings) -> d
     paths.work_dir.mkdir(exist_ok=True)
     return {"kind": inputs.kind, "counties": counties, "inputs": reconciliation,
             "ignored_files": inputs.ignored, "load_warnings": load_warnings(reconciliation), "table_rows": tables}
+
+
+def load_reference(database: Path, county_inputs: RunInputs, work_dir: Path,
+                   engine: EngineSettings) -> SharedReference | None:
+    """Load the reference files a county of the city reads (the same for every county) into `database`,
+    once for the whole city run; None when there are none."""
+    files = reference_files(county_inputs)
+    if not files:
+        return None
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with connect(database, engine) as con:
+        load_inputs(con, replace(county_inputs, files=files, counties={}), work_dir)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return SharedReference(database, tuple(files))
 
 
 def emit_county(paths: RunPaths, manifest: dict, *, engine: EngineSettings, mask: bool, keep_database: bool,

@@ -1,13 +1,16 @@
 """The city run (市县联动): parallel counties, cross-county rules, ranking, Dask, artifacts."""
 
 import asyncio
+import json
 import re
 
+import duckdb
 import pytest
 
 from flows.city import city_run
 from flows.settings import RunOptions
-from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, Person, write_csv
+from fundwatch.ingest import ROW_KEY_FILE_FACTOR, discover
+from tests.builders import PAYMENT_HEADERS, RECIPIENT_HEADERS, REFERENCE_HEADERS, Person, write_csv
 from tests.contract import assert_outputs_pass_contract, read_csv
 from tests.runs import run_flow
 
@@ -129,9 +132,14 @@ def small_city(prefect_harness, tmp_path_factory):
                  for x in Person(20).monthly("202301", "202301")]
     write_csv(root / "330102" / "payments.csv", PAYMENT_HEADERS, county_a)
     write_csv(root / "330102" / "recipients.csv", RECIPIENT_HEADERS, [p.recipient() for p in (a1, a2, *crowded)])
-    write_csv(root / "330105" / "payments.csv", PAYMENT_HEADERS, county_b)
+    # two payment files in one county only: the counties number the reference files differently
+    write_csv(root / "330105" / "payments_1.csv", PAYMENT_HEADERS, county_b[:1])
+    write_csv(root / "330105" / "payments_2.csv", PAYMENT_HEADERS, county_b[1:])
     write_csv(root / "330105" / "recipients.csv", RECIPIENT_HEADERS,
               [p.recipient(region_code="330105") for p in (b1, Person(20))])
+    died = [{"id_number": p.id_number, "name": p.name, "death_date": "2023-01-20", "source": "民政"} for p in (a1, b1)]
+    unreadable = {"id_number": Person(30).id_number, "name": "测试030", "death_date": "2023-02-30", "source": "民政"}
+    write_csv(root / "reference" / "deaths.csv", REFERENCE_HEADERS["deaths"], [*died, unreadable, died[0]])
     city_run(str(root), str(tmp_path / "out"), RunOptions(validate=False, partitions=2))
     return tmp_path
 
@@ -142,6 +150,27 @@ def test_cross_county_shared_account(small_city):
         (SHARED, "330102;330105", "6", "18000.00"),  # 3 people across two counties
         ("6222000000009999", "330102", "3", "9000.00"),  # the county's own A01; not repeated city-wide
     }
+
+
+def test_reference_lists_are_loaded_once_and_each_county_gets_them_as_its_own(small_city):
+    """The city loads reference/ once; each county's tables, row keys, quarantine and reconciliation of
+    it are what a county run reading the files itself has (row keys in the county's numbering)."""
+    for county, person in (("330102", Person(1)), ("330105", Person(3))):
+        out = small_city / "out" / county
+        d01 = [c for c in read_csv(out / "clues.csv") if c["规则编号"] == "D01"]
+        assert [(c["公民身份号码"], c["涉及笔数"]) for c in d01] == [(person.id_number, "1")]
+        quarantined = [r for r in read_csv(out / "quarantine.csv") if r["文件"] == "../reference/deaths.csv"]
+        assert [(r["行号"], r["列"]) for r in quarantined] == [("4", "死亡日期"), ("5", "")]
+        assert "完全重复行" in quarantined[1]["原因"]
+        deaths_file = next(i for i in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+                           if i["path"] == "../reference/deaths.csv")
+        assert (deaths_file["rows_read"], deaths_file["rows_loaded"], deaths_file["rows_quarantined"]) == (4, 2, 2)
+        index = next(f.index for f in discover(small_city / "in" / county).files if f.rel == "../reference/deaths.csv")
+        with duckdb.connect(str(out / "run.duckdb"), read_only=True) as con:
+            keys = con.execute("select row_key, source_line from deaths order by source_line").fetchall()
+        assert keys == [(index * ROW_KEY_FILE_FACTOR + 2, 2), (index * ROW_KEY_FILE_FACTOR + 3, 3)]
+    city_rows = [r for r in read_csv(small_city / "out" / "city" / "quarantine.csv") if "deaths" in r["文件"]]
+    assert [(r["文件"], r["行号"]) for r in city_rows] == [("reference/deaths.csv", "4"), ("reference/deaths.csv", "5")]
 
 
 def test_dask_run_equals_local_run(small_city):

@@ -10,9 +10,9 @@ map its header row (headers), decode its bytes (encodings) and write raw_tables.
 """
 
 from fundwatch.ingest.discovery import county_code, discover, match_table
-from fundwatch.ingest.files import InputError, InputFile, RunInputs
+from fundwatch.ingest.files import ROW_KEY_FILE_FACTOR, InputError, InputFile, RunInputs
 from fundwatch.ingest.specs import ColumnSpec, TableSpec, TypeSpec, table_specs, type_specs
 from fundwatch.ingest.staging import attach_staging, drop_raw, read_raw
 
-__all__ = ["ColumnSpec", "InputError", "InputFile", "RunInputs", "TableSpec", "TypeSpec", "attach_staging",
+__all__ = ["ROW_KEY_FILE_FACTOR", "ColumnSpec", "InputError", "InputFile", "RunInputs", "TableSpec", "TypeSpec", "attach_staging",
            "county_code", "discover", "drop_raw", "match_table", "read_raw", "table_specs", "type_specs"]

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+# The row key of a loaded row: its file's index in the run times this, plus its line in the file.
+ROW_KEY_FILE_FACTOR = 10_000_000_000
+
+
 class InputError(Exception):
     """A file (or folder) that cannot be read at all; the message is one line naming it."""
 
