@@ -121,3 +121,50 @@ def generate(folder: Path, rows: int, months: int, seed: int, persons: int | Non
             "synth_seconds": round(synth_seconds, 1), "convert_seconds": round(time.perf_counter() - started, 1)}
     (folder / "bench_inputs.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     return meta
+
+
+CITY_COUNTIES = ("330102", "330105", "330106", "330108", "330109", "330110", "330111", "330112", "330113", "330114")
+
+
+def split_into_city(folder: Path, counties: int) -> dict:
+    """The county of `folder` (made by generate) cut into a city of `counties` counties, by person
+    (个人编号): each person's payments and recipient row go to one county folder, with 行政区划代码
+    set to that county's code; reference/ is shared. The city is `folder`/city-<counties>/; made once."""
+    import zlib
+
+    meta = json.loads((folder / "bench_inputs.json").read_text(encoding="utf-8"))
+    city = folder / f"city-{counties}"
+    done = city / "city_inputs.json"
+    if done.exists():
+        return json.loads(done.read_text(encoding="utf-8"))
+    if not 2 <= counties <= len(CITY_COUNTIES):
+        raise SystemExit(f"--city-counties must be 2 to {len(CITY_COUNTIES)}")
+    shutil.rmtree(city, ignore_errors=True)
+    codes = CITY_COUNTIES[:counties]
+    rows = {code: {} for code in codes}
+    for name in ("payments.csv", "recipients.csv"):
+        with (folder / meta["county"] / name).open(encoding="utf-8", newline="") as source:
+            reader = csv.reader(source)
+            header = next(reader)
+            person, region = header.index("个人编号"), header.index("行政区划代码")
+            outs = {}
+            for code in codes:
+                (city / code).mkdir(parents=True, exist_ok=True)
+                outs[code] = (city / code / name).open("w", encoding="utf-8", newline="")
+                csv.writer(outs[code], lineterminator="\n").writerow(header)
+            writers = {code: csv.writer(out, lineterminator="\n") for code, out in outs.items()}
+            counts = dict.fromkeys(codes, 0)
+            for row in reader:
+                code = codes[zlib.crc32(row[person].encode()) % counties] if len(row) > person else codes[0]
+                if len(row) > region:
+                    row[region] = code
+                writers[code].writerow(row)
+                counts[code] += 1
+            for out in outs.values():
+                out.close()
+            for code in codes:
+                rows[code][name] = counts[code]
+    (city / "reference").symlink_to(folder / "reference", target_is_directory=True)
+    city_meta = {"counties": list(codes), "rows": rows, "payment_rows": sum(r["payments.csv"] for r in rows.values())}
+    done.write_text(json.dumps(city_meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return city_meta

@@ -34,6 +34,24 @@ def test_id_difference(con, description, other, kind, words):
                        [TRUE_ID, other, TRUE_ID, other]).fetchone() == (kind, words)
 
 
+PARTIAL_IDS = [  # the number a tip-off gives, whether it agrees with TRUE_ID (330102195006150251)
+    ("330102********0251", True),
+    ("330102********0252", False),
+    ("３３０１０２＊＊＊＊＊＊＊＊０２５１", True),  # full-width digits and stars
+    ("******************", True),
+    (TRUE_ID, True),
+    ("330102 *******0251", False),  # a space is no digit
+    ("330102.*******0251", False),  # only * stands for an unknown digit
+    ("3301021950061502", False),  # too short
+    (None, False),
+]
+
+
+@pytest.mark.parametrize("given, agrees", PARTIAL_IDS)
+def test_partial_id_agrees_on_every_place_it_shows(con, given, agrees):
+    assert con.execute("select coalesce(fw_partial_id_agrees(?, ?), false)", [given, TRUE_ID]).fetchone()[0] is agrees
+
+
 ZHANG = Person(1, name="张伟")
 ZHANG_ELSEWHERE = Person(2, name="张伟", birth=dt.date(1948, 2, 3))  # same name, same county
 LI = Person(3, name="李华")

@@ -48,9 +48,14 @@ create or replace macro fw_id_difference_text(a, b) as
 create or replace macro fw_partial_id_pattern(p) as
     regexp_replace(translate(upper(replace(p, ' ', '')), '＊ｘＸ０１２３４５６７８９', '*XX0123456789'), '[*]', '.', 'g');
 
+-- Compared place by place rather than as a regular expression: a pattern that differs per row is compiled
+-- per row, and splink evaluates this on every pair it samples to estimate u (200,000: 5 s as a regex).
 create or replace macro fw_partial_id_agrees(p, full_id) as
     p is not null and full_id is not null and length(p) = 18 and length(full_id) = 18
-    and regexp_full_match(full_id, fw_partial_id_pattern(p));
+    and list_bool_and(list_transform(
+        list_zip(string_split(translate(upper(p), '＊ｘＸ０１２３４５６７８９', '*XX0123456789'), ''),
+                 string_split(full_id, '')),
+        lambda pair: pair[1] = '*' or pair[1] = pair[2]));
 
 create or replace macro fw_partial_id_digits(p) as
     length(regexp_replace(fw_partial_id_pattern(p), '[^0-9X]', '', 'g'));
