@@ -122,6 +122,9 @@ def summarise(runs: list[dict], rows: int | None = None) -> dict:
                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                "tree_peak_rss_mb": max(r["tree_peak_rss_mb"] for r in runs),
                "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 2),
+               # of the machine's cores, busy with the run's process tree over its wall time
+               "cpu_utilisation": round(statistics.median(r["cpu_seconds"] / r["wall_seconds"] for r in runs)
+                                        / (os.cpu_count() or 1), 3),
                "other_load_cores": max(r["other_load_cores"] for r in runs)}
     if rows:
         summary["rows_per_second"] = round(rows / wall)
@@ -175,6 +178,29 @@ def run_fundwatch(county: Path, out: Path, env: dict, log: Path, label: str, kee
     result["clues"] = manifest["clues"]["clues"]
     if keep is not None:
         shutil.copy(out / "clues.csv", keep)
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def run_fundwatch_city(city: Path, out: Path, env: dict, log: Path, label: str) -> dict:
+    """`fundwatch run CITY --out OUT`: wall, CPU, memory; the city manifest's stages and, summed over the
+    counties, each county stage's seconds (the counties run side by side: these add up past the wall)."""
+    shutil.rmtree(out, ignore_errors=True)
+    stages = out.with_name(out.name + ".stages.json")  # the CLI wrapper's stage events: the manifests are used
+    result = measure([sys.executable, "-c", FUNDWATCH_CLI, "run", str(city), "--out", str(out)],
+                     {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, label)
+    stages.unlink(missing_ok=True)
+    manifest = json.loads((out / "city" / "manifest.json").read_text(encoding="utf-8"))
+    result["stage_seconds"] = manifest["stage_seconds"]
+    counties = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.isdigit())
+    summed: dict[str, float] = {}
+    for county in counties:
+        stages = json.loads((out / county / "manifest.json").read_text(encoding="utf-8"))["stage_seconds"]
+        for stage, seconds in stages.items():
+            summed[stage] = round(summed.get(stage, 0.0) + seconds, 3)
+    result["county_stage_seconds"] = summed
+    result["counties"] = counties
+    result["clues"] = manifest["clues"]["clues"]
     shutil.rmtree(out, ignore_errors=True)
     return result
 

@@ -17,6 +17,9 @@ One invocation:
      fundwatch   `fundwatch run COUNTY --out OUT` (Prefect's temporary local server), with the
                  manifest's stage_seconds; with --with-server also against a running
                  `prefect server start` (PREFECT_API_URL)
+     city        the same rows as a city: the county's people cut into --city-counties counties (by
+                 个人编号, 行政区划代码 set to each county's code, reference/ shared), `fundwatch run CITY`;
+                 the city manifest's stages and each county stage summed over the counties
      start-up    a one-task hello-world Prefect flow vs fundwatch on a tiny county (200 persons,
                  13 months), both with the temporary server (and with the running server)
      imports     wall time of importing fundwatch's modules in a fresh interpreter
@@ -47,14 +50,14 @@ import tempfile
 from pathlib import Path
 
 from child_scripts import BASELINE, HELLO_FLOW
-from county_inputs import TINY, generate, parse_rows, rows_label
+from county_inputs import TINY, generate, parse_rows, rows_label, split_into_city
 from measuring import (QUIET, ROOT, MeasureFailed, PrefectServer, code_env, import_times, measure, prefect_command,
-                       prefect_env, run_fundwatch, summarise)
+                       prefect_env, run_fundwatch, run_fundwatch_city, summarise)
 from profiling import profile
 from reporting import TARGETS, code_version, compare, machine, ratio, report, save, verdicts
 
 RESULTS = ROOT / "benchmarks" / "results"
-MEASUREMENTS = ("baseline", "pandas", "fundwatch", "startup", "imports", "profile")
+MEASUREMENTS = ("baseline", "pandas", "fundwatch", "city", "startup", "imports", "profile")
 
 
 def main() -> None:
@@ -64,6 +67,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (median reported)")
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--city-counties", type=int, default=10,
+                        help="city: the county's people cut into this many counties (default 10)")
     parser.add_argument("--with-server", action="store_true",
                         help="also measure against a running `prefect server start` on 127.0.0.1")
     parser.add_argument("--only", default=",".join(MEASUREMENTS[:-1]),
@@ -140,6 +145,10 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
             while f.read(1 << 24):
                 pass
     print(f"inputs: {rows:,} payment rows, {meta['payment_bytes'] / 2**20:,.0f} MB in {county}", flush=True)
+    if "city" in only:
+        results["city_inputs"] = split_into_city(inputs, args.city_counties)
+        city = inputs / f"city-{args.city_counties}"
+        print(f"city: the same rows in {args.city_counties} counties, {city}", flush=True)
 
     home = work / "prefect-home"
     env = prefect_env(home)
@@ -183,6 +192,8 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
             attempt("pandas", pandas_run)
         if "fundwatch" in only:
             attempt("fundwatch", run_fundwatch, county, out / "fundwatch", env, log, "fundwatch", keep=clues_csv)
+        if "city" in only:
+            attempt("city", run_fundwatch_city, city, out / "city", env, log, "fundwatch city")
 
     tiny = None
     if only & {"startup", "profile"}:
@@ -211,7 +222,13 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
     measurements = {}
     for key, measured in runs.items():
         summary = summarise(measured, None if key.startswith("startup") else rows)
-        if "stage_seconds" in measured[0]:
+        if key == "city":
+            summary["stage_seconds"] = {s: round(statistics.median(r["stage_seconds"][s] for r in measured), 3)
+                                        for s in measured[0]["stage_seconds"]}
+            summary["county_stage_seconds"] = {s: round(statistics.median(r["county_stage_seconds"][s] for r in measured), 3)
+                                               for s in measured[0]["county_stage_seconds"]}
+            summary["counties"], summary["clues"] = measured[0]["counties"], measured[0]["clues"]
+        elif "stage_seconds" in measured[0]:
             summary["stage_seconds"] = {s: round(statistics.median(r["stage_seconds"][s] for r in measured), 3)
                                         for s in measured[0]["stage_seconds"]}
             summary["outside_stages_seconds"] = round(statistics.median(r["outside_stages_seconds"] for r in measured), 3)
@@ -230,6 +247,8 @@ def benchmark(args, only: set[str], work: Path, inputs: Path, log: Path, target:
         "pandas_over_fundwatch": ratio(m.get("pandas", {}).get("wall_seconds"), m.get("fundwatch", {}).get("wall_seconds")),
         "fundwatch_server_over_baseline": ratio(m.get("fundwatch_server", {}).get("wall_seconds"),
                                                 m.get("baseline", {}).get("wall_seconds")),
+        "city_over_county": ratio(m.get("city", {}).get("wall_seconds"), m.get("fundwatch", {}).get("wall_seconds")),
+        "city_over_baseline": ratio(m.get("city", {}).get("wall_seconds"), m.get("baseline", {}).get("wall_seconds")),
         "startup_over_hello": ratio(m.get("startup_fundwatch", {}).get("wall_seconds"),
                                     m.get("startup_hello", {}).get("wall_seconds")),
         "startup_over_hello_server": ratio(m.get("startup_fundwatch_server", {}).get("wall_seconds"),
