@@ -18,7 +18,7 @@ from checks.registry import Registry, load_registry
 from checks.rule_runner import city_wide_rules
 from flows import tasks
 from flows.artifacts import publish_artifacts
-from flows.county import run_county, verify_tipoffs
+from flows.county import StageClock, run_county, verify_tipoffs
 from flows.settings import RunOptions
 from flows.tasks import Database
 from fundwatch import city, interrupt, run
@@ -36,35 +36,45 @@ LOCAL_RUNNER = ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
 def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
              inputs: RunInputs | None = None) -> dict:
     """Run every county of a city folder in parallel, then the cross-county rules, into out_dir."""
-    started_at, started = now_iso(), time.perf_counter()
+    started_at = now_iso()
     registry = load_registry(overrides=settings.rule_parameters)
     plan = city.plan_city(inputs or discover(Path(input_dir)), Path(out_dir), settings.partitions, settings.force)
     interrupt.on_interrupt(plan, lambda: city.discard(plan))
-    seconds: dict[str, float] = {}
+    clock = StageClock()
     try:
         # submitted tasks take the registry as it is: a task runner may send them to Dask, which reads a
         # quoted value (a tuple) as a task of its own
-        reference = tasks.load_reference(plan, settings.engine)
-        seconds["reference"] = round(time.perf_counter() - started, 3)
-        futures = [county.submit(plan, settings, registry, code, reference) for code in plan.counties]
-        county_results = [f.result() for f in futures]
-        seconds["counties"] = round(time.perf_counter() - started - seconds["reference"], 3)
-        city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
-        seconds["cross_county"] = round(time.perf_counter() - started - sum(seconds.values()), 3)
+        with clock("reference"):
+            reference = tasks.load_reference(plan, settings.engine)
+        with clock("counties"):
+            futures = [county.submit(plan, settings, registry, code, reference) for code in plan.counties]
+            county_results = [f.result() for f in futures]
+        with clock("cross_county"):
+            city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
         db, city_wide = Database(plan.database, settings.engine), city_wide_rules(registry)
         with db.kept_open():
-            tipoffs_given = tasks.city_database(plan, db)
-            tasks.linkage(db, quote(city_wide))  # identity resolution across the counties (一人多号 is often two counties)
-            tasks.city_wide_rules(db, quote(registry))
-            cross_county_clues = tasks.assemble_city(plan, db, quote(city_wide))
-            history = tasks.history(db, settings.history, city.city_scope(plan)) if settings.history else None
-            verify_tipoffs(db, tipoffs_given)  # on the city's recipients and list: a tip-off may name another county
-            management = tasks.management(db, quote(registry))
-            totals = tasks.rank_counties(db)
+            with clock("city_database"):
+                tipoffs_given = tasks.city_database(plan, db)
+            with clock("city_linkage"):  # identity resolution across the counties (一人多号 is often two counties)
+                tasks.linkage(db, quote(city_wide))
+            with clock("city_rules"):
+                tasks.city_wide_rules(db, quote(registry))
+            with clock("city_assemble"):
+                cross_county_clues = tasks.assemble_city(plan, db, quote(city_wide))
+            history = None
+            if settings.history:
+                with clock("city_history"):
+                    history = tasks.history(db, settings.history, city.city_scope(plan))
+            with clock("city_tipoffs"):  # on the city's recipients and list: a tip-off may name another county
+                verify_tipoffs(db, tipoffs_given)
+            with clock("city_management"):
+                management = tasks.management(db, quote(registry))
+                totals = tasks.rank_counties(db)
         assembled = {**totals, "cross_county_clues": cross_county_clues, "history": history,
                      "ranking": totals["per_county"], "management": management}
         parameters = settings.for_manifest(registry.all_parameters())
-        manifest = city.city_manifest(plan, parameters, county_results, city_rules, assembled, started_at, seconds)
+        manifest = city.city_manifest(plan, parameters, county_results, city_rules, assembled, started_at,
+                                       clock.seconds)
         rule_ids = list(dict.fromkeys(r.id for r in registry.rules))
         city_out = tasks.emit_city(plan, quote(manifest), settings, rule_ids)
     except BaseException:
@@ -76,7 +86,7 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
     publish_artifacts(scope, assembled["per_rule"], assembled["ranking"], city_out)
     kept = [k for r in county_results for k in r.get("kept", [])] + ([str(plan.kept)] if plan.kept else [])
     return {"out_dir": city_out, "counties": county_results, "rules": manifest["rules"], "clues": assembled,
-            "inputs": manifest["inputs"], "stage_seconds": seconds, "validation": {}, "kept": kept}
+            "inputs": manifest["inputs"], "stage_seconds": clock.seconds, "validation": {}, "kept": kept}
 
 
 @task(name="county", task_run_name="county-{county}", cache_policy=NO_CACHE)
