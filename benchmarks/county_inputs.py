@@ -16,7 +16,7 @@ from measuring import ROOT
 
 
 ROWS_PER_PERSON_24_MONTHS = 21.64  # measured: 432,790 payment rows for 20,000 persons over 24 months
-TINY = {"persons": 200, "months": 13}
+TINY = {"persons": 250, "months": 13}  # synth needs its planted people plus 100 (233 since the staff rules and tip-offs)
 
 
 def parse_rows(text: str) -> int:
