@@ -47,7 +47,8 @@ def _quiet_libraries(verbose: bool) -> None:
 
 
 def _preload_heavy_libraries() -> None:
-    """Import Great Expectations and scikit-learn in the background while Prefect starts its server.
+    """Import Great Expectations, scikit-learn, splink and the output writers in the background while
+    Prefect starts its server.
 
     Each takes seconds to import; the temporary server takes 13-25 s to start on two cores, and the
     main thread only waits for it, so the imports are done by the time the stages need them.
@@ -56,7 +57,8 @@ def _preload_heavy_libraries() -> None:
     def load() -> None:
         import importlib
 
-        for module in ("great_expectations", "sklearn.ensemble", "checks.validation"):
+        for module in ("great_expectations", "sklearn.ensemble", "checks.validation", "splink", "pypinyin", "opencc",
+                       "fundwatch.matches", "fundwatch.report", "fundwatch.workbook"):
             try:
                 importlib.import_module(module)
             except Exception:  # noqa: BLE001 - the stage that needs it reports the failure
