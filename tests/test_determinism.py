@@ -51,8 +51,8 @@ def two_runs(county, tmp_path_factory, monkeypatch_module):
 
     original = run.load_county
 
-    def load_then_shuffle(paths, inputs, engine):
-        summary = original(paths, inputs, engine)
+    def load_then_shuffle(paths, inputs, engine, reference=None):
+        summary = original(paths, inputs, engine, reference)
         shuffle(paths.database, LOADED, 0.25)
         return summary
 
