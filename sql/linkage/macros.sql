@@ -45,17 +45,20 @@ create or replace macro fw_id_difference_text(a, b) as
 
 -- A partial ID number from a tip-off (330102********1234: * for unknown digits, full-width
 -- forms accepted) agrees with a full one when it has 18 places and every digit it shows is the same.
+create or replace macro fw_partial_id_shown(p) as
+    translate(upper(replace(p, ' ', '')), '＊ｘＸ０１２３４５６７８９', '*XX0123456789');
+
 create or replace macro fw_partial_id_pattern(p) as
-    regexp_replace(translate(upper(replace(p, ' ', '')), '＊ｘＸ０１２３４５６７８９', '*XX0123456789'), '[*]', '.', 'g');
+    regexp_replace(fw_partial_id_shown(p), '[*]', '.', 'g');
 
 -- Compared place by place rather than as a regular expression: a pattern that differs per row is compiled
 -- per row, and splink evaluates this on every pair it samples to estimate u (200,000: 5 s as a regex).
+-- A number typed with a space has fewer than 18 places once the space is gone: it agrees with nothing.
 create or replace macro fw_partial_id_agrees(p, full_id) as
     p is not null and full_id is not null and length(p) = 18 and length(full_id) = 18
-    and list_bool_and(list_transform(
-        list_zip(string_split(translate(upper(p), '＊ｘＸ０１２３４５６７８９', '*XX0123456789'), ''),
-                 string_split(full_id, '')),
-        lambda pair: pair[1] = '*' or pair[1] = pair[2]));
+    and length(fw_partial_id_shown(p)) = 18
+    and list_bool_and(list_transform(list_zip(string_split(fw_partial_id_shown(p), ''), string_split(full_id, '')),
+                                     lambda pair: pair[1] = '*' or pair[1] = pair[2]));
 
 create or replace macro fw_partial_id_digits(p) as
     length(regexp_replace(fw_partial_id_pattern(p), '[^0-9X]', '', 'g'));
