@@ -156,17 +156,25 @@ def prefect_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "prefect"]
 
 
-def run_fundwatch(county: Path, out: Path, env: dict, log: Path, label: str, keep: Path | None = None) -> dict:
+def _run_cli(inputs: Path, out: Path, env: dict, log: Path, label: str, timeline: bool = False) -> tuple[dict, dict | None]:
+    """`fundwatch run INPUTS --out OUT` through the CLI wrapper, measured; and the stage events the
+    wrapper wrote, when it wrote them."""
     shutil.rmtree(out, ignore_errors=True)
     stages = out.with_name(out.name + ".stages.json")
     stages.unlink(missing_ok=True)
-    command = [sys.executable, "-c", FUNDWATCH_CLI, "run", str(county), "--out", str(out)]
-    result = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, label, timeline=True)
+    command = [sys.executable, "-c", FUNDWATCH_CLI, "run", str(inputs), "--out", str(out)]
+    result = measure(command, {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, label, timeline=timeline)
+    written = json.loads(stages.read_text()) if stages.exists() else None
+    stages.unlink(missing_ok=True)
+    return result, written
+
+
+def run_fundwatch(county: Path, out: Path, env: dict, log: Path, label: str, keep: Path | None = None) -> dict:
+    result, written = _run_cli(county, out, env, log, label, timeline=True)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     result["manifest_stage_seconds"] = manifest["stage_seconds"]
     samples = result.pop("rss_timeline")
-    if stages.exists():
-        written = json.loads(stages.read_text())
+    if written is not None:
         result["stage_seconds"] = written["stage_seconds"]
         result["peak_rss_mb_by_stage"] = rss_by_stage(samples, written["events"], written["finished"])
     else:
@@ -185,18 +193,14 @@ def run_fundwatch(county: Path, out: Path, env: dict, log: Path, label: str, kee
 def run_fundwatch_city(city: Path, out: Path, env: dict, log: Path, label: str) -> dict:
     """`fundwatch run CITY --out OUT`: wall, CPU, memory; the city manifest's stages and, summed over the
     counties, each county stage's seconds (the counties run side by side: these add up past the wall)."""
-    shutil.rmtree(out, ignore_errors=True)
-    stages = out.with_name(out.name + ".stages.json")  # the CLI wrapper's stage events: the manifests are used
-    result = measure([sys.executable, "-c", FUNDWATCH_CLI, "run", str(city), "--out", str(out)],
-                     {**env, "FUNDWATCH_BENCH_STAGES": str(stages)}, log, label)
-    stages.unlink(missing_ok=True)
+    result, _ = _run_cli(city, out, env, log, label)
     manifest = json.loads((out / "city" / "manifest.json").read_text(encoding="utf-8"))
     result["stage_seconds"] = manifest["stage_seconds"]
     counties = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.isdigit())
     summed: dict[str, float] = {}
     for county in counties:
-        stages = json.loads((out / county / "manifest.json").read_text(encoding="utf-8"))["stage_seconds"]
-        for stage, seconds in stages.items():
+        county_stages = json.loads((out / county / "manifest.json").read_text(encoding="utf-8"))["stage_seconds"]
+        for stage, seconds in county_stages.items():
             summed[stage] = round(summed.get(stage, 0.0) + seconds, 3)
     result["county_stage_seconds"] = summed
     result["counties"] = counties

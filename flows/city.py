@@ -24,8 +24,8 @@ from flows.tasks import Database
 from fundwatch import city, interrupt, run
 from fundwatch.city import CityPlan
 from fundwatch.ingest import RunInputs, discover
-from fundwatch.reference import SharedReference
 from fundwatch.provenance import now_iso
+from fundwatch.reference import SharedReference
 
 # Counties run in threads of this process by default: as many at once as there are cores (each county
 # run is itself parallel inside DuckDB), which keeps memory to a few counties' worth.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 # The row key of a loaded row: its file's index in the run times this, plus its line in the file.
 ROW_KEY_FILE_FACTOR = 10_000_000_000
 
