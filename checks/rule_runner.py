@@ -135,7 +135,8 @@ def run_partition(exchange_dir: Path, registry: Registry, rule_key: str, bucket:
     target.mkdir(parents=True, exist_ok=True)
     with connect(":memory:") as con:
         file_list = "[" + ", ".join(sql_literal(Path(f)) for f in files) + "]"
-        con.execute(f"create view payments as select * from read_parquet({file_list}, hive_partitioning = false)")
+        # a table, read once: paid_payments is a view over it, and a rule may read that more than once
+        con.execute(f"create table payments as select * from read_parquet({file_list}, hive_partitioning = false)")
         create_paid_payments(con)
         statement, parameters = rule.statement(registry.parameters)
         run_sql(con, f"rule {rule.key} partition {bucket}", statement, parameters)

@@ -303,8 +303,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
 
 def create_paid_payments(con: duckdb.DuckDBPyConnection) -> None:
     """paid_payments (sql/models/): the payments as the rules see them, net of reversals and payments
-    not received; built once, after the load (and on each partition of a city run)."""
-    run_sql_file(con, "paid payments", "models/paid_payments.sql", prefix="create or replace table paid_payments as\n")
+    not received; a view over payments and the facts of its few payment groups of more than one row,
+    which are computed once, after the load (and on each partition of a city run)."""
+    run_sql_file(con, "paid payments", "models/paid_payments.sql")
 
 
 def record_input_columns(con: duckdb.DuckDBPyConnection, inputs: RunInputs, specs: dict[str, TableSpec]) -> None:

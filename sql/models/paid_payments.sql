@@ -9,16 +9,18 @@
 --   first_received  the group's first received payment (by pay date, then payment_id), and its amount
 
 -- Nearly every group is one row (one payment per person, benefit and period; at 10M rows of the synthetic
--- county, 37 rows are in 18 groups of more). The group facts of a one-row group are the row's own, so only
--- the rows of larger groups go through the window aggregates: such a group's rows share a hash of the
--- group's key, and a hash shared by two different groups only sends a few more rows through the windows,
--- where the partition is by the key itself. At 10M rows: 10.5 s instead of 24.5 s with every row
--- windowed (66.6 s for the earlier GROUP BY joined back), the same table (except all, both ways).
+-- county, 37 rows are in 18 groups of more), and a one-row group's facts are the row's own. So only the
+-- rows of larger groups are stored, with their group's facts (payment_group_facts, a few rows), and
+-- paid_payments is a view: payments joined to those few rows. A copy of every payment as a table cost
+-- more than the rules' reading of the view (10M rows: 25 s to write the copy to the run's file).
+-- Rows of larger groups are found by a hash of the group's key; a hash shared by two different groups
+-- only sends a few more rows through the windows, where the partition is by the key itself.
 -- first: the group's first received payment by (pay_date, payment_id, row_key); row_key is unique, so the
 -- amount carried in the struct never decides the order.
 
-with rows_with_flags as not materialized (
-    select *,
+create or replace table payment_group_facts as
+with group_hashes as not materialized (
+    select row_key, id_number, scheme, benefit_type, period, payment_id, pay_date, amount,
            pay_status = '成功' as counted,
            pay_status = '成功' and amount > 0 as received,
            hash(id_number, scheme, benefit_type, period) as group_hash
@@ -27,38 +29,47 @@ with rows_with_flags as not materialized (
 
 shared_hashes as (
     select group_hash
-    from rows_with_flags
+    from group_hashes
     group by group_hash
     having count(*) > 1
 ),
 
 shared_group_facts as (
-    select * exclude (received, group_hash),
+    select row_key,
            coalesce(sum(amount) filter (counted) over payment_group, 0) as group_net,
            count(distinct payment_id) filter (received) over payment_group as received_ids,
            min({'pay_date': pay_date, 'payment_id': payment_id, 'row_key': row_key, 'amount': amount})
                filter (received) over payment_group as first
-    from rows_with_flags
+    from group_hashes
     where group_hash in (select group_hash from shared_hashes)
     window payment_group as (partition by id_number, scheme, benefit_type, period)
 )
 
-select * exclude (group_net, received_ids, first),
+select row_key,
        group_net,
-       group_net > 0 as group_paid,
        received_ids,
        first.amount as first_received_amount,
        coalesce(row_key = first.row_key, false) as first_received
-from shared_group_facts
+from shared_group_facts;
 
-union all
-
--- a group of one row: its net is its amount when counted, its one received payment is itself
-select * exclude (received, group_hash),
-       (case when counted then amount else 0 end)::decimal(38, 2) as group_net,
-       (case when counted then amount else 0 end) > 0 as group_paid,
-       (case when received then 1 else 0 end)::bigint as received_ids,
-       case when received then amount end as first_received_amount,
-       received as first_received
-from rows_with_flags
-where group_hash not in (select group_hash from shared_hashes)
+create or replace view paid_payments as
+with facts as not materialized (
+    select p.*,
+           pay_status = '成功' as counted,
+           pay_status = '成功' and amount > 0 as received,
+           g.row_key is not null as in_larger_group,
+           g.group_net, g.received_ids, g.first_received_amount, g.first_received
+    from payments p
+    left join payment_group_facts g on g.row_key = p.row_key
+)
+select * exclude (received, in_larger_group, group_net, received_ids, first_received_amount, first_received),
+       case when in_larger_group then group_net
+            else (case when counted then amount else 0 end)::decimal(38, 2) end as group_net,
+       case when in_larger_group then group_net
+            else (case when counted then amount else 0 end)::decimal(38, 2) end > 0 as group_paid,
+       case when in_larger_group then received_ids
+            else (case when received then 1 else 0 end)::bigint end as received_ids,
+       case when in_larger_group then first_received_amount
+            else case when received then amount end end as first_received_amount,
+       case when in_larger_group then first_received else received end as first_received
+from facts
