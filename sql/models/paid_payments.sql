@@ -53,23 +53,15 @@ select row_key,
 from shared_group_facts;
 
 create or replace view paid_payments as
-with facts as not materialized (
-    select p.*,
-           pay_status = '成功' as counted,
-           pay_status = '成功' and amount > 0 as received,
-           g.row_key is not null as in_larger_group,
-           g.group_net, g.received_ids, g.first_received_amount, g.first_received
-    from payments p
-    left join payment_group_facts g on g.row_key = p.row_key
-)
-select * exclude (received, in_larger_group, group_net, received_ids, first_received_amount, first_received),
-       case when in_larger_group then group_net
-            else (case when counted then amount else 0 end)::decimal(38, 2) end as group_net,
-       case when in_larger_group then group_net
-            else (case when counted then amount else 0 end)::decimal(38, 2) end > 0 as group_paid,
-       case when in_larger_group then received_ids
-            else (case when received then 1 else 0 end)::bigint end as received_ids,
-       case when in_larger_group then first_received_amount
-            else case when received then amount end end as first_received_amount,
-       case when in_larger_group then first_received else received end as first_received
-from facts
+select p.*,
+       p.pay_status = '成功' as counted,
+       coalesce(g.group_net, (case when p.pay_status = '成功' then p.amount else 0 end)::decimal(38, 2)) as group_net,
+       coalesce(g.group_net, (case when p.pay_status = '成功' then p.amount else 0 end)::decimal(38, 2)) > 0
+           as group_paid,
+       coalesce(g.received_ids, (p.pay_status = '成功' and p.amount > 0)::bigint) as received_ids,
+       case when g.row_key is null
+            then case when p.pay_status = '成功' and p.amount > 0 then p.amount end
+            else g.first_received_amount end as first_received_amount,
+       coalesce(g.first_received, p.pay_status = '成功' and p.amount > 0) as first_received
+from payments p
+left join payment_group_facts g on g.row_key = p.row_key
