@@ -54,6 +54,12 @@ def test_county_flow_writes_every_output(tmp_path):
     with duckdb.connect(str(out / "run.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from clues").fetchone()[0] == len(clues)
         assert con.execute("select count(*) from payments").fetchone()[0] == 235
+    # paid_payments is a view over tables of the file: it reads the same when the file is attached
+    # under another name beside a database of its own (a reviewer's session)
+    with duckdb.connect() as con:
+        con.execute("create table payments as select 1 as unrelated")
+        con.execute(f"attach '{out / 'run.duckdb'}' as kept (read_only)")
+        assert con.execute("select count(*), count(distinct row_key) from kept.paid_payments").fetchone() == (235, 235)
 
 
 def test_failed_run_leaves_no_output(tmp_path):
