@@ -38,7 +38,7 @@ def reference_files(inputs: RunInputs) -> list[InputFile]:
 def take_shared_files(inputs: RunInputs, reference: SharedReference) -> None:
     """Give the county's reference files what the one load learnt of them, keeping the county's numbering."""
     loaded = {f.rel: f for f in reference.files}
-    inputs.files[:] = [replace(loaded[f.rel], index=f.index) if reference.covers(f) else f for f in inputs.files]
+    inputs.files[:] = [replace(loaded[f.rel], index=f.index) if f.rel in loaded else f for f in inputs.files]
 
 
 def copy_reference(con: duckdb.DuckDBPyConnection, reference: SharedReference, inputs: RunInputs) -> None:

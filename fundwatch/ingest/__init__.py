@@ -14,5 +14,5 @@ from fundwatch.ingest.files import ROW_KEY_FILE_FACTOR, InputError, InputFile, R
 from fundwatch.ingest.specs import ColumnSpec, TableSpec, TypeSpec, table_specs, type_specs
 from fundwatch.ingest.staging import attach_staging, drop_raw, read_raw
 
-__all__ = ["ROW_KEY_FILE_FACTOR", "ColumnSpec", "InputError", "InputFile", "RunInputs", "TableSpec", "TypeSpec", "attach_staging",
-           "county_code", "discover", "drop_raw", "match_table", "read_raw", "table_specs", "type_specs"]
+__all__ = ["ROW_KEY_FILE_FACTOR", "ColumnSpec", "InputError", "InputFile", "RunInputs", "TableSpec", "TypeSpec",
+           "attach_staging", "county_code", "discover", "drop_raw", "match_table", "read_raw", "table_specs", "type_specs"]

@@ -53,15 +53,18 @@ select row_key,
 from shared_group_facts;
 
 create or replace view paid_payments as
-select p.*,
-       p.pay_status = '成功' as counted,
-       coalesce(g.group_net, (case when p.pay_status = '成功' then p.amount else 0 end)::decimal(38, 2)) as group_net,
-       coalesce(g.group_net, (case when p.pay_status = '成功' then p.amount else 0 end)::decimal(38, 2)) > 0
-           as group_paid,
-       coalesce(g.received_ids, (p.pay_status = '成功' and p.amount > 0)::bigint) as received_ids,
-       case when g.row_key is null
-            then case when p.pay_status = '成功' and p.amount > 0 then p.amount end
+with flagged as not materialized (
+    select *,
+           pay_status = '成功' as counted,
+           pay_status = '成功' and amount > 0 as received
+    from payments
+)
+select p.* exclude (received),
+       coalesce(g.group_net, (case when p.counted then p.amount else 0 end)::decimal(38, 2)) as group_net,
+       coalesce(g.group_net, (case when p.counted then p.amount else 0 end)::decimal(38, 2)) > 0 as group_paid,
+       coalesce(g.received_ids, p.received::bigint) as received_ids,
+       case when g.row_key is null then (case when p.received then p.amount end)
             else g.first_received_amount end as first_received_amount,
-       coalesce(g.first_received, p.pay_status = '成功' and p.amount > 0) as first_received
-from payments p
+       coalesce(g.first_received, p.received) as first_received
+from flagged p
 left join payment_group_facts g on g.row_key = p.row_key
