@@ -8,8 +8,10 @@ population median (the typical value); the largest contributions are the feature
 
 from __future__ import annotations
 
+import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,7 @@ NEUTRAL_SCORE = 0.5  # the score of a point as easy to isolate as an average one
 EXPLAIN_TOP = 3
 MIN_CONTRIBUTION = 0.005
 EXPLAIN_CHUNK_ROWS = 20_000
+NOTHING_NOTABLE = "无明显异常特征"
 
 
 @dataclass
@@ -73,19 +76,40 @@ def _number(value: float, unit: str) -> str:
 
 
 def explain_all(values: np.ndarray, contributions: np.ndarray, medians: np.ndarray) -> list[str]:
-    """For each recipient (row), the features that raised the score, in words, strongest first."""
+    """For each recipient (row), the features that raised the score, in words, strongest first.
+
+    Only the rows some feature explains are walked in Python, and only their strongest features'
+    values are taken out of numpy (at 10M payments a third of the rows explain nothing, and making
+    Python lists of every value cost more than writing the texts). The lists and texts make no
+    reference cycles, so the cycle collector is paused meanwhile: with the run's libraries loaded,
+    its passes over the whole heap took 40 % of the time."""
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :EXPLAIN_TOP]
     strongest = np.take_along_axis(contributions, order, axis=1)
+    explained = np.flatnonzero(~(strongest[:, 0] < MIN_CONTRIBUTION)) if len(values) else np.empty(0, np.int64)
+    chosen = np.take_along_axis(values[explained], order[explained], axis=1)
     typical = medians.tolist()
     typical_text = [_number(m, f.unit) for m, f in zip(typical, FEATURES)]
-    texts = []
-    for row, features, amounts in zip(values.tolist(), order.tolist(), strongest.tolist()):
-        parts = []
-        for j, contribution in zip(features, amounts):
-            if contribution < MIN_CONTRIBUTION:
-                break
-            feature = FEATURES[j]
-            direction = "偏高" if row[j] > typical[j] else "偏低"
-            parts.append(f"{feature.label}{direction}（{_number(row[j], feature.unit)}，中位数{typical_text[j]}）")
-        texts.append("；".join(parts) if parts else "无明显异常特征")
+    texts = [NOTHING_NOTABLE] * len(values)
+    with _cycle_collection_paused():
+        for i, features, amounts, row in zip(explained.tolist(), order[explained].tolist(),
+                                             strongest[explained].tolist(), chosen.tolist()):
+            parts = []
+            for j, contribution, value in zip(features, amounts, row):
+                if contribution < MIN_CONTRIBUTION:
+                    break
+                feature = FEATURES[j]
+                direction = "偏高" if value > typical[j] else "偏低"
+                parts.append(f"{feature.label}{direction}（{_number(value, feature.unit)}，中位数{typical_text[j]}）")
+            texts[i] = "；".join(parts)
     return texts
+
+
+@contextmanager
+def _cycle_collection_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

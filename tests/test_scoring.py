@@ -88,3 +88,21 @@ def test_m01_flags_at_most_the_top_share_and_leaves_explained_people_out(scored)
     assert JUMPER.id_number not in {r[0] for r in con.execute("select subject_key from hits_m01").fetchall()}
     assemble_clues(con, registry, "330102")
     con.execute("drop table hits_p01")
+
+
+def test_explanations_name_the_strongest_features_above_the_minimum_in_order():
+    from models.forest import MIN_CONTRIBUTION, explain_all
+
+    features = len(FEATURES)
+    medians = np.array([12.0, 2000.0, 2000.0] + [1.0] * (features - 3))
+    values = np.tile(medians, (4, 1))
+    contributions = np.zeros((4, features))
+    values[1, 2], contributions[1, 2] = 25000.0, 0.2  # one feature
+    values[2, 0], contributions[2, 0] = 3.0, 0.05  # two, the stronger named first
+    values[2, 1], contributions[2, 1] = 2500.5, 0.1
+    values[3, 0], contributions[3, 0] = 2.0, MIN_CONTRIBUTION / 2  # too weak to name
+    texts = explain_all(values, contributions, medians)
+    assert texts[0] == texts[3] == "无明显异常特征"
+    assert texts[1] == "单笔最高金额偏高（25,000.00元，中位数2,000.00元）"
+    assert texts[2] == "月均发放金额偏高（2,500.50元，中位数2,000.00元）；发放月数偏低（3个月，中位数12个月）"
+    assert explain_all(np.empty((0, features)), np.empty((0, features)), medians) == []
