@@ -46,14 +46,20 @@ def fit_and_score(matrix: FeatureMatrix, *, seed: int, trees: int = 100) -> Scor
     medians = np.median(x, axis=0)
 
     def score_and_explain(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        score = -forest.score_samples(chunk)
+        # the chunk and, for each feature, its rows with that feature set to the median, scored in one
+        # call: sklearn's cost per call (a Python step per tree) outweighed the tree walks at 20,000 rows
+        differing = [(j, chunk[:, j] != medians[j]) for j in range(chunk.shape[1])]  # at the median: 0
+        variants = [chunk]
+        for j, differs in differing:
+            typical = chunk[differs]
+            typical[:, j] = medians[j]
+            variants.append(typical)
+        scores = -forest.score_samples(np.vstack(variants))
+        score, start = scores[:len(chunk)], len(chunk)
         contributions = np.zeros_like(chunk)
-        for j in range(chunk.shape[1]):
-            differs = chunk[:, j] != medians[j]  # a row at the median already scores the same: 0
-            if differs.any():
-                typical = chunk[differs]
-                typical[:, j] = medians[j]
-                contributions[differs, j] = score[differs] + forest.score_samples(typical)
+        for (j, differs), typical in zip(differing, variants[1:]):
+            contributions[differs, j] = score[differs] - scores[start:start + len(typical)]
+            start += len(typical)
         return score, contributions
 
     # Row chunks in threads (the trees are walked without the GIL): each row's score is summed over
