@@ -47,8 +47,9 @@ def models() -> IdentityModels:
 
 
 def name_sources_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """Every name the linkage may compare: recipients, deaths and tip-offs present in the database."""
-    parts = [f"select name from {t}" for t in ("recipients", "deaths", "tipoff_rows") if table_exists(con, t)]
+    """Every name the linkage may compare: recipients, deaths and tip-offs present in the database (the loaded
+    tip-offs' names too, so that matching them later finds their keys made)."""
+    parts = [f"select name from {t}" for t in ("recipients", "deaths", "tipoffs", "tipoff_rows") if table_exists(con, t)]
     return "select distinct name from (" + " union all ".join(parts) + ") where name is not null"
 
 
@@ -214,12 +215,36 @@ def match_tipoffs(con: duckdb.DuckDBPyConnection, tipoffs) -> list[TipoffMatch]:
     _write_tipoff_rows(con, tipoffs)
     if not table_exists(con, "division_codes"):
         load_division_codes(con)
-    prepare(con)
+    if not names_keyed(con, "tipoff_rows"):
+        prepare(con)
     execute(con, [("linkage summary", SUMMARY_DDL)])
-    summary = link(con, "tipoffs").as_manifest()
+    summary = link(con, "tipoffs", built=inputs_built(con, exclude="tipoffs")).as_manifest()
     con.execute("insert or replace into linkage_summary values (?, ?)", ["tipoffs", json.dumps(summary, ensure_ascii=False)])
     execute(con, [("tip-off matches", "create or replace table tipoff_matches as " + TIPOFF_MATCHES_SQL)])
     return [TipoffMatch(*row) for row in con.execute("select * from tipoff_matches").fetchall()]
+
+
+def names_keyed(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Every name of `table` has its simplified and pinyin keys already (the linkage stage keys the
+    loaded tip-offs' names with the others)."""
+    return table_exists(con, "name_keys") and not con.execute(
+        f"select exists (select 1 from {table} where name is not null and name not in (select name from linkage_names))"
+    ).fetchone()[0]
+
+
+def inputs_built(con: duckdb.DuckDBPyConnection, exclude: str) -> dict[str, str]:
+    """The linkage input tables an earlier stage built in this database, by SQL file (link's `built`),
+    but those of purpose `exclude`: the recipients read by the tip-offs are the ones the deaths read.
+    Nothing changes the inputs' tables after the load, so what was built from them still holds."""
+    built: dict[str, str] = {}
+    for purpose in models().purposes.values():
+        if purpose.name == exclude:
+            continue
+        for side in ("left", "right") if purpose.link_type != "dedupe_only" else ("left",):
+            source, table = (purpose.left if side == "left" else purpose.right), input_table(purpose, side)
+            if source not in built and table_exists(con, table):
+                built[source] = table
+    return built
 
 
 def _write_tipoff_rows(con: duckdb.DuckDBPyConnection, tipoffs) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import duckdb
 import pytest
 
 from flows.settings import RunOptions
@@ -77,6 +78,18 @@ def test_the_clue_about_the_person_named_says_so(county_out):
     manifest = json.loads((county_out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["tipoffs"]["by_match"] == {"身份证号": 1, "身份信息": 1, "未匹配": 5}
     assert_outputs_pass_contract(county_out)
+
+
+def test_matching_reads_what_the_linkage_stage_built(county_out):
+    """The linkage stage keyed the tip-offs' names with the others (李桦 too) and built the recipients'
+    identity records; matching the tip-offs read both instead of building them again."""
+    con = duckdb.connect(str(county_out / "run.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from linkage_names where name = '李桦'").fetchone()[0] == 1
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+        assert {"link_deaths_right", "link_tipoffs_left"} <= tables and "link_tipoffs_right" not in tables
+    finally:
+        con.close()
 
 
 def test_masked_copy_shows_no_full_id_number_or_name(county_out):
