@@ -46,23 +46,30 @@ def _quiet_libraries(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
-def _preload_heavy_libraries() -> None:
-    """Import Great Expectations, scikit-learn, splink and the output writers in the background while
-    Prefect starts its server.
+def _preload_heavy_libraries(validate: bool) -> None:
+    """Import scikit-learn, splink, the output writers (and Great Expectations when validating) in the
+    background while Prefect starts its server, and build the division-code table (~1 s) the load needs.
 
-    Each takes seconds to import; the temporary server takes 13-25 s to start on two cores, and the
-    main thread only waits for it, so the imports are done by the time the stages need them.
+    Each takes seconds; the temporary server takes 13-25 s to start on two cores, and the main thread
+    only waits for it, so they are done by the time the stages need them.
     """
 
     def load() -> None:
         import importlib
 
-        for module in ("great_expectations", "sklearn.ensemble", "checks.validation", "splink", "pypinyin", "opencc",
-                       "fundwatch.matches", "fundwatch.report", "fundwatch.workbook"):
+        modules = ("great_expectations", "checks.validation") if validate else ()
+        for module in modules + ("sklearn.ensemble", "splink", "pypinyin", "opencc", "fundwatch.matches",
+                                 "fundwatch.report", "fundwatch.workbook"):
             try:
                 importlib.import_module(module)
             except Exception:  # noqa: BLE001 - the stage that needs it reports the failure
                 return
+        try:
+            from fundwatch.divisions import division_table
+
+            division_table()
+        except Exception:  # noqa: BLE001, S110 - the load builds it again and reports the failure
+            pass
 
     threading.Thread(target=load, name="preload", daemon=True).start()
 
@@ -181,8 +188,7 @@ def run(
         inputs, targets = preflight.check(input_dir, out, force)
         published.update({target: _manifest_identity(target) for target in targets})
         server = _start_prefect_server()
-        if validate:
-            _preload_heavy_libraries()
+        _preload_heavy_libraries(validate)
         from flows.server import ServerFailed
         from fundwatch.ingest import InputError
 
@@ -258,7 +264,7 @@ def demo(
     """Generate demo data and run the county flow on its first county."""
     _quiet_libraries(verbose)
     server = _start_prefect_server()
-    _preload_heavy_libraries()
+    _preload_heavy_libraries(validate=True)
     from fundwatch.synth import synth as make
 
     inputs = folder / "inputs"

@@ -67,9 +67,13 @@ def mask_text(text: str | None, *, ids=(), names=(), accounts=(), person_ids=())
     return _LONG_DIGITS.sub(lambda m: mask_tail(m.group(0)), text)
 
 
-def clue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every clue as a dict, sorted like clues.csv, with the people behind it (for masking)."""
+def clue_rows(con: duckdb.DuckDBPyConnection, *, for_masking: bool = True) -> list[dict]:
+    """Every clue as a dict, sorted like clues.csv; `for_masking`: with the people behind it, whose
+    names, numbers and accounts masked_clue masks (their evidence joined to the payments, ~2 s at 10M)."""
     columns = [c for _, c in CLUE_COLUMNS] + ["recovered_amount", "change"]
+    if not for_masking:
+        query = f"select {', '.join(columns)} from clues order by {SEVERITY_ORDER}, amount desc, clue_id"
+        return [dict(zip(columns, row)) for row in con.execute(query).fetchall()]
     people = (
         "select e.clue_id, list(distinct p.id_number) as ids, list(distinct p.name) as names, "
         "list(distinct p.bank_account) as accounts, list(distinct p.person_id) as person_ids "

@@ -60,6 +60,7 @@ def _write_rule_sheet(book, formats: Formats, name: str, clues: list[dict]) -> N
     headers, keys = _with_workflow_columns(headers, keys)
     verify_keys = {"status", "finding", "rectification", "recovered_amount"} | WORKFLOW_KEYS
     widths = [display_width(h) + 2 for h in headers]
+    caps = [WIDE_COLUMNS.get(key, 28) for key in keys]  # a width at its cap is not measured further
     for col, (header, key) in enumerate(zip(headers, keys)):
         sheet.write_string(0, col, header, formats.verify_header if key in verify_keys else formats.header)
     for row_index, clue in enumerate(clues, start=1):
@@ -92,10 +93,10 @@ def _write_rule_sheet(book, formats: Formats, name: str, clues: list[dict]) -> N
             else:
                 text = scheme_text(value) if key == "scheme" else cell_text(value)
                 sheet.write_string(row_index, col, text, formats.wrap if key in WIDE_COLUMNS else formats.text)
-            widths[col] = max(widths[col], display_width(text) + 2)
+            if widths[col] < caps[col]:
+                widths[col] = max(widths[col], display_width(text) + 2)
     for col, key in enumerate(keys):
-        cap = WIDE_COLUMNS.get(key, 28)
-        width = min(max(widths[col], MIN_WIDTHS.get(key, 8)), cap)
+        width = min(max(widths[col], MIN_WIDTHS.get(key, 8)), caps[col])
         if key in ("status", "recovered_amount", "change") or key in WORKFLOW_KEYS:
             width = max(width, 12)
         sheet.set_column(col, col, width, None)
@@ -161,7 +162,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, out_path: Path, manifest: dic
     run's (fundwatch.summary.run_summary), computed here when not given."""
     out_path = Path(out_path)
     summary = summary or run_summary(con, manifest)
-    clues = clue_rows(con)
+    clues = clue_rows(con, for_masking=mask)
     clues = with_workflow_values(con, clues, mask)
     if mask:
         clues = [masked_clue(c) for c in clues]
