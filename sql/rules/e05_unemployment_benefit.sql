@@ -31,10 +31,11 @@ employed_periods as (
     select distinct id_number, period from employment
 ),
 
-pension_periods as (
+pension_periods as (   -- of the people paid 失业保险金 only
     select distinct id_number, period
     from paid_payments
     where group_paid and benefit_category = 'pension' and list_contains($pension_schemes, scheme)
+      and id_number in (select id_number from benefit_payments)
 ),
 
 flagged as (

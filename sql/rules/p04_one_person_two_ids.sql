@@ -46,11 +46,17 @@ pensions as (
       and list_contains($pension_schemes, scheme)
 ),
 
+linked_periods as (   -- the months the linked numbers were paid a pension (a few hundred numbers, not all)
+    select distinct id_number, period
+    from pensions
+    where id_number in (select subject from ordered union select other from ordered)
+),
+
 overlap as (
     select distinct o.subject, o.other, ps.period
     from ordered as o
-    join (select distinct id_number, period from pensions) as ps on ps.id_number = o.subject
-    join (select distinct id_number, period from pensions) as po on po.id_number = o.other and po.period = ps.period
+    join linked_periods as ps on ps.id_number = o.subject
+    join linked_periods as po on po.id_number = o.other and po.period = ps.period
 ),
 
 per_subject as (
