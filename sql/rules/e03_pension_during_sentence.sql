@@ -18,6 +18,7 @@ paid_in_prison as (
     where p.group_paid
       and p.benefit_category = 'pension'
       and list_contains($pension_schemes, p.scheme)
+      and p.id_number in (select id_number from sentences)
       and exists (select 1 from sentences as s
                   where s.id_number = p.id_number and p.period > s.start_period and p.period < s.end_period)
 ),

@@ -20,6 +20,7 @@ paid_while_employed as (
     where p.group_paid
       and list_contains($schemes, p.scheme)
       and (list_contains($benefit_categories, '*') or list_contains($benefit_categories, p.benefit_category))
+      and p.id_number in (select id_number from employed_months)
       and exists (select 1 from employed_months as e
                   where e.id_number = p.id_number and p.period between e.first_period and e.last_period)
 ),
