@@ -80,10 +80,11 @@ def improper_payments(con) -> tuple[str, str]:
 
     Exact when the rules' hits (view clue_hits: subject, payment, improper flag) are still in the
     database and add up to the clues' amounts; otherwise each clue's amount is spread over the
-    payments behind it (clue_evidence) in proportion to their amounts.
+    payments behind it (clue_evidence) in proportion to their amounts. Amounts stay decimal, so that
+    their sums (per month, per county) do not depend on the order the engine adds them in.
     """
     exact = (
-        "select c.clue_id, c.rule_id, p.period, p.region_code, p.amount::double as amount "
+        "select c.clue_id, c.rule_id, p.period, p.region_code, p.amount "
         "from clue_hits h join clues c on c.rule_id = h.rule_id and c.subject_key = h.subject_key "
         "join payments p on p.row_key = h.payment_key where h.improper"
     )
@@ -91,7 +92,7 @@ def improper_payments(con) -> tuple[str, str]:
         try:
             mismatched = con.execute(
                 f"select count(*) from (select clue_id, sum(amount) as a from ({exact}) group by 1) x "
-                "right join clues c using (clue_id) where abs(coalesce(x.a, 0) - c.amount::double) > 0.005"
+                "right join clues c using (clue_id) where abs(coalesce(x.a, 0) - c.amount) > 0.005"
             ).fetchone()[0]
         except duckdb.Error:
             mismatched = -1
@@ -99,11 +100,12 @@ def improper_payments(con) -> tuple[str, str]:
             return exact, ("按所属期统计的金额取自各规则判定为“不当”的发放明细（与线索涉及金额口径一致，"
                            "按发放的所属期归月、按发放的行政区划归县区）。")
     spread = (
-        "with ev as (select e.clue_id, p.period, p.region_code, p.amount::double as amount "
+        "with ev as (select e.clue_id, p.period, p.region_code, p.amount "
         "            from clue_evidence e join payments p on p.row_key = e.row_key), "
         "tot as (select clue_id, sum(amount) as total from ev group by 1) "
         "select c.clue_id, c.rule_id, ev.period, ev.region_code, "
-        "       case when tot.total = 0 then 0 else ev.amount * c.amount::double / tot.total end as amount "
+        "       case when tot.total = 0 then 0 "
+        "            else (ev.amount::double * c.amount::double / tot.total::double)::decimal(38, 6) end as amount "
         "from clues c join ev using (clue_id) join tot using (clue_id)"
     )
     return spread, ("本次数据库未保留各规则对单笔发放的“不当”判定，按所属期统计的金额为：将每条线索的涉及金额"
