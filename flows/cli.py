@@ -47,8 +47,8 @@ def _quiet_libraries(verbose: bool) -> None:
 
 
 def _preload_heavy_libraries(validate: bool) -> None:
-    """Import scikit-learn, splink, the output writers (and Great Expectations when validating) in the
-    background while Prefect starts its server, and build the division-code table (~1 s) the load needs.
+    """Import scikit-learn, splink and the output writers (and Great Expectations when validating) in
+    the background while Prefect starts its server.
 
     Each takes seconds; the temporary server takes 13-25 s to start on two cores, and the main thread
     only waits for it, so they are done by the time the stages need them.
@@ -64,12 +64,6 @@ def _preload_heavy_libraries(validate: bool) -> None:
                 importlib.import_module(module)
             except Exception:  # noqa: BLE001 - the stage that needs it reports the failure
                 return
-        try:
-            from fundwatch.divisions import division_table
-
-            division_table()
-        except Exception:  # noqa: BLE001, S110 - the load builds it again and reports the failure
-            pass
 
     threading.Thread(target=load, name="preload", daemon=True).start()
 
