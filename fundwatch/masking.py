@@ -71,9 +71,10 @@ def clue_rows(con: duckdb.DuckDBPyConnection, *, for_masking: bool = True) -> li
     """Every clue as a dict, sorted like clues.csv; `for_masking`: with the people behind it, whose
     names, numbers and accounts masked_clue masks (their evidence joined to the payments, ~2 s at 10M)."""
     columns = [c for _, c in CLUE_COLUMNS] + ["recovered_amount", "change"]
+    selected = ", ".join("c." + c for c in columns)
+    order = f"order by {SEVERITY_ORDER.replace('severity', 'c.severity')}, c.amount desc, c.clue_id"
     if not for_masking:
-        query = f"select {', '.join(columns)} from clues order by {SEVERITY_ORDER}, amount desc, clue_id"
-        return [dict(zip(columns, row)) for row in con.execute(query).fetchall()]
+        return [dict(zip(columns, row)) for row in con.execute(f"select {selected} from clues c {order}").fetchall()]
     people = (
         "select e.clue_id, list(distinct p.id_number) as ids, list(distinct p.name) as names, "
         "list(distinct p.bank_account) as accounts, list(distinct p.person_id) as person_ids "
@@ -84,11 +85,8 @@ def clue_rows(con: duckdb.DuckDBPyConnection, *, for_masking: bool = True) -> li
         people = (f"select clue_id, list_concat(p.ids, s.ids) as ids, list_concat(p.names, s.names) as names, "
                   f"list_concat(p.accounts, s.accounts) as accounts, p.person_ids "
                   f"from ({people}) p full join ({staff}) s using (clue_id)")
-    query = (
-        f"select {', '.join('c.' + c for c in columns)}, x.ids, x.names, x.accounts, x.person_ids "
-        f"from clues c left join ({people}) x using (clue_id) "
-        f"order by {SEVERITY_ORDER.replace('severity', 'c.severity')}, c.amount desc, c.clue_id"
-    )
+    query = (f"select {selected}, x.ids, x.names, x.accounts, x.person_ids "
+             f"from clues c left join ({people}) x using (clue_id) {order}")
     names = columns + ["_ids", "_names", "_accounts", "_person_ids"]
     return [dict(zip(names, row)) for row in con.execute(query).fetchall()]
 

@@ -91,7 +91,7 @@ def explain_all(values: np.ndarray, contributions: np.ndarray, medians: np.ndarr
     its passes over the whole heap took 40 % of the time."""
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :EXPLAIN_TOP]
     strongest = np.take_along_axis(contributions, order, axis=1)
-    explained = np.flatnonzero(~(strongest[:, 0] < MIN_CONTRIBUTION)) if len(values) else np.empty(0, np.int64)
+    explained = np.flatnonzero(~(strongest[:, 0] < MIN_CONTRIBUTION))
     chosen = np.take_along_axis(values[explained], order[explained], axis=1)
     typical = medians.tolist()
     typical_text = [_number(m, f.unit) for m, f in zip(typical, FEATURES)]

@@ -61,12 +61,17 @@ def input_statements(purpose: Purpose, side: str) -> list[tuple[str, str]]:
     return [(f"linkage input {table}", f"create or replace table {table} as\n{body}")]
 
 
+def input_sides(purpose: Purpose) -> list[tuple[str, str]]:
+    """(side, input SQL file) of each side the purpose reads: a dedupe reads one."""
+    if purpose.link_type == "dedupe_only":
+        return [("left", purpose.left)]
+    return [("left", purpose.left), ("right", purpose.right)]
+
+
 def build_inputs(con: duckdb.DuckDBPyConnection, purpose: Purpose, built: dict[str, str]) -> tuple[str, str]:
     """The purpose's (left, right) input tables (the same for a dedupe). `built` maps each input SQL file
     already built to its table: a file is built once, and what this builds is added."""
-    sides = ["left"] if purpose.link_type == "dedupe_only" else ["left", "right"]
-    for side in sides:
-        source = purpose.left if side == "left" else purpose.right
+    for side, source in input_sides(purpose):
         if source not in built:
             execute(con, input_statements(purpose, side))
             built[source] = input_table(purpose, side)
@@ -240,10 +245,9 @@ def inputs_built(con: duckdb.DuckDBPyConnection, exclude: str) -> dict[str, str]
     for purpose in models().purposes.values():
         if purpose.name == exclude:
             continue
-        for side in ("left", "right") if purpose.link_type != "dedupe_only" else ("left",):
-            source, table = (purpose.left if side == "left" else purpose.right), input_table(purpose, side)
-            if source not in built and table_exists(con, table):
-                built[source] = table
+        for side, source in input_sides(purpose):
+            if source not in built and table_exists(con, input_table(purpose, side)):
+                built[source] = input_table(purpose, side)
     return built
 
 
