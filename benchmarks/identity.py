@@ -70,7 +70,7 @@ def quality(seeds: list[int], persons: int, counties: int, work: Path) -> dict:
                 county_run(str(root / "in" / county), str(root / "out-county" / county), RunOptions(validate=False))
                 for c in read_csv(root / "out-county" / county / "clues.csv"):
                     county_found[c["规则编号"]].add((county, subject_of(c)))
-            city_run(str(root / "in"), str(root / "out-city"), RunOptions(validate=False, partitions=4))
+            city_run(str(root / "in"), str(root / "out-city"), RunOptions(validate=False))
             city_found = defaultdict(set)
             for c in read_csv(root / "out-city" / "city" / "clues.csv"):
                 city_found[c["规则编号"]].add((c["行政区划代码"], subject_of(c)))

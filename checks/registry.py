@@ -46,7 +46,6 @@ class Rule:
     policy: str
     suggestion: str
     key: str = ""  # unique name of the entry; defaults to id (a rule may have a county and a city entry)
-    partition: str = ""  # city rules: the column their partitions are cut by (id_number, bank_account)
     city_wide: bool = False  # a county rule comparing a person's payments: a city run runs it on the whole city
     linkage: str = ""  # the identity-resolution purpose the rule reads (identity_links), built before the rules
     amount_kind: str = "improper"  # 问题金额 (money that should not have been paid) or exposure (payments to verify)

@@ -11,15 +11,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
 from checks.registry import Registry, Rule
-from fundwatch.city import partition_files
-from fundwatch.db import connect, run_sql, sql_literal, table_exists
+from fundwatch.db import run_sql, table_exists
 from fundwatch.identity_links import linked_purposes
-from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
 from fundwatch.rules import ASSEMBLY_TABLES, CATALOGUE_COLUMNS, partial_notes, skip_reason
 
@@ -119,28 +116,23 @@ def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> l
     for rule in rules:
         outcome = run_rule(con, registry, rule)
         if outcome.status == "skipped":
-            run_sql(con, f"rule {rule.key}", f"create or replace table {rule.hits_table} as select null::varchar as "
-                    "subject_key, null::bigint as payment_key, null::boolean as improper, null::varchar as evidence "
-                    "where false")
+            empty_hits_table(con, rule)
     return rules
 
 
-def run_partition(exchange_dir: Path, registry: Registry, rule_key: str, bucket: int) -> int:
-    """Run one city rule on one partition; its hits go to exchange/hits/<rule>/bucket=<n>.parquet."""
-    rule = registry.rule(rule_key)
-    files = partition_files(exchange_dir, rule.partition, bucket)
-    if not files:
-        return 0
-    target = exchange_dir / "hits" / rule.key
-    target.mkdir(parents=True, exist_ok=True)
-    with connect(":memory:") as con:
-        file_list = "[" + ", ".join(sql_literal(Path(f)) for f in files) + "]"
-        # a table, read once: paid_payments is a view over it, and a rule may read that more than once
-        con.execute(f"create table payments as select * from read_parquet({file_list}, hive_partitioning = false)")
-        create_paid_payments(con)
-        statement, parameters = rule.statement(registry.parameters)
-        run_sql(con, f"rule {rule.key} partition {bucket}", statement, parameters)
-        run_sql(con, f"writing {rule.key} hits",
-                f"copy (select '{rule.key}' as rule_key, '{rule.id}' as rule_id, * from {rule.hits_table}) "
-                f"to {sql_literal(target / f'bucket={bucket}.parquet')} (format parquet)")
-        return con.execute(f"select count(distinct subject_key) from {rule.hits_table}").fetchone()[0]
+def run_cross_county_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list[dict]:
+    """The cross-county rules (P03, A01 across counties) on the city database, as the manifest records them;
+    a skipped rule leaves an empty hits table, so that the city list is assembled the same way."""
+    outcomes = []
+    for rule in registry.for_scope("city"):
+        outcome = run_rule(con, registry, rule)
+        if outcome.status == "skipped":
+            empty_hits_table(con, rule)
+        outcomes.append(outcome.as_manifest())
+    return outcomes
+
+
+def empty_hits_table(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
+    run_sql(con, f"rule {rule.key}", f"create or replace table {rule.hits_table} as select null::varchar as "
+            "subject_key, null::bigint as payment_key, null::boolean as improper, null::varchar as evidence "
+            "where false")

@@ -1,11 +1,10 @@
 """The city run (市县联动): every county's run mapped over the counties (each stage a task run), then the
-cross-county rules partition by partition, then the city database: the city-wide rules, the city
-list, the history, tip-offs, management findings and the county ranking, and the city's outputs."""
+city database: the cross-county and city-wide rules, the city list, the history, tip-offs,
+management findings and the county ranking, and the city's outputs."""
 
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,10 +34,10 @@ LOCAL_RUNNER = ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
 @flow(name="city-run", task_runner=LOCAL_RUNNER)
 def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
              inputs: RunInputs | None = None) -> dict:
-    """Run every county of a city folder in parallel, then the cross-county rules, into out_dir."""
+    """Run every county of a city folder in parallel, then the city database and its rules, into out_dir."""
     started_at = now_iso()
     registry = load_registry(overrides=settings.rule_parameters)
-    plan = city.plan_city(inputs or discover(Path(input_dir)), Path(out_dir), settings.partitions, settings.force)
+    plan = city.plan_city(inputs or discover(Path(input_dir)), Path(out_dir), settings.force)
     interrupt.on_interrupt(plan, lambda: city.discard(plan))
     clock = StageClock()
     try:
@@ -49,18 +48,19 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
         with clock("counties"):
             futures = [county.submit(plan, settings, registry, code, reference) for code in plan.counties]
             county_results = [f.result() for f in futures]
-        with clock("cross_county"):
-            city_rules = [cross_county_rule(plan, registry, rule.key) for rule in registry.for_scope("city")]
         db, city_wide = Database(plan.database, settings.engine), city_wide_rules(registry)
         with db.kept_open():
             with clock("city_database"):
                 tipoffs_given = tasks.city_database(plan, db)
+            with clock("cross_county"):
+                city_rules = tasks.cross_county_rules(db, quote(registry))
             with clock("city_linkage"):  # identity resolution across the counties (一人多号 is often two counties)
                 tasks.linkage(db, quote(city_wide))
             with clock("city_rules"):
                 tasks.city_wide_rules(db, quote(registry))
             with clock("city_assemble"):
-                cross_county_clues = tasks.assemble_city(plan, db, quote(city_wide))
+                cross_county_clues = tasks.assemble_city(plan, db, quote(registry.for_scope("city")),
+                                                         quote(city_wide))
             history = None
             if settings.history:
                 with clock("city_history"):
@@ -101,16 +101,6 @@ def county(plan: CityPlan, settings: RunOptions, registry: Registry, county: str
                         validate_beside=False, reference=reference)
     get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
     return result
-
-
-def cross_county_rule(plan: CityPlan, registry: Registry, rule_key: str) -> dict:
-    """One cross-county rule (P03, A01) on every partition, the partitions in parallel."""
-    started = time.perf_counter()
-    rule = registry.rule(rule_key)
-    partitions = [tasks.cross_county.submit(plan, registry, rule_key, b) for b in range(plan.partitions)]
-    clues = sum(f.result() for f in partitions)
-    return {"rule_id": rule.id, "rule_key": rule.key, "status": "run", "reason": "", "clues": clues,
-            "seconds": round(time.perf_counter() - started, 3)}
 
 
 DASK_EXTRA = ("prefect_dask", "dask", "distributed")

@@ -155,8 +155,7 @@ def run(
     temp_directory: Annotated[str | None, typer.Option(help="DuckDB spill folder")] = None,
     mask: Annotated[bool, typer.Option(help="also write clues_masked.csv/.xlsx for wider circulation")] = False,
     dask_address: Annotated[str | None, typer.Option(
-        help="city runs: run counties and partitions on this Dask scheduler (tcp://host:8786)")] = None,
-    partitions: Annotated[int, typer.Option(help="city runs: partitions of the cross-county rules")] = 8,
+        help="city runs: run the counties on this Dask scheduler (tcp://host:8786)")] = None,
     history: Annotated[Path | None, typer.Option(
         help="history database: compare with the previous run, carry 核查结果 forward (see `feedback`)")] = None,
     force: Annotated[bool, typer.Option(
@@ -178,7 +177,7 @@ def run(
 
         settings = RunOptions(seed=seed, validate=validate, keep_database=keep_database, mask=mask,
                               engine=EngineSettings(memory_limit, threads, temp_directory),
-                              history=str(history) if history else None, partitions=partitions, force=force)
+                              history=str(history) if history else None, force=force)
         inputs, targets = preflight.check(input_dir, out, force)
         published.update({target: _manifest_identity(target) for target in targets})
         server = _start_prefect_server()

@@ -17,7 +17,6 @@ class RunOptions:
     engine: EngineSettings = field(default_factory=EngineSettings)  # DuckDB's memory limit, threads, spill folder
     rule_parameters: dict = field(default_factory=dict)  # rule key (or "shared") -> parameters replaced
     history: str | None = None  # the history database (核查结果 and earlier runs), if any
-    partitions: int = 8  # city runs: partitions of the cross-county rules
     force: bool = False  # replace output folders whose workbook or CSVs were filled in (a copy is kept)
 
     def for_manifest(self, rule_parameters: dict) -> dict:

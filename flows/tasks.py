@@ -168,7 +168,7 @@ def management(db: Database, registry: Registry) -> dict:
 
 @task(name="exchange", cache_policy=NO_CACHE)
 def exchange(db: Database, target: ExchangeTarget) -> dict:
-    """Leave the county's payments and results, partitioned, for the cross-county rules."""
+    """Leave the county's payments and results for the city database."""
     with db.connect() as con:
         return city.export_county(con, target)
 
@@ -195,10 +195,11 @@ def load_reference(plan: CityPlan, engine: EngineSettings) -> SharedReference | 
     return reference
 
 
-@task(name="cross-county", task_run_name="{rule_key}-partition-{bucket}", cache_policy=NO_CACHE)
-def cross_county(plan: CityPlan, registry: Registry, rule_key: str, bucket: int) -> int:
-    """One cross-county rule on one partition of the city's payments."""
-    return rule_runner.run_partition(plan.exchange_dir, registry, rule_key, bucket)
+@task(name="cross-county-rules", cache_policy=NO_CACHE)
+def cross_county_rules(db: Database, registry: Registry) -> list[dict]:
+    """The cross-county rules (P03, A01 across counties) on the city database."""
+    with db.connect() as con:
+        return rule_runner.run_cross_county_rules(con, registry)
 
 
 @task(name="city-database", cache_policy=NO_CACHE)
@@ -216,10 +217,10 @@ def city_wide_rules(db: Database, registry: Registry) -> list[str]:
 
 
 @task(name="assemble-city", cache_policy=NO_CACHE)
-def assemble_city(plan: CityPlan, db: Database, city_wide: list[Rule]) -> int:
+def assemble_city(plan: CityPlan, db: Database, cross_county: list[Rule], city_wide: list[Rule]) -> int:
     """Every county's clues plus the cross-county and city-wide ones."""
     with db.connect() as con:
-        return city.assemble_city_clues(con, plan.exchange_dir, city_wide)
+        return city.assemble_city_clues(con, plan.exchange_dir, cross_county, city_wide)
 
 
 @task(name="rank-counties", cache_policy=NO_CACHE)

@@ -1,11 +1,11 @@
 """The city run (市县联动): every county as a county run, then the cross-county rules and the city list.
 
 The order is the city flow's (flows/city.py); these are its library functions. Counties never share
-a process's memory: each county run writes its normalised payments to an exchange folder as Parquet, cut into partitions by a hash of id_number and of bank_account, plus
-its clues, hits, scores, quarantine and recipients. A cross-county rule then runs on one partition
-at a time (all counties' rows for those people or accounts), and the city database assembles the
-city outputs from the exchange. Source paths and row keys are made city-wide on export: paths
-relative to the city folder, row keys prefixed by the county's position.
+a process's memory: each county run writes its normalised payments to an exchange folder as one
+Parquet file, with its clues, hits, scores, quarantine and recipients. The city database is built
+from the exchange; the cross-county rules and the city-wide rules run on it, and the city outputs
+are assembled there. Source paths and row keys are made city-wide on export: paths relative to the
+city folder, row keys prefixed by the county's position.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ class CityPlan:
     out_dir: Path
     staging_dir: Path
     counties: tuple[str, ...]
-    partitions: int
     kept: Path | None = None  # where the filled-in files of the city folder replaced were kept (--force)
 
     @property
@@ -63,7 +62,7 @@ class CityPlan:
         return self.counties.index(county) + 1
 
     def exchange(self, county: str) -> ExchangeTarget:
-        return ExchangeTarget(self.exchange_dir, county, self.ordinal(county), self.partitions)
+        return ExchangeTarget(self.exchange_dir, county, self.ordinal(county))
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,9 @@ class ExchangeTarget:
     directory: Path
     county: str
     ordinal: int
-    partitions: int
 
 
-def plan_city(inputs: RunInputs, out_dir: Path, partitions: int, force: bool = False) -> CityPlan:
+def plan_city(inputs: RunInputs, out_dir: Path, force: bool = False) -> CityPlan:
     """The city run's folders, from the inputs found (fundwatch.ingest.discover on the city folder)."""
     from fundwatch.emit import check_replaceable, refuse_or_keep_changed
 
@@ -91,7 +89,7 @@ def plan_city(inputs: RunInputs, out_dir: Path, partitions: int, force: bool = F
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "_exchange").mkdir(parents=True)
-    return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), partitions, kept)
+    return CityPlan(Path(input_dir).resolve(), out_dir, staging, tuple(sorted(inputs.counties)), kept)
 
 
 def city_path_sql(column: str, county: str) -> str:
@@ -101,18 +99,14 @@ def city_path_sql(column: str, county: str) -> str:
 
 
 def export_county(con: duckdb.DuckDBPyConnection, exchange: ExchangeTarget) -> dict:
-    """Write one county's payments (partitioned twice) and its results to the exchange folder."""
-    exchange_dir, county, ordinal, partitions = Path(exchange.directory), exchange.county, exchange.ordinal, \
-        exchange.partitions
+    """Write one county's payments and its results to the exchange folder."""
+    exchange_dir, county, ordinal = Path(exchange.directory), exchange.county, exchange.ordinal
     key = f"row_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR}"
     payments = (f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
                 "from payments")
-    for column in ("id_number", "bank_account"):
-        target = exchange_dir / f"by_{column}" / f"county={county}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        run_sql(con, f"exporting payments by {column}",
-                f"copy (select *, hash({column}) % {partitions} as bucket from ({payments})) "
-                f"to {sql_literal(target)} (format parquet, partition_by (bucket), overwrite_or_ignore)")
+    (exchange_dir / "payments").mkdir(parents=True, exist_ok=True)
+    run_sql(con, "exporting payments",
+            f"copy ({payments}) to {sql_literal(exchange_dir / 'payments' / (county + '.parquet'))} (format parquet)")
     folder = exchange_dir / "county" / county
     folder.mkdir(parents=True, exist_ok=True)
     exports = {
@@ -143,11 +137,6 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange: ExchangeTarget) -> d
     return {"exchange": str(exchange_dir)}
 
 
-def partition_files(exchange_dir: Path, column: str, bucket: int | None = None) -> list[str]:
-    pattern = "*" if bucket is None else f"bucket={bucket}"
-    return sorted(glob.glob(str(exchange_dir / f"by_{column}" / "*" / pattern / "*.parquet")))
-
-
 def _county_parquet(exchange_dir: Path, name: str) -> list[str]:
     return sorted(glob.glob(str(exchange_dir / "county" / "*" / f"{name}.parquet")))
 
@@ -167,10 +156,9 @@ def build_city_database(con: duckdb.DuckDBPyConnection, exchange_dir: Path) -> b
     """The city database from the exchange: every county's payments, recipients, operations and
     quarantine, the reference lists, the tip-offs. Returns whether the inputs had tip-offs."""
     run_sql(con, "schema", sql_file("schema.sql"))
-    payment_files = partition_files(exchange_dir, "id_number")
+    payment_files = sorted(glob.glob(str(exchange_dir / "payments" / "*.parquet")))
     if payment_files:
-        con.execute("insert into payments by name select * "
-                    "from read_parquet(?, hive_partitioning = false)", [payment_files])
+        con.execute("insert into payments by name select * from read_parquet(?)", [payment_files])
     con.execute("insert into recipients by name select * from read_parquet(?)",
                 [_county_parquet(exchange_dir, "recipients")])
     con.execute("insert into operations by name select * from read_parquet(?)",
@@ -192,16 +180,16 @@ HITS_COLUMNS = ("select null::varchar as rule_key, null::varchar as rule_id, nul
                 "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
 
 
-def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, city_wide: list) -> int:
-    """The city list: the cross-county rules' hits (exchange/hits/) and the city-wide rules' (their
-    hits_<rule> tables, run on the city database) assembled into clues, then every county's clues of
-    the other rules. `city_wide` are those rules (key, id, hits_table). Returns the clues assembled here."""
+def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, cross_county: list, city_wide: list) -> int:
+    """The city list: the hits of the cross-county rules and of the city-wide rules (their hits_<rule>
+    tables, both run on the city database) assembled into clues, then every county's clues of the other
+    rules. `cross_county` and `city_wide` are those rules (key, id, hits_table). Returns the clues
+    assembled here."""
     _union_view(con, "scores", _county_parquet(exchange_dir, "scores"),
                 "select null::varchar as id_number, null::varchar as person_id, null::varchar as region_code, "
                 "null::double as score, null::varchar as top_features where false")
-    city_hits = sorted(glob.glob(str(exchange_dir / "hits" / "*" / "*.parquet")))
-    _union_view(con, "city_hits", city_hits, HITS_COLUMNS)
-    for rule in city_wide:
+    con.execute(f"create or replace table city_hits as {HITS_COLUMNS}")
+    for rule in [*cross_county, *city_wide]:
         con.execute(f"insert into city_hits select '{rule.key}', '{rule.id}', subject_key, payment_key, improper, "
                     f"evidence from {rule.hits_table}")
     replaced = [r.id for r in city_wide]
@@ -342,7 +330,7 @@ def city_manifest(plan: CityPlan, parameters: dict, county_results: list[dict], 
         "county_ranking": assembled["ranking"],
         "counties": {r["county"]: {"out_dir": r["out_dir"], "clues": r["clues"]["clues"],
                                    "stage_seconds": r["stage_seconds"]} for r in county_results},
-        "parameters": {**parameters, "partitions": plan.partitions},
+        "parameters": parameters,
         "versions": versions(),
         "stage_seconds": seconds,
         "started_at": started_at,

@@ -304,7 +304,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, inputs: RunInputs, work_dir: Pat
 def create_paid_payments(con: duckdb.DuckDBPyConnection) -> None:
     """paid_payments (sql/models/): the payments as the rules see them, net of reversals and payments
     not received; a view over payments and the facts of its few payment groups of more than one row,
-    which are computed once, after the load (and on each partition of a city run)."""
+    which are computed once, after the load (and on the city database of a city run)."""
     run_sql_file(con, "paid payments", "models/paid_payments.sql")
 
 

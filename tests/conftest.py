@@ -131,7 +131,7 @@ def synthetic_city(prefect_harness, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("synthetic-city")
     synth(root / "in", counties=3, persons=3000, months=24, seed=7)
-    result = city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False, partitions=4))
+    result = city_run(str(root / "in"), str(root / "out"), RunOptions(validate=False))
     return root, result
 
 

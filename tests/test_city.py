@@ -140,7 +140,7 @@ def small_city(prefect_harness, tmp_path_factory):
     died = [{"id_number": p.id_number, "name": p.name, "death_date": "2023-01-20", "source": "民政"} for p in (a1, b1)]
     unreadable = {"id_number": Person(30).id_number, "name": "测试030", "death_date": "2023-02-30", "source": "民政"}
     write_csv(root / "reference" / "deaths.csv", REFERENCE_HEADERS["deaths"], [*died, unreadable, died[0]])
-    city_run(str(root), str(tmp_path / "out"), RunOptions(validate=False, partitions=2))
+    city_run(str(root), str(tmp_path / "out"), RunOptions(validate=False))
     return tmp_path
 
 
@@ -179,7 +179,7 @@ def test_dask_run_equals_local_run(small_city):
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         flow = city_run.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
-        flow(str(small_city / "in"), str(small_city / "dask"), RunOptions(validate=False, partitions=2))
+        flow(str(small_city / "in"), str(small_city / "dask"), RunOptions(validate=False))
     for folder in ("city", "330102", "330105"):
         for name in OUTPUT_FILES:
             local = (small_city / "out" / folder / name).read_bytes()

@@ -20,7 +20,7 @@ def test_example_file_names_county_and_city_runs():
     assert {r.kind for r in runs} == {"county", "city"}
     assert all(r.input.is_absolute() and r.timezone == "Asia/Shanghai" for r in runs)
     city = next(r for r in runs if r.kind == "city")
-    assert city.parameters()["settings"]["partitions"] == 8
+    assert city.parameters()["settings"] == {"mask": True}
 
 
 def test_bad_schedules_file_is_one_clear_error(tmp_path):

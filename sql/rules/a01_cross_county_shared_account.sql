@@ -1,7 +1,7 @@
 -- A01 (city) 多人共用同一银行账户, across counties
 -- One bank account that received payments for $min_people or more distinct ID numbers in two or
 -- more counties, where no single county reaches $min_people on it (that county's own A01 clue
--- covers it). Runs on one partition of the city's payments cut by bank_account.
+-- covers it). Runs on the city database (every county's payments).
 -- Evidence and amount: everything paid into the account (net of reversals and payments not received).
 
 with per_county as (

@@ -1,8 +1,8 @@
 -- P03 跨地区重复领取
 -- As P01, but the received payments of a group (same id_number, scheme, benefit_type and period, two
 -- or more payment_ids) are in two or more counties, and the group's net (after reversals; payments
--- not received left out) exceeds its first received payment. Runs on one partition of the city's
--- payments (all counties, cut by id_number), so a person's payments are all in the same partition.
+-- not received left out) exceeds its first received payment. Runs on the city database (every
+-- county's payments).
 -- Every payment of such a group is evidence; counted: all of its net but the first received payment.
 
 with cross_county_groups as (
