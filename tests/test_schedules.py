@@ -33,8 +33,8 @@ def test_bad_schedules_file_is_one_clear_error(tmp_path):
 def test_options_are_the_settings_of_a_run(tmp_path):
     entry = '[[runs]]\nname = "x"\nkind = "county"\ninput = "a"\noutput = "b"\ncron = "0 2 * * *"\n'
     unknown = tmp_path / "unknown.toml"
-    unknown.write_text(entry + "[runs.options]\nrun_validation = false\n")
-    with pytest.raises(ScheduleError, match="run 'x': settings.run_validation: Unexpected keyword argument"):
+    unknown.write_text(entry + "[runs.options]\npartitions = 8\n")  # a setting of earlier versions
+    with pytest.raises(ScheduleError, match="run 'x': settings.partitions: Unexpected keyword argument"):
         load_schedules(unknown)
     wrong = tmp_path / "wrong.toml"
     wrong.write_text(entry + '[runs.options]\nseed = "one"\n')
