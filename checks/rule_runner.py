@@ -18,7 +18,14 @@ from checks.registry import Registry, Rule
 from fundwatch.db import run_sql, table_exists
 from fundwatch.identity_links import linked_purposes
 from fundwatch.paths import sql_file
-from fundwatch.rules import ASSEMBLY_TABLES, CATALOGUE_COLUMNS, partial_notes, skip_reason
+from fundwatch.rules import (
+    ASSEMBLY_TABLES,
+    CATALOGUE_COLUMNS,
+    NO_HITS,
+    NO_RULE_HITS,
+    partial_notes,
+    skip_reason,
+)
 
 
 @dataclass
@@ -69,8 +76,7 @@ def refresh_hits_view(con: duckdb.DuckDBPyConnection, registry: Registry) -> Non
         if table_exists(con, r.hits_table)
     ]
     if not parts:
-        parts = ["select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
-                 "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false"]
+        parts = [NO_RULE_HITS]
     run_sql(con, "clue_hits view", "create or replace view clue_hits as " + " union all ".join(parts))
 
 
@@ -109,30 +115,26 @@ def city_wide_rules(registry: Registry) -> list[Rule]:
 
 def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list[Rule]:
     """The city-wide rules on the city database (CLUES.md: city runs see the city), after the identity
-    resolution across the counties; a skipped rule leaves an empty hits table. Their clues replace the
-    counties' clues of the same rules in the city list (fundwatch.city.assemble_city_clues)."""
+    resolution across the counties. Their clues replace the counties' clues of the same rules in the
+    city list (fundwatch.city.assemble_city_clues)."""
     write_catalogue(con, registry)
     rules = city_wide_rules(registry)
-    for rule in rules:
-        outcome = run_rule(con, registry, rule)
-        if outcome.status == "skipped":
-            empty_hits_table(con, rule)
+    run_on_city_database(con, registry, rules)
     return rules
 
 
 def run_cross_county_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list[dict]:
-    """The cross-county rules (P03, A01 across counties) on the city database, as the manifest records them;
-    a skipped rule leaves an empty hits table, so that the city list is assembled the same way."""
+    """The cross-county rules (P03, A01 across counties) on the city database, as the manifest records them."""
+    return [o.as_manifest() for o in run_on_city_database(con, registry, registry.for_scope("city"))]
+
+
+def run_on_city_database(con: duckdb.DuckDBPyConnection, registry: Registry, rules: list[Rule]) -> list[RuleOutcome]:
+    """Rules of a city run on its database; a skipped rule leaves an empty hits table, so that the city
+    list is assembled from every rule's table the same way."""
     outcomes = []
-    for rule in registry.for_scope("city"):
+    for rule in rules:
         outcome = run_rule(con, registry, rule)
         if outcome.status == "skipped":
-            empty_hits_table(con, rule)
-        outcomes.append(outcome.as_manifest())
+            run_sql(con, f"rule {rule.key}", f"create or replace table {rule.hits_table} as {NO_HITS}")
+        outcomes.append(outcome)
     return outcomes
-
-
-def empty_hits_table(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
-    run_sql(con, f"rule {rule.key}", f"create or replace table {rule.hits_table} as select null::varchar as "
-            "subject_key, null::bigint as payment_key, null::boolean as improper, null::varchar as evidence "
-            "where false")

@@ -48,7 +48,8 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
         with clock("counties"):
             futures = [county.submit(plan, settings, registry, code, reference) for code in plan.counties]
             county_results = [f.result() for f in futures]
-        db, city_wide = Database(plan.database, settings.engine), city_wide_rules(registry)
+        db, cross_county, city_wide = (Database(plan.database, settings.engine), registry.for_scope("city"),
+                                       city_wide_rules(registry))
         with db.kept_open():
             with clock("city_database"):
                 tipoffs_given = tasks.city_database(plan, db)
@@ -59,8 +60,7 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
             with clock("city_rules"):
                 tasks.city_wide_rules(db, quote(registry))
             with clock("city_assemble"):
-                cross_county_clues = tasks.assemble_city(plan, db, quote(registry.for_scope("city")),
-                                                         quote(city_wide))
+                cross_county_clues = tasks.assemble_city(plan, db, quote(cross_county), quote(city_wide))
             history = None
             if settings.history:
                 with clock("city_history"):

@@ -24,7 +24,7 @@ from fundwatch.ingest import RunInputs
 from fundwatch.load import create_paid_payments
 from fundwatch.paths import sql_file
 from fundwatch.provenance import now_iso, versions
-from fundwatch.rules import ASSEMBLY_TABLES
+from fundwatch.rules import ASSEMBLY_TABLES, NO_RULE_HITS
 from fundwatch.summary import clue_summary, final_rule_counts, run_summary
 
 ROW_KEY_COUNTY_FACTOR = 10**14
@@ -176,10 +176,6 @@ def build_city_database(con: duckdb.DuckDBPyConnection, exchange_dir: Path) -> b
     return tipoffs_given
 
 
-HITS_COLUMNS = ("select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
-                "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
-
-
 def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, cross_county: list, city_wide: list) -> int:
     """The city list: the hits of the cross-county rules and of the city-wide rules (their hits_<rule>
     tables, both run on the city database) assembled into clues, then every county's clues of the other
@@ -188,12 +184,12 @@ def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, cros
     _union_view(con, "scores", _county_parquet(exchange_dir, "scores"),
                 "select null::varchar as id_number, null::varchar as person_id, null::varchar as region_code, "
                 "null::double as score, null::varchar as top_features where false")
-    con.execute(f"create or replace table city_hits as {HITS_COLUMNS}")
+    con.execute(f"create or replace table city_hits as {NO_RULE_HITS}")
     for rule in [*cross_county, *city_wide]:
         con.execute(f"insert into city_hits select '{rule.key}', '{rule.id}', subject_key, payment_key, improper, "
                     f"evidence from {rule.hits_table}")
     replaced = [r.id for r in city_wide]
-    _union_view(con, "county_hits", _county_parquet(exchange_dir, "clue_hits"), HITS_COLUMNS)
+    _union_view(con, "county_hits", _county_parquet(exchange_dir, "clue_hits"), NO_RULE_HITS)
     con.execute("delete from county_hits where list_contains(?, rule_id)", [replaced])
     con.execute("create or replace view clue_hits as select * from city_hits")
     for table in ASSEMBLY_TABLES:

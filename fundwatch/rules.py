@@ -31,6 +31,11 @@ TABLE_TITLES = {
 
 
 ASSEMBLY_TABLES = ("clue_evidence_rows", "clues", "clue_evidence")  # sql/clues/, built in this order
+# A rule's hits table with no rows (a rule skipped), and the same with the rule's key and id (clue_hits)
+NO_HITS = ("select null::varchar as subject_key, null::bigint as payment_key, null::boolean as improper, "
+           "null::varchar as evidence where false")
+NO_RULE_HITS = ("select null::varchar as rule_key, null::varchar as rule_id, null::varchar as subject_key, "
+                "null::bigint as payment_key, null::boolean as improper, null::varchar as evidence where false")
 
 # rule_catalogue: the run's rules as checks.rule_runner.write_catalogue records them (position: catalogue order)
 CATALOGUE_COLUMNS = (("rule_key", "varchar"), ("rule_id", "varchar"), ("title", "varchar"), ("severity", "varchar"),
