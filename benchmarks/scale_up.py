@@ -4,11 +4,13 @@
 
 `fundwatch synth` builds a county in memory (about 12 GB for 10M payment rows), so 100M rows are
 made from a 10M-row county of benchmarks/run.py (`--keep-inputs`) by DuckDB, streaming: copy k of
-the payments and recipients gets its own payment, person and account numbers and valid ID numbers
-of its own (birthplace digits 3399kk, check digit recomputed); copy 0 is the original. ID numbers
-that are malformed on purpose (A02's plants, legacy 15-digit ones) are the same in every copy, so
-their few people are paid N times over; reference/ is linked, not copied. The result is for
-measuring capacity, not for checking the rules.
+the payments and recipients gets its own payment, person and account numbers, valid ID numbers of
+its own (birthplace digits 3399kk, the order code moved by 100·k so that its last digit, the gender,
+stays; check digit recomputed) and names of its own (a character added): to the identity resolution
+the copies are other people, not one person enrolled N times (whose pairs it would score and chart
+by the million). Copy 0 is the original. ID numbers that are malformed on purpose (A02's plants,
+legacy 15-digit ones) are the same in every copy, so their few people are paid N times over;
+reference/ is linked, not copied. The result is for measuring capacity, not for checking the rules.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import duckdb
 
 from fundwatch.db import connect, sql_literal
 
-ID_COLUMN, PAYMENT_ID, PERSON_ID, ACCOUNT = "公民身份号码", "发放流水号", "个人编号", "银行账号"
+ID_COLUMN, PAYMENT_ID, PERSON_ID, ACCOUNT, NAME = "公民身份号码", "发放流水号", "个人编号", "银行账号", "姓名"
 
 
 def new_id(k: str) -> str:
-    prefix = f"'3399' || lpad({k}::varchar, 2, '0') || substr(\"{ID_COLUMN}\", 7, 11)"
+    order = f"lpad(((substr(\"{ID_COLUMN}\", 15, 3)::integer + 100 * {k}) % 1000)::varchar, 3, '0')"
+    prefix = f"'3399' || lpad({k}::varchar, 2, '0') || substr(\"{ID_COLUMN}\", 7, 8) || {order}"
     return (f"case when {k} = 0 or not regexp_full_match(\"{ID_COLUMN}\", '[0-9]{{17}}[0-9X]') then \"{ID_COLUMN}\" "
             f"else {prefix} || fw_id_check_char({prefix}) end")
 
@@ -40,6 +43,7 @@ def replicate(con: duckdb.DuckDBPyConnection, source: Path, target: Path, times:
         PAYMENT_ID: f"case when k = 0 then \"{PAYMENT_ID}\" else k || '-' || \"{PAYMENT_ID}\" end",
         PERSON_ID: f"case when k = 0 then \"{PERSON_ID}\" else k || '-' || \"{PERSON_ID}\" end",
         ACCOUNT: f"case when k = 0 then \"{ACCOUNT}\" else \"{ACCOUNT}\" || k end",
+        NAME: f"case when k = 0 then \"{NAME}\" else \"{NAME}\" || chr(19968 + k::integer) end",  # 一 + k
     }
     select = ", ".join(f"{changed[c]} as \"{c}\"" if c in changed else f"\"{c}\"" for c in columns)
     con.execute(f"""copy (select {select}
