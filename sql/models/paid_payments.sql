@@ -7,6 +7,7 @@
 --   group_paid      group_net > 0
 --   received_ids    distinct payment_ids received (positive, 成功) in the group
 --   first_received  the group's first received payment (by pay date, then payment_id), and its amount
+-- counted and received are read from payment_flags, a view over payments that says them once.
 
 -- Nearly every group is one row (one payment per person, benefit and period; at 10M rows of the synthetic
 -- county, 37 rows are in 18 groups of more), and a one-row group's facts are the row's own. So only the
@@ -18,13 +19,17 @@
 -- first: the group's first received payment by (pay_date, payment_id, row_key); row_key is unique, so the
 -- amount carried in the struct never decides the order.
 
+create or replace view payment_flags as
+select *,
+       pay_status = '成功' as counted,
+       pay_status = '成功' and amount > 0 as received
+from payments;
+
 create or replace table payment_group_facts as
 with group_hashes as not materialized (
-    select row_key, id_number, scheme, benefit_type, period, payment_id, pay_date, amount,
-           pay_status = '成功' as counted,
-           pay_status = '成功' and amount > 0 as received,
+    select row_key, id_number, scheme, benefit_type, period, payment_id, pay_date, amount, counted, received,
            hash(id_number, scheme, benefit_type, period) as group_hash
-    from payments
+    from payment_flags
 ),
 
 shared_hashes as (
@@ -53,18 +58,19 @@ select row_key,
 from shared_group_facts;
 
 create or replace view paid_payments as
-with flagged as not materialized (
-    select *,
-           pay_status = '成功' as counted,
-           pay_status = '成功' and amount > 0 as received
-    from payments
+with netted as not materialized (
+    select p.* exclude (received),
+           coalesce(g.group_net, (case when p.counted then p.amount else 0 end)::decimal(38, 2)) as group_net,
+           coalesce(g.received_ids, p.received::bigint) as received_ids,
+           case when g.row_key is null then (case when p.received then p.amount end)
+                else g.first_received_amount end as first_received_amount,
+           coalesce(g.first_received, p.received) as first_received
+    from payment_flags p
+    left join payment_group_facts g on g.row_key = p.row_key
 )
-select p.* exclude (received),
-       coalesce(g.group_net, (case when p.counted then p.amount else 0 end)::decimal(38, 2)) as group_net,
-       coalesce(g.group_net, (case when p.counted then p.amount else 0 end)::decimal(38, 2)) > 0 as group_paid,
-       coalesce(g.received_ids, p.received::bigint) as received_ids,
-       case when g.row_key is null then (case when p.received then p.amount end)
-            else g.first_received_amount end as first_received_amount,
-       coalesce(g.first_received, p.received) as first_received
-from flagged p
-left join payment_group_facts g on g.row_key = p.row_key
+select * exclude (received_ids, first_received_amount, first_received),
+       group_net > 0 as group_paid,
+       received_ids,
+       first_received_amount,
+       first_received
+from netted
