@@ -53,10 +53,8 @@ def name_sources_sql(con: duckdb.DuckDBPyConnection) -> str:
     return "select distinct name from (" + " union all ".join(parts) + ") where name is not null"
 
 
-def input_statements(purpose: Purpose, side: str) -> list[tuple[str, str]]:
-    """CREATE TABLE link_<purpose>_<side> from the purpose's input SQL file."""
-    source = purpose.left if side == "left" else purpose.right
-    table = input_table(purpose, side)
+def input_statements(table: str, source: str) -> list[tuple[str, str]]:
+    """CREATE TABLE `table` (link_<purpose>_<side>) from a side's input SQL file."""
     body = sql_file(f"linkage/{source}")
     return [(f"linkage input {table}", f"create or replace table {table} as\n{body}")]
 
@@ -73,8 +71,9 @@ def build_inputs(con: duckdb.DuckDBPyConnection, purpose: Purpose, built: dict[s
     already built to its table: a file is built once, and what this builds is added."""
     for side, source in input_sides(purpose):
         if source not in built:
-            execute(con, input_statements(purpose, side))
-            built[source] = input_table(purpose, side)
+            table = input_table(purpose, side)
+            execute(con, input_statements(table, source))
+            built[source] = table
     left = built[purpose.left]
     return left, left if purpose.link_type == "dedupe_only" else built[purpose.right]
 
