@@ -1,6 +1,7 @@
-"""A county N times the size of a generated one, written without holding it in memory.
+"""A county (or each county of a city) N times the size of a generated one, written without holding it in memory.
 
     .venv/bin/python benchmarks/scale_up.py SOURCE_INPUTS TARGET_INPUTS --times 10
+    .venv/bin/python benchmarks/scale_up.py SOURCE_INPUTS TARGET_INPUTS --times 10 --city-counties 10
 
 `fundwatch synth` builds a county in memory (about 12 GB for 10M payment rows), so 100M rows are
 made from a 10M-row county of benchmarks/run.py (`--keep-inputs`) by DuckDB, streaming: copy k of
@@ -52,31 +53,85 @@ def replicate(con: duckdb.DuckDBPyConnection, source: Path, target: Path, times:
     return con.execute("select count(*) from read_csv(?, header = true, all_varchar = true)", [str(target)]).fetchone()[0]
 
 
+def scale_county(source: Path, target: Path, times: int) -> None:
+    meta = json.loads((source / "bench_inputs.json").read_text(encoding="utf-8"))
+    county = meta["county"]
+    (target / county).mkdir(parents=True, exist_ok=True)
+    link_reference(source, target)
+    shutil.copy(source / "ground_truth.csv", target / "ground_truth.csv")
+    started = time.perf_counter()
+    with streaming() as con:
+        rows = {name: replicate(con, source / county / name, target / county / name, times) for name in TABLES}
+    meta.update(payment_rows=rows["payments.csv"], recipient_rows=rows["recipients.csv"],
+                payment_bytes=(target / county / "payments.csv").stat().st_size, scaled_from=str(source), times=times,
+                synth_layout=f"{meta.get('synth_layout', '')}; replicated {times}x by benchmarks/scale_up.py")
+    (target / "bench_inputs.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{rows['payments.csv']:,} payment rows, {rows['recipients.csv']:,} recipients in "
+          f"{target / county} ({time.perf_counter() - started:.0f} s)")
+
+
+def scale_city(source: Path, target: Path, times: int, counties: int) -> None:
+    """Every county of SOURCE's city-<counties>/ (county_inputs.split_into_city) `times` larger, as
+    TARGET/city-<counties>/: `benchmarks/run.py --inputs TARGET --only baseline,city` measures it. The
+    floor of run.py scans TARGET/<county>/payments*.csv: links to every county's payments."""
+    meta = json.loads((source / "bench_inputs.json").read_text(encoding="utf-8"))
+    city_meta = json.loads((source / f"city-{counties}" / "city_inputs.json").read_text(encoding="utf-8"))
+    city = target / f"city-{counties}"
+    link_reference(source, target)
+    link_reference(source, city)
+    started, rows = time.perf_counter(), {}
+    with streaming() as con:
+        for code in city_meta["counties"]:
+            (city / code).mkdir(parents=True, exist_ok=True)
+            rows[code] = {name: replicate(con, source / city.name / code / name, city / code / name, times)
+                          for name in TABLES}
+            print(f"{code}: {rows[code]['payments.csv']:,} payment rows ({time.perf_counter() - started:.0f} s)",
+                  flush=True)
+    floor = target / meta["county"]
+    floor.mkdir(parents=True, exist_ok=True)
+    for code in city_meta["counties"]:
+        (floor / f"payments_{code}.csv").unlink(missing_ok=True)
+        (floor / f"payments_{code}.csv").symlink_to(city / code / "payments.csv")
+    payment_rows = sum(r["payments.csv"] for r in rows.values())
+    (city / "city_inputs.json").write_text(json.dumps({"counties": city_meta["counties"], "rows": rows,
+                                                       "payment_rows": payment_rows}, indent=1), encoding="utf-8")
+    meta.update(payment_rows=payment_rows, recipient_rows=sum(r["recipients.csv"] for r in rows.values()),
+                payment_bytes=sum((city / c / "payments.csv").stat().st_size for c in city_meta["counties"]),
+                scaled_from=str(source / city.name), times=times,
+                synth_layout=f"{meta.get('synth_layout', '')}; each county of {city.name} replicated {times}x by "
+                             "benchmarks/scale_up.py --city-counties")
+    (target / "bench_inputs.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{payment_rows:,} payment rows in {city} ({time.perf_counter() - started:.0f} s)")
+
+
+TABLES = ("payments.csv", "recipients.csv")
+
+
+def link_reference(source: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    reference = target / "reference"
+    if not reference.exists():
+        reference.symlink_to((source / "reference").resolve(), target_is_directory=True)
+
+
+def streaming():
+    con = connect(":memory:")
+    con.execute("set preserve_insertion_order = false")  # streams; the order of rows does not matter here
+    return con
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="inputs folder of benchmarks/run.py (holds <county>/ and reference/)")
     parser.add_argument("target", type=Path)
     parser.add_argument("--times", type=int, default=10)
+    parser.add_argument("--city-counties", type=int, default=None,
+                        help="scale the city SOURCE/city-N/ that run.py's city measurement made, county by county")
     args = parser.parse_args()
-    meta = json.loads((args.source / "bench_inputs.json").read_text(encoding="utf-8"))
-    county = meta["county"]
-    (args.target / county).mkdir(parents=True, exist_ok=True)
-    reference = args.target / "reference"
-    if not reference.exists():
-        reference.symlink_to((args.source / "reference").resolve())
-    shutil.copy(args.source / "ground_truth.csv", args.target / "ground_truth.csv")
-    started = time.perf_counter()
-    with connect(":memory:") as con:
-        con.execute("set preserve_insertion_order = false")  # streams; the order of rows does not matter here
-        rows = {name: replicate(con, args.source / county / name, args.target / county / name, args.times)
-                for name in ("payments.csv", "recipients.csv")}
-    meta.update(payment_rows=rows["payments.csv"], recipient_rows=rows["recipients.csv"],
-                payment_bytes=(args.target / county / "payments.csv").stat().st_size,
-                scaled_from=str(args.source), times=args.times,
-                synth_layout=f"{meta.get('synth_layout', '')}; replicated {args.times}x by benchmarks/scale_up.py")
-    (args.target / "bench_inputs.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"{rows['payments.csv']:,} payment rows, {rows['recipients.csv']:,} recipients in "
-          f"{args.target / county} ({time.perf_counter() - started:.0f} s)")
+    if args.city_counties:
+        scale_city(args.source, args.target, args.times, args.city_counties)
+    else:
+        scale_county(args.source, args.target, args.times)
 
 
 if __name__ == "__main__":
