@@ -188,26 +188,29 @@ def write_waterfalls(con, linker, predictions: str, chart_probability: float | N
     above `chart_probability` (the lowest threshold at which a pair can become a clue; None: no charts).
 
     A chart costs splink about 5 ms: drawn for every review pair it was 38 s of a 10M-row county's
-    49 s of linkage (6,621 review pairs, 14 of them able to become a clue)."""
+    49 s of linkage (6,621 review pairs, 14 of them able to become a clue). The pairs are held as Arrow
+    and charted and stored a batch at a time: in a city whose people were each enrolled ten times over
+    (a benchmark's first 100M inputs) the pairs were millions, and the process holding them all as
+    Python objects reached 22 GB."""
     con.execute("create or replace table linkage_waterfalls (unique_id_l varchar, unique_id_r varchar, waterfall varchar)")
     if chart_probability is None:
         return
-    rows = con.execute(f"select * from {predictions} where match_probability >= ? and unique_id_l <> unique_id_r "
-                       "order by unique_id_l, unique_id_r", [chart_probability])
-    names = [d[0] for d in rows.description]
-    records = [dict(zip(names, r)) for r in rows.fetchall()]
-    if not records:
-        return
-    out = []
-    for record in records:
-        chart = linker.visualisations.waterfall_chart([_jsonable(record)], filter_nulls=True, remove_sensitive_data=True)
-        out.append((record["unique_id_l"], record["unique_id_r"], json.dumps(chart.chart_dict, ensure_ascii=False,
-                                                                             default=str)))
+    pairs = con.sql(f"select * from {predictions} where match_probability >= ? and unique_id_l <> unique_id_r "
+                    "order by unique_id_l, unique_id_r", params=[chart_probability]).to_arrow_table()
     import pyarrow as pa
 
-    charts = pa.table({"unique_id_l": [o[0] for o in out], "unique_id_r": [o[1] for o in out],  # noqa: F841
-                       "waterfall": [o[2] for o in out]})
-    con.execute("insert into linkage_waterfalls select * from charts")
+    for batch in pairs.to_batches(max_chunksize=CHART_BATCH):
+        records = batch.to_pylist()
+        charts = pa.table({  # noqa: F841 (read by the insert below)
+            "unique_id_l": [r["unique_id_l"] for r in records],
+            "unique_id_r": [r["unique_id_r"] for r in records],
+            "waterfall": [json.dumps(linker.visualisations.waterfall_chart(
+                [_jsonable(r)], filter_nulls=True, remove_sensitive_data=True).chart_dict,
+                ensure_ascii=False, default=str) for r in records]})
+        con.execute("insert into linkage_waterfalls select * from charts")
+
+
+CHART_BATCH = 5_000
 
 
 def _jsonable(record: dict) -> dict:
