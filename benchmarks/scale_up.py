@@ -5,13 +5,15 @@
 
 `fundwatch synth` builds a county in memory (about 12 GB for 10M payment rows), so 100M rows are
 made from a 10M-row county of benchmarks/run.py (`--keep-inputs`) by DuckDB, streaming: copy k of
-the payments and recipients gets its own payment, person and account numbers, valid ID numbers of
-its own (birthplace digits 3399kk, the order code moved by 100·k so that its last digit, the gender,
-stays; check digit recomputed) and names of its own (a character added): to the identity resolution
-the copies are other people, not one person enrolled N times (whose pairs it would score and chart
-by the million). Copy 0 is the original. ID numbers that are malformed on purpose (A02's plants,
-legacy 15-digit ones) are the same in every copy, so their few people are paid N times over;
-reference/ is linked, not copied. The result is for measuring capacity, not for checking the rules.
+the payments and recipients gets its own payment, person and account numbers, names of its own (a
+character added) and valid ID numbers of its own (`new_id`: a real division of its own, so that A02
+does not take them for fabricated numbers; the order code moved by 100·k). To the rules and the
+identity resolution the copies are other people, not one person enrolled N times (whose pairs it
+would score and chart by the million) nor N-1 sets of fabricated numbers (whose A02 clues, 416k a
+county, were most of a first 100M attempt's work). Copy 0 is the original. ID numbers that are
+malformed or of no real division on purpose (A02's plants) and legacy 15-digit ones are the same in
+every copy, so their few people are paid N times over; reference/ is linked, not copied. The result
+is for measuring capacity, not for checking the rules: a copy's people match no reference list.
 """
 
 from __future__ import annotations
@@ -25,22 +27,43 @@ from pathlib import Path
 import duckdb
 
 from fundwatch.db import connect, sql_literal
+from fundwatch.divisions import load_division_codes
 
 ID_COLUMN, PAYMENT_ID, PERSON_ID, ACCOUNT, NAME = "公民身份号码", "发放流水号", "个人编号", "银行账号", "姓名"
 
 
-def new_id(k: str) -> str:
-    order = f"lpad(((substr(\"{ID_COLUMN}\", 15, 3)::integer + 100 * {k}) % 1000)::varchar, 3, '0')"
-    prefix = f"'3399' || lpad({k}::varchar, 2, '0') || substr(\"{ID_COLUMN}\", 7, 8) || {order}"
-    return (f"case when {k} = 0 or not regexp_full_match(\"{ID_COLUMN}\", '[0-9]{{17}}[0-9X]') then \"{ID_COLUMN}\" "
+def new_id() -> str:
+    """Copy k's ID number: the address code of copy k's division (a real one, so that A02 does not take
+    the copies for fabricated numbers), the birth date, the order code moved by 100·k (its last digit,
+    the gender, kept), the check digit recomputed. A number whose address code is no real division (an
+    A02 plant) or that is malformed stays as it is."""
+    order = f"lpad(((substr(\"{ID_COLUMN}\", 15, 3)::integer + 100 * k) % 1000)::varchar, 3, '0')"
+    prefix = f"division || substr(\"{ID_COLUMN}\", 7, 8) || {order}"
+    return (f"case when k = 0 or not regexp_full_match(\"{ID_COLUMN}\", '[0-9]{{17}}[0-9X]') "
+            f"or left(\"{ID_COLUMN}\", 6) not in (select code from division_codes) then \"{ID_COLUMN}\" "
             f"else {prefix} || fw_id_check_char({prefix}) end")
+
+
+COPY_DIVISIONS = "3302__"  # copy k's ID numbers are of the k-th county of 宁波 (the synthetic people are of 杭州)
+
+
+def copy_divisions(con: duckdb.DuckDBPyConnection, times: int) -> None:
+    """copies(k, division): copy 0 is the original; copy k gets a real county-level division of its own."""
+    load_division_codes(con)
+    codes = [r[0] for r in con.execute("select distinct code from division_codes where code like ? "
+                                       "and code not like '%00' and code not like '%01' order by code", [COPY_DIVISIONS]).fetchall()]
+    if times - 1 > len(codes):
+        raise SystemExit(f"--times {times}: only {len(codes)} divisions {COPY_DIVISIONS} for the copies")
+    con.execute("create or replace table copies as select k, case when k = 0 then null else ?[k] end as division "
+                "from range(?) r(k)", [codes, times])
 
 
 def replicate(con: duckdb.DuckDBPyConnection, source: Path, target: Path, times: int) -> int:
     columns = [r[0] for r in con.execute("describe select * from read_csv(?, header = true, all_varchar = true)",
                                          [str(source)]).fetchall()]
+    copy_divisions(con, times)
     changed = {
-        ID_COLUMN: new_id("k"),
+        ID_COLUMN: new_id(),
         PAYMENT_ID: f"case when k = 0 then \"{PAYMENT_ID}\" else k || '-' || \"{PAYMENT_ID}\" end",
         PERSON_ID: f"case when k = 0 then \"{PERSON_ID}\" else k || '-' || \"{PERSON_ID}\" end",
         ACCOUNT: f"case when k = 0 then \"{ACCOUNT}\" else \"{ACCOUNT}\" || k end",
@@ -48,7 +71,7 @@ def replicate(con: duckdb.DuckDBPyConnection, source: Path, target: Path, times:
     }
     select = ", ".join(f"{changed[c]} as \"{c}\"" if c in changed else f"\"{c}\"" for c in columns)
     con.execute(f"""copy (select {select}
-                          from range({times}) copies(k), read_csv({sql_literal(source)}, header = true, all_varchar = true))
+                          from copies, read_csv({sql_literal(source)}, header = true, all_varchar = true))
                     to {sql_literal(target)} (header true)""")
     return con.execute("select count(*) from read_csv(?, header = true, all_varchar = true)", [str(target)]).fetchone()[0]
 
