@@ -3,29 +3,43 @@
 -- more counties, where no single county reaches $min_people on it (that county's own A01 clue
 -- covers it). Runs on the city database (every county's payments).
 -- Evidence and amount: everything paid into the account (net of reversals and payments not received).
+-- Only accounts paid in two or more counties can hold such a clue: they are found first by the cheap
+-- test min(region_code) <> max(region_code), and the distinct counts are taken on their payments alone
+-- (over every account, those counts were the rule's time, and spilled at 100M rows).
 
-with per_county as (
-    select bank_account, region_code, count(distinct id_number) as people
+with multi_county_accounts as (
+    select bank_account
     from paid_payments
     where group_paid
+    group by bank_account
+    having min(region_code) <> max(region_code)
+),
+
+multi_county_payments as (
+    select p.row_key, p.bank_account, p.id_number, p.name, p.region_code, p.period, p.amount, p.counted
+    from paid_payments as p
+    semi join multi_county_accounts using (bank_account)
+    where p.group_paid
+),
+
+per_county as (
+    select bank_account, region_code, count(distinct id_number) as people
+    from multi_county_payments
     group by bank_account, region_code
 ),
 
 shared_across_counties as (
     select p.bank_account
-    from paid_payments as p
-    where p.group_paid
+    from multi_county_payments as p
     group by p.bank_account
     having count(distinct p.id_number) >= $min_people
-       and count(distinct p.region_code) >= 2
        and not exists (select 1 from per_county as c where c.bank_account = p.bank_account and c.people >= $min_people)
 ),
 
 account_payments as (
-    select p.row_key, p.bank_account, p.id_number, p.name, p.region_code, p.period, p.amount, p.counted
-    from paid_payments as p
-    join shared_across_counties using (bank_account)
-    where p.group_paid
+    select *
+    from multi_county_payments
+    semi join shared_across_counties using (bank_account)
 ),
 
 per_account as (
