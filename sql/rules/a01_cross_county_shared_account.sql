@@ -5,7 +5,7 @@
 -- Evidence and amount: everything paid into the account (net of reversals and payments not received).
 -- Only accounts paid in two or more counties can hold such a clue: they are found first by the cheap
 -- test min(region_code) <> max(region_code), and the distinct counts are taken on their payments alone
--- (over every account, those counts were the rule's time, and spilled at 100M rows).
+-- (taken over every account, they were most of the rule's time, and spilled at 100M rows).
 
 with multi_county_accounts as (
     select bank_account
@@ -18,8 +18,8 @@ with multi_county_accounts as (
 multi_county_payments as (
     select p.row_key, p.bank_account, p.id_number, p.name, p.region_code, p.period, p.amount, p.counted
     from paid_payments as p
-    semi join multi_county_accounts using (bank_account)
-    where p.group_paid
+    join multi_county_accounts using (bank_account)   -- a join, not a semi join: DuckDB built a semi join's
+    where p.group_paid                                 -- table on the payments (100M rows: 74 s, 6 GB spilled)
 ),
 
 per_county as (
