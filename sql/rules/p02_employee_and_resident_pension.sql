@@ -4,7 +4,7 @@
 -- overlapping periods. Counted: the 170 基础养老金, the part to be refunded (人社部发〔2014〕17号
 -- 第八条); where the export does not split the resident pension, the whole 170 pension.
 
-with pensions as (
+with pensions as not materialized (
     select row_key, id_number, scheme, benefit_type, period, amount, counted
     from paid_payments
     where group_paid
@@ -12,15 +12,30 @@ with pensions as (
       and list_contains($pension_schemes, scheme)
 ),
 
+-- the people paid by both kinds of scheme, found first by one row per person: the periods are compared
+-- on their pensions alone (every pension kept for the comparison spilled gigabytes at 100M payments)
+people_of_both as (
+    select id_number
+    from pensions
+    group by id_number
+    having bool_or(scheme in ('110', '120')) and bool_or(scheme = '170')
+),
+
+their_pensions as (
+    select p.*
+    from pensions as p
+    join people_of_both using (id_number)
+),
+
 overlapping_periods as (
-    select id_number, period from pensions where scheme in ('110', '120')
+    select id_number, period from their_pensions where scheme in ('110', '120')
     intersect
-    select id_number, period from pensions where scheme = '170'
+    select id_number, period from their_pensions where scheme = '170'
 ),
 
 split_resident_periods as (
     select distinct id_number, period
-    from pensions
+    from their_pensions
     where scheme = '170' and benefit_type = $resident_basic_pension
 ),
 
@@ -29,7 +44,7 @@ overlap_payments as (
            p.scheme = '170' as is_resident,
            p.scheme = '170' and p.counted
                and (p.benefit_type = $resident_basic_pension or s.period is null) as refundable
-    from pensions as p
+    from their_pensions as p
     join overlapping_periods using (id_number, period)
     left join split_resident_periods as s using (id_number, period)
 ),
