@@ -38,7 +38,7 @@ ordered as (   -- subject: the number enrolled later
     join pension_start as sb on sb.id_number = l.b
 ),
 
-pensions as (
+pensions as not materialized (
     select row_key, id_number, scheme, period, amount, counted
     from paid_payments
     where group_paid
@@ -46,10 +46,15 @@ pensions as (
       and list_contains($pension_schemes, scheme)
 ),
 
-linked_periods as (   -- the months the linked numbers were paid a pension (a few hundred numbers, not all)
-    select distinct id_number, period
+linked_pensions as (   -- the pensions of the linked numbers (a few hundred numbers, not all: every pension
+    select *               -- kept for the later steps spilled gigabytes at 100M payments)
     from pensions
     where id_number in (select subject from ordered union select other from ordered)
+),
+
+linked_periods as (   -- the months the linked numbers were paid a pension
+    select distinct id_number, period
+    from linked_pensions
 ),
 
 overlap as (
@@ -80,13 +85,13 @@ facts as (
 
 subject_payments as (
     select p.*
-    from pensions as p
+    from linked_pensions as p
     join (select distinct subject, period from overlap) as o on o.subject = p.id_number and o.period = p.period
 ),
 
 other_payments as (   -- the other number's pensions in the same periods: evidence, not counted
     select o.subject, p.row_key
-    from pensions as p
+    from linked_pensions as p
     join (select distinct subject, other, period from overlap) as o on o.other = p.id_number and o.period = p.period
 ),
 
