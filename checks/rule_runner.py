@@ -113,19 +113,18 @@ def city_wide_rules(registry: Registry) -> list[Rule]:
     return [r for r in registry.for_scope("county") if r.city_wide]
 
 
-def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list[Rule]:
-    """The city-wide rules on the city database (CLUES.md: city runs see the city), after the identity
-    resolution across the counties. Their clues replace the counties' clues of the same rules in the
-    city list (fundwatch.city.assemble_city_clues)."""
+def run_city_wide_rules(con: duckdb.DuckDBPyConnection, registry: Registry, rules: list[Rule]) -> None:
+    """The city-wide rules (`city_wide_rules`) on the city database (CLUES.md: city runs see the city),
+    after the identity resolution across the counties. Their clues replace the counties' clues of the
+    same rules in the city list (fundwatch.city.assemble_city_clues)."""
     write_catalogue(con, registry)
-    rules = city_wide_rules(registry)
     run_on_city_database(con, registry, rules)
-    return rules
 
 
-def run_cross_county_rules(con: duckdb.DuckDBPyConnection, registry: Registry) -> list[dict]:
-    """The cross-county rules (P03, A01 across counties) on the city database, as the manifest records them."""
-    return [o.as_manifest() for o in run_on_city_database(con, registry, registry.for_scope("city"))]
+def run_cross_county_rules(con: duckdb.DuckDBPyConnection, registry: Registry, rules: list[Rule]) -> list[dict]:
+    """The cross-county rules (`registry.for_scope("city")`: P03, A01 across counties) on the city
+    database, as the manifest records them."""
+    return [o.as_manifest() for o in run_on_city_database(con, registry, rules)]
 
 
 def run_on_city_database(con: duckdb.DuckDBPyConnection, registry: Registry, rules: list[Rule]) -> list[RuleOutcome]:

@@ -54,11 +54,11 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
             with clock("city_database"):
                 tipoffs_given = tasks.city_database(plan, db)
             with clock("cross_county"):
-                city_rules = tasks.cross_county_rules(db, quote(registry))
+                city_rules = tasks.cross_county_rules(db, quote(registry), quote(cross_county))
             with clock("city_linkage"):  # identity resolution across the counties (一人多号 is often two counties)
                 tasks.linkage(db, quote(city_wide))
             with clock("city_rules"):
-                tasks.city_wide_rules(db, quote(registry))
+                tasks.city_wide_rules(db, quote(registry), quote(city_wide))
             with clock("city_assemble"):
                 cross_county_clues = tasks.assemble_city(plan, db, quote(cross_county), quote(city_wide))
             history = None

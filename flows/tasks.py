@@ -196,10 +196,10 @@ def load_reference(plan: CityPlan, engine: EngineSettings) -> SharedReference | 
 
 
 @task(name="cross-county-rules", cache_policy=NO_CACHE)
-def cross_county_rules(db: Database, registry: Registry) -> list[dict]:
+def cross_county_rules(db: Database, registry: Registry, rules: list[Rule]) -> list[dict]:
     """The cross-county rules (P03, A01 across counties) on the city database."""
     with db.connect() as con:
-        return rule_runner.run_cross_county_rules(con, registry)
+        return rule_runner.run_cross_county_rules(con, registry, rules)
 
 
 @task(name="city-database", cache_policy=NO_CACHE)
@@ -210,10 +210,10 @@ def city_database(plan: CityPlan, db: Database) -> bool:
 
 
 @task(name="city-wide-rules", cache_policy=NO_CACHE)
-def city_wide_rules(db: Database, registry: Registry) -> list[str]:
+def city_wide_rules(db: Database, registry: Registry, rules: list[Rule]) -> None:
     """The rules that compare a person's payments (P02, E05), on the whole city."""
     with db.connect() as con:
-        return [r.key for r in rule_runner.run_city_wide_rules(con, registry)]
+        rule_runner.run_city_wide_rules(con, registry, rules)
 
 
 @task(name="assemble-city", cache_policy=NO_CACHE)
