@@ -211,7 +211,7 @@ def city_database(plan: CityPlan, db: Database) -> bool:
 
 @task(name="city-wide-rules", cache_policy=NO_CACHE)
 def city_wide_rules(db: Database, registry: Registry, rules: list[Rule]) -> None:
-    """The rules that compare a person's payments (P02, E05), on the whole city."""
+    """The rules that compare a person's payments (`city_wide = true`), on the whole city."""
     with db.connect() as con:
         rule_runner.run_city_wide_rules(con, registry, rules)
 
