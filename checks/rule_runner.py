@@ -109,7 +109,8 @@ def assemble_clues(con: duckdb.DuckDBPyConnection, registry: Registry, county: s
 
 
 def city_wide_rules(registry: Registry) -> list[Rule]:
-    """The county rules that compare a person's payments (their sidecars say `city_wide = true`: D02, E05, P02, P04, S01-S04): a city run runs them on the whole city."""
+    """The county rules that compare a person's payments (their sidecars say `city_wide = true`: D02, E05,
+    P02, P04, S01-S04): a city run runs them on the whole city."""
     return [r for r in registry.for_scope("county") if r.city_wide]
 
 
