@@ -98,7 +98,7 @@ def county(plan: CityPlan, settings: RunOptions, registry: Registry, county: str
     inputs = discover(plan.county_dir(county))
     paths = run.prepare(plan.county_dir(county), plan.county_out(county), settings.force)
     result = run_county(paths, inputs, replace(settings, history=None), registry, exchange=plan.exchange(county),
-                        validate_beside=False, reference=reference)
+                        reference=reference)
     get_run_logger().info("county %s: %d clues", county, result["clues"]["clues"])
     return result
 

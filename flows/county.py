@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from checks.registry import Registry, load_registry
@@ -43,13 +44,13 @@ def county_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions()
 
 
 def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registry: Registry,
-               exchange: ExchangeTarget | None = None, validate_beside: bool = True,
-               reference: SharedReference | None = None) -> dict:
+               exchange: ExchangeTarget | None = None, reference: SharedReference | None = None) -> dict:
     """Every stage of a county run on a prepared staging folder (run.prepare), each a task.
 
-    Validation only reads the loaded tables and reports, so with `validate_beside` it is submitted
-    to the flow's task runner and runs beside the linkage, rules, scoring and assembly; emit waits
-    for it. (A county of a city run already runs in the city's task runner: there it runs in turn.)
+    Validation only reads the loaded tables and reports, so it runs beside the linkage, rules, scoring
+    and assembly, on a task runner of its own with one worker (in a city run the city's runner is
+    busy with the counties: a task submitted there would wait for a county to finish, and the
+    county for it); emit waits for it.
     The registry and the manifest go to the tasks quoted: Prefect would otherwise walk every field of
     them looking for futures at each task call (about 1 s of a small run).
     The database is held open from the load to the last stage before emit (Database.kept_open).
@@ -59,56 +60,56 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     """
     started_at = now_iso()
     db, clock, rules = Database(paths.database, settings.engine), StageClock(), registry.for_scope("county")
-    validating = None
-    try:
-        with db.kept_open():
-            with clock("load"):
-                loaded = tasks.load(paths, inputs, settings.engine, reference)
-            validating = (tasks.validate.submit(paths, settings.validate) if validate_beside
-                          else Finished(tasks.validate(paths, settings.validate)))
-            with clock("linkage"):
-                linkage = tasks.linkage(db, quote(rules))
-            with clock("rules"):
-                outcomes = [tasks.rule(db, quote(registry), r.key) for r in rules if not r.needs_scores]
-            with clock("score"):
-                scoring = tasks.score(db, settings.seed)
-            with clock("rules"):
-                outcomes += [tasks.rule(db, quote(registry), r.key) for r in rules if r.needs_scores]  # M01 reads the others
-            county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
-            with clock("assemble"):
-                clues = tasks.assemble(db, quote(registry), county)
-            history = None
-            if settings.history:
-                with clock("history"):
-                    history = tasks.history(db, settings.history, f"county:{county}")
-            with clock("tipoffs"):
-                tipoffs = verify_tipoffs(db)
-            with clock("management"):
-                management = tasks.management(db, quote(registry))
-            if exchange is not None:
-                with clock("exchange"):
-                    tasks.exchange(db, exchange)
-        validation, validating = clock.wait("validate", validating), None
-        manifest = {
-            "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
-            "inputs": loaded["inputs"], "ignored_files": loaded["ignored_files"],
-            "load_warnings": loaded["load_warnings"], "table_rows": loaded["table_rows"],
-            "validation": validation, "rules": outcomes, "scoring": scoring, "linkage": linkage, "clues": clues,
-            "history": history, "tipoffs": tipoffs, "management": management,
-            "parameters": settings.for_manifest(registry.all_parameters()), "versions": versions(),
-            "stage_seconds": clock.seconds, "started_at": started_at,
-        }
-        with clock("emit"):
-            emitted = tasks.emit(paths, quote(manifest), settings)
-    except BaseException:
-        if validating is not None:  # let it finish before its database and Data Docs are removed
-            try:
-                # on an interrupt it stops at its next step; the CLI removes what it writes after this
-                validating.result(timeout=VALIDATION_STOP_SECONDS if interrupt.requested() else None)
-            except BaseException:  # noqa: BLE001, S110 - the first failure is the one reported
-                pass
-        run.discard(paths)
-        raise
+    with ThreadPoolTaskRunner(max_workers=1) as beside:
+        validating = None
+        try:
+            with db.kept_open():
+                with clock("load"):
+                    loaded = tasks.load(paths, inputs, settings.engine, reference)
+                validating = beside.submit(tasks.validate, {"paths": paths, "enabled": settings.validate})
+                with clock("linkage"):
+                    linkage = tasks.linkage(db, quote(rules))
+                with clock("rules"):
+                    outcomes = [tasks.rule(db, quote(registry), r.key) for r in rules if not r.needs_scores]
+                with clock("score"):
+                    scoring = tasks.score(db, settings.seed)
+                with clock("rules"):
+                    outcomes += [tasks.rule(db, quote(registry), r.key) for r in rules if r.needs_scores]  # M01 reads the others
+                county = loaded["counties"][0] if len(loaded["counties"]) == 1 else ""
+                with clock("assemble"):
+                    clues = tasks.assemble(db, quote(registry), county)
+                history = None
+                if settings.history:
+                    with clock("history"):
+                        history = tasks.history(db, settings.history, f"county:{county}")
+                with clock("tipoffs"):
+                    tipoffs = verify_tipoffs(db)
+                with clock("management"):
+                    management = tasks.management(db, quote(registry))
+                if exchange is not None:
+                    with clock("exchange"):
+                        tasks.exchange(db, exchange)
+            validation, validating = clock.wait("validate", validating), None
+            manifest = {
+                "run": {"kind": loaded["kind"], "county": county, "input": str(paths.input_dir)},
+                "inputs": loaded["inputs"], "ignored_files": loaded["ignored_files"],
+                "load_warnings": loaded["load_warnings"], "table_rows": loaded["table_rows"],
+                "validation": validation, "rules": outcomes, "scoring": scoring, "linkage": linkage, "clues": clues,
+                "history": history, "tipoffs": tipoffs, "management": management,
+                "parameters": settings.for_manifest(registry.all_parameters()), "versions": versions(),
+                "stage_seconds": clock.seconds, "started_at": started_at,
+            }
+            with clock("emit"):
+                emitted = tasks.emit(paths, quote(manifest), settings)
+        except BaseException:
+            if validating is not None:  # let it finish before its database and Data Docs are removed
+                try:
+                    # on an interrupt it stops at its next step; the CLI removes what it writes after this
+                    validating.result(timeout=VALIDATION_STOP_SECONDS if interrupt.requested() else None)
+                except BaseException:  # noqa: BLE001, S110 - the first failure is the one reported
+                    pass
+            run.discard(paths)
+            raise
     return {"out_dir": str(paths.out_dir), "county": county, "rules": emitted["rules"], "inputs": loaded["inputs"],
             "load_warnings": loaded["load_warnings"],
             "clues": emitted["clues"], "stage_seconds": clock.seconds, "validation": validation, "history": history,
@@ -159,13 +160,3 @@ class _Timed:
         elif isinstance(error, Exception) and interrupt.requested():
             raise interrupt.Interrupted(interrupt.signal_name()) from error
         return False
-
-
-@dataclass
-class Finished:
-    """A stage's result that is already there, shaped like a submitted task's future."""
-
-    value: dict
-
-    def result(self, timeout: float | None = None) -> dict:
-        return self.value
