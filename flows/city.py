@@ -21,7 +21,7 @@ from flows.county import StageClock, run_county, verify_tipoffs
 from flows.settings import RunOptions
 from flows.tasks import Database
 from fundwatch import city, interrupt, run
-from fundwatch.city import CityPlan
+from fundwatch.city import CityPlan, CountyDatabase
 from fundwatch.ingest import RunInputs, discover
 from fundwatch.provenance import now_iso
 from fundwatch.reference import SharedReference
@@ -52,7 +52,7 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
                                        city_wide_rules(registry))
         with db.kept_open():
             with clock("city_database"):
-                tipoffs_given = tasks.city_database(plan, db)
+                tipoffs_given = tasks.city_database(plan, db, county_databases(plan, county_results))
             with clock("cross_county"):
                 city_rules = tasks.cross_county_rules(db, quote(registry), quote(cross_county))
             with clock("city_linkage"):  # identity resolution across the counties (一人多号 is often two counties)
@@ -87,6 +87,12 @@ def city_run(input_dir: str, out_dir: str, settings: RunOptions = RunOptions(),
     kept = [k for r in county_results for k in r.get("kept", [])] + ([str(plan.kept)] if plan.kept else [])
     return {"out_dir": city_out, "counties": county_results, "rules": manifest["rules"], "clues": assembled,
             "inputs": manifest["inputs"], "stage_seconds": clock.seconds, "validation": {}, "kept": kept}
+
+
+def county_databases(plan: CityPlan, county_results: list[dict]) -> list[CountyDatabase]:
+    """The finished counties' databases, in the plan's order (county_results is in it)."""
+    return [CountyDatabase(code, plan.ordinal(code), Path(result["database"]))
+            for code, result in zip(plan.counties, county_results, strict=True)]
 
 
 @task(name="county", task_run_name="county-{county}", cache_policy=NO_CACHE)

@@ -54,8 +54,9 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     The registry and the manifest go to the tasks quoted: Prefect would otherwise walk every field of
     them looking for futures at each task call (about 1 s of a small run).
     The database is held open from the load to the last stage before emit (Database.kept_open).
-    In a city run the county's data is left for the cross-county rules (`exchange`) and its reference
-    lists are copied from the city's one load of them (`reference`). Whatever
+    In a city run the county's results are left in the exchange and its database for the city database
+    (`exchange`: a database not kept is moved there), and its reference lists are copied from the
+    city's one load of them (`reference`). Whatever
     stops the run (a failure, an interrupt), the staging folder is removed and the lock given back.
     """
     started_at = now_iso()
@@ -100,7 +101,7 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
                 "stage_seconds": clock.seconds, "started_at": started_at,
             }
             with clock("emit"):
-                emitted = tasks.emit(paths, quote(manifest), settings)
+                emitted = tasks.emit(paths, quote(manifest), settings, exchange)
         except BaseException:
             if validating is not None:  # let it finish before its database and Data Docs are removed
                 try:
@@ -113,7 +114,8 @@ def run_county(paths: RunPaths, inputs: RunInputs, settings: RunOptions, registr
     return {"out_dir": str(paths.out_dir), "county": county, "rules": emitted["rules"], "inputs": loaded["inputs"],
             "load_warnings": loaded["load_warnings"],
             "clues": emitted["clues"], "stage_seconds": clock.seconds, "validation": validation, "history": history,
-            "kept": [str(paths.kept)] if paths.kept else [], "management": management, "tipoffs": tipoffs}
+            "kept": [str(paths.kept)] if paths.kept else [], "management": management, "tipoffs": tipoffs,
+            "database": emitted["database"]}
 
 
 def verify_tipoffs(db: Database, given: bool | None = None) -> dict:

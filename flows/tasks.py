@@ -19,7 +19,7 @@ from checks import rule_runner
 from checks.registry import Registry, Rule
 from flows.settings import RunOptions
 from fundwatch import city, progress, run, tipoffs as tipoff_checks
-from fundwatch.city import CityPlan, ExchangeTarget
+from fundwatch.city import CityPlan, CountyDatabase, ExchangeTarget
 from fundwatch.db import EngineSettings, connect
 from fundwatch.ingest import RunInputs, discover
 from fundwatch.reference import SharedReference
@@ -168,17 +168,20 @@ def management(db: Database, registry: Registry) -> dict:
 
 @task(name="exchange", cache_policy=NO_CACHE)
 def exchange(db: Database, target: ExchangeTarget) -> dict:
-    """Leave the county's payments and results for the city database."""
+    """Leave the county's results for the city database (which copies its loaded tables from the
+    county's database)."""
     with db.connect() as con:
         return city.export_county(con, target)
 
 
 @task(name="emit", cache_policy=NO_CACHE)
-def emit(paths: RunPaths, manifest: dict, settings: RunOptions) -> dict:
-    """Write the output files aside and move the finished folder into place."""
+def emit(paths: RunPaths, manifest: dict, settings: RunOptions, exchange: ExchangeTarget | None = None) -> dict:
+    """Write the output files aside and move the finished folder into place (in a city run a database
+    not kept goes to the exchange, for the city database)."""
     progress.report("emit", "写出问题线索清单")
     return run.emit_county(paths, manifest, engine=settings.engine, mask=settings.mask,
-                           keep_database=settings.keep_database, history=settings.history)
+                           keep_database=settings.keep_database, history=settings.history,
+                           hand_over=exchange.database if exchange else None)
 
 
 # ---------------------------------------------------------------------------- the city
@@ -203,10 +206,10 @@ def cross_county_rules(db: Database, registry: Registry, rules: list[Rule]) -> l
 
 
 @task(name="city-database", cache_policy=NO_CACHE)
-def city_database(plan: CityPlan, db: Database) -> bool:
-    """The city database from the counties' exchange; whether the inputs had tip-offs."""
+def city_database(plan: CityPlan, db: Database, counties: list[CountyDatabase]) -> bool:
+    """The city database from the county databases and the exchange; whether the inputs had tip-offs."""
     with db.connect() as con:
-        return city.build_city_database(con, plan.exchange_dir)
+        return city.build_city_database(con, plan.exchange_dir, counties)
 
 
 @task(name="city-wide-rules", cache_policy=NO_CACHE)

@@ -1,11 +1,13 @@
 """The city run (市县联动): every county as a county run, then the cross-county rules and the city list.
 
 The order is the city flow's (flows/city.py); these are its library functions. Counties never share
-a process's memory: each county run writes its normalised payments to an exchange folder as one
-Parquet file, with its clues, hits, scores, quarantine and recipients. The city database is built
-from the exchange; the cross-county rules and the city-wide rules run on it, and the city outputs
-are assembled there. Source paths and row keys are made city-wide on export: paths relative to the
-city folder, row keys prefixed by the county's position.
+a process's memory: each county run leaves its results (clues, evidence, hits, scores, quarantine) in
+an exchange folder as Parquet, and its database where the city can read it (its output folder, or
+the exchange when it is not kept). The city database copies every county's payments, recipients and
+operations from those databases, attached read-only, and takes the results from the exchange; the
+cross-county rules and the city-wide rules run on it, and the city outputs are assembled there.
+Source paths and row keys are made city-wide as they are copied: paths relative to the city folder,
+row keys prefixed by the county's position.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fundwatch.summary import clue_summary, final_rule_counts, run_summary
 
 ROW_KEY_COUNTY_FACTOR = 10**14
 REFERENCE_TABLES = ("deaths", "prisoners", "public_employees", "employment", "staff")
+COUNTY_TABLES = ("payments", "recipients", "operations")
 CITY_FOLDER = "city"
 
 
@@ -73,6 +76,20 @@ class ExchangeTarget:
     county: str
     ordinal: int
 
+    @property
+    def database(self) -> Path:
+        """Where the county's database goes when the run does not keep it: the city copies from it."""
+        return self.directory / "databases" / f"{self.county}.duckdb"
+
+
+@dataclass(frozen=True)
+class CountyDatabase:
+    """A finished county run's database, as the city database reads it."""
+
+    county: str
+    ordinal: int
+    path: Path
+
 
 def plan_city(inputs: RunInputs, out_dir: Path, force: bool = False) -> CityPlan:
     """The city run's folders, from the inputs found (fundwatch.ingest.discover on the city folder)."""
@@ -99,14 +116,9 @@ def city_path_sql(column: str, county: str) -> str:
 
 
 def export_county(con: duckdb.DuckDBPyConnection, exchange: ExchangeTarget) -> dict:
-    """Write one county's payments and its results to the exchange folder."""
+    """Write one county's results to the exchange folder (its loaded tables the city copies from its
+    database: copy_county_tables)."""
     exchange_dir, county, ordinal = Path(exchange.directory), exchange.county, exchange.ordinal
-    key = f"row_key + {ordinal} * {ROW_KEY_COUNTY_FACTOR}"
-    payments = (f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
-                "from payments")
-    (exchange_dir / "payments").mkdir(parents=True, exist_ok=True)
-    run_sql(con, "exporting payments",
-            f"copy ({payments}) to {sql_literal(exchange_dir / 'payments' / (county + '.parquet'))} (format parquet)")
     folder = exchange_dir / "county" / county
     folder.mkdir(parents=True, exist_ok=True)
     exports = {
@@ -117,10 +129,6 @@ def export_county(con: duckdb.DuckDBPyConnection, exchange: ExchangeTarget) -> d
                      "from clue_hits",
         "scores": "select * from scores",
         "quarantine": f"select * replace ({city_path_sql('source_file', county)} as source_file) from quarantine",
-        "recipients": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
-                      "from recipients",
-        "operations": f"select * replace ({key} as row_key, {city_path_sql('source_file', county)} as source_file) "
-                      "from operations",
     }
     for name, query in exports.items():
         run_sql(con, f"exporting {name}", f"copy ({query}) to {sql_literal(folder / (name + '.parquet'))} (format parquet)")
@@ -152,17 +160,12 @@ def city_scope(plan: CityPlan) -> str:
     return "city:" + ";".join(plan.counties)
 
 
-def build_city_database(con: duckdb.DuckDBPyConnection, exchange_dir: Path) -> bool:
-    """The city database from the exchange: every county's payments, recipients, operations and
-    quarantine, the reference lists, the tip-offs. Returns whether the inputs had tip-offs."""
+def build_city_database(con: duckdb.DuckDBPyConnection, exchange_dir: Path, counties: list[CountyDatabase]) -> bool:
+    """The city database: every county's payments, recipients and operations (from the county
+    databases), its quarantine, the reference lists and the tip-offs (from the exchange). Returns
+    whether the inputs had tip-offs."""
     run_sql(con, "schema", sql_file("schema.sql"))
-    payment_files = sorted(glob.glob(str(exchange_dir / "payments" / "*.parquet")))
-    if payment_files:
-        con.execute("insert into payments by name select * from read_parquet(?)", [payment_files])
-    con.execute("insert into recipients by name select * from read_parquet(?)",
-                [_county_parquet(exchange_dir, "recipients")])
-    con.execute("insert into operations by name select * from read_parquet(?)",
-                [_county_parquet(exchange_dir, "operations")])
+    copy_county_tables(con, counties)
     # a reference file is loaded by every county: its rows are listed once
     con.execute("insert into quarantine by name select distinct * from read_parquet(?)",
                 [_county_parquet(exchange_dir, "quarantine")])
@@ -174,6 +177,26 @@ def build_city_database(con: duckdb.DuckDBPyConnection, exchange_dir: Path) -> b
     tipoffs_given = import_tipoffs(con, exchange_dir / "reference")
     create_paid_payments(con)
     return tipoffs_given
+
+
+def copy_county_tables(con: duckdb.DuckDBPyConnection, counties: list[CountyDatabase]) -> None:
+    """Each county's loaded payments, recipients and operations into the city database, in the
+    counties' order, their row keys and source paths made city-wide."""
+    attached = []
+    try:
+        for county in counties:
+            alias = f"county_{county.ordinal}"
+            con.execute(f"attach {sql_literal(county.path)} as {alias} (read_only)")
+            attached.append(alias)
+        for table in COUNTY_TABLES:
+            for county, alias in zip(counties, attached):
+                run_sql(con, f"copying {county.county}'s {table}",
+                        f"insert into {table} by name select * replace ("
+                        f"row_key + {county.ordinal} * {ROW_KEY_COUNTY_FACTOR} as row_key, "
+                        f"{city_path_sql('source_file', county.county)} as source_file) from {alias}.{table}")
+    finally:
+        for alias in attached:
+            con.execute(f"detach {alias}")
 
 
 def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, cross_county: list, city_wide: list) -> int:

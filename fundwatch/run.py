@@ -98,8 +98,12 @@ def load_reference(database: Path, county_inputs: RunInputs, work_dir: Path,
 
 
 def emit_county(paths: RunPaths, manifest: dict, *, engine: EngineSettings, mask: bool, keep_database: bool,
-                history: str | None) -> dict:
-    """Write every output file into the staging folder, then move the finished folder into place."""
+                history: str | None, hand_over: Path | None = None) -> dict:
+    """Write every output file into the staging folder, then move the finished folder into place.
+
+    A database not kept is deleted, or moved to `hand_over` (a county of a city run: the city database
+    copies its tables from it). Returns the clues, the rules and where the database is now (or None).
+    """
     from fundwatch.matches import write_identity_outputs
     from fundwatch.report import write_report
     from fundwatch.workbook import write_workbook
@@ -126,12 +130,19 @@ def emit_county(paths: RunPaths, manifest: dict, *, engine: EngineSettings, mask
             record_run(con, Path(history), manifest["history"]["scope"], manifest["started_at"], paths.out_dir)
     write_manifest(manifest, out)
     shutil.rmtree(paths.work_dir, ignore_errors=True)
-    if not keep_database:
-        paths.database.unlink()
+    database = paths.out_dir / DATABASE_NAME if keep_database else _hand_over_or_delete(paths.database, hand_over)
     publish(paths.staging_dir, paths.out_dir)  # personal-data files made 0600 there
     interrupt.forget(paths)
     release_output(paths.out_dir)
-    return {"clues": manifest["clues"], "rules": manifest["rules"]}
+    return {"clues": manifest["clues"], "rules": manifest["rules"], "database": str(database) if database else None}
+
+
+def _hand_over_or_delete(database: Path, hand_over: Path | None) -> Path | None:
+    if hand_over is None:
+        database.unlink()
+        return None
+    hand_over.parent.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.move(database, hand_over))
 
 
 def write_verification_outputs(con, out_dir: Path, mask: bool) -> dict[str, int]:

@@ -173,15 +173,21 @@ def test_reference_lists_are_loaded_once_and_each_county_gets_them_as_its_own(sm
     assert [(r["文件"], r["行号"]) for r in city_rows] == [("reference/deaths.csv", "4"), ("reference/deaths.csv", "5")]
 
 
-def test_dask_run_equals_local_run(small_city):
+def test_dask_run_without_databases_equals_local_run(small_city):
+    """Counties in worker processes, databases not kept: each county hands its database to the city
+    (the city copies its payments from it) and nothing of them is left once the city is written."""
     distributed = pytest.importorskip("distributed")
     from prefect_dask import DaskTaskRunner
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         flow = city_run.with_options(task_runner=DaskTaskRunner(address=cluster.scheduler_address))
-        flow(str(small_city / "in"), str(small_city / "dask"), RunOptions(validate=False))
+        flow(str(small_city / "in"), str(small_city / "dask"), RunOptions(validate=False, keep_database=False))
     for folder in ("city", "330102", "330105"):
         for name in OUTPUT_FILES:
             local = (small_city / "out" / folder / name).read_bytes()
             assert (small_city / "dask" / folder / name).read_bytes() == local, (folder, name)
     assert b"A01" in (small_city / "dask" / "city" / "clues.csv").read_bytes()
+    assert sorted(p.name for p in (small_city / "dask").iterdir()) == ["330102", "330105", "city"]
+    assert not list((small_city / "dask").rglob("*.duckdb"))
+    assert sorted(p.relative_to(small_city / "out").as_posix() for p in (small_city / "out").rglob("*.duckdb")) == [
+        "330102/run.duckdb", "330105/run.duckdb", "city/run.duckdb"]
