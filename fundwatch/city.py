@@ -12,6 +12,7 @@ row keys prefixed by the county's position.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import shutil
 from dataclasses import dataclass
@@ -196,7 +197,8 @@ def copy_county_tables(con: duckdb.DuckDBPyConnection, counties: list[CountyData
                         f"{city_path_sql('source_file', county.county)} as source_file) from {alias}.{table}")
     finally:
         for alias in attached:
-            con.execute(f"detach {alias}")
+            with contextlib.suppress(duckdb.Error):  # after an interrupt the connection may be closed already
+                con.execute(f"detach {alias}")
 
 
 def assemble_city_clues(con: duckdb.DuckDBPyConnection, exchange_dir: Path, cross_county: list, city_wide: list) -> int:
