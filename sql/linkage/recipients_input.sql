@@ -14,11 +14,20 @@ with people as (
     group by id_number
 ),
 
+-- Each account a person was paid to once (with its last payment) before the per-person lists: a
+-- plain grouping that spills, where list(distinct) over every payment held them all (100M
+-- payments: 39.7 s against 14.3 s, the same lists).
+account_uses as (
+    select id_number, bank_account, max(row_key) as last_key
+    from payments
+    group by id_number, bank_account
+),
+
 accounts as (
     select id_number,
-           list(distinct bank_account order by bank_account) as bank_accounts,
-           arg_max(bank_account, row_key) as bank_account_key
-    from payments
+           list(bank_account order by bank_account) as bank_accounts,
+           arg_max(bank_account, last_key) as bank_account_key
+    from account_uses
     group by id_number
 )
 
